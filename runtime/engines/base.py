@@ -1,0 +1,55 @@
+"""The one engine interface. Steps build Athena-dialect SQL and call it; they never branch on
+which engine they hold (DESIGN 4)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+
+@dataclass
+class QueryResult:
+    """Rows of one statement (empty for DDL), column names in order, and the engine's query id."""
+
+    columns: List[str] = field(default_factory=list)
+    rows: List[Tuple[Any, ...]] = field(default_factory=list)
+    query_id: Optional[str] = None
+
+    def scalar(self) -> Any:
+        """The first column of the first row (None when there is no row)."""
+        return self.rows[0][0] if self.rows else None
+
+    def records(self) -> List[Dict[str, Any]]:
+        return [dict(zip(self.columns, row)) for row in self.rows]
+
+    def to_pandas(self):  # pandas is local/notebook-only: import where used
+        import pandas as pd
+
+        return pd.DataFrame.from_records(self.rows, columns=self.columns)
+
+
+class Engine(ABC):
+    """Executes one Athena-dialect statement at a time against a catalog database."""
+
+    database: str
+
+    @abstractmethod
+    def execute(self, sql: str) -> QueryResult:
+        """Run one statement: SELECT, CTAS, INSERT INTO, CREATE [EXTERNAL] TABLE, DROP, VIEW, SHOW."""
+
+    @abstractmethod
+    def list_tables(self) -> List[str]:
+        """Names of the tables and views in the database, sorted."""
+
+    def table_exists(self, name: str) -> bool:
+        return name in self.list_tables()
+
+    def close(self) -> None:
+        """Release connections; safe to call twice."""
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

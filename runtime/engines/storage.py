@@ -1,0 +1,164 @@
+"""One small storage interface over the lake: S3 through boto3, local paths through the filesystem.
+
+Locations are URIs: `s3://bucket/prefix/key`, `file:///abs/path` or a plain path.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Iterator, List, Optional, Tuple
+from urllib.parse import unquote, urlparse
+
+from ..errors import StorageError
+
+
+def split_s3(uri: str) -> Tuple[str, str]:
+    """`s3://bucket/a/b` -> ('bucket', 'a/b')."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "s3" or not parsed.netloc:
+        raise StorageError(f"not an S3 URI: {uri!r} (expected s3://bucket/prefix)")
+    return parsed.netloc, parsed.path.lstrip("/")
+
+
+def local_path(uri: str) -> Path:
+    """`file:///x/y` or `/x/y` -> Path('/x/y')."""
+    if uri.startswith("file://"):
+        return Path(unquote(urlparse(uri).path))
+    if "://" in uri:
+        raise StorageError(f"not a local path: {uri!r}")
+    return Path(uri)
+
+
+class Storage(ABC):
+    """list, read, write, delete prefix, exists: all the pipeline needs of a lake."""
+
+    @abstractmethod
+    def list(self, prefix: str) -> List[str]:
+        """Every object URI under `prefix`, sorted."""
+
+    @abstractmethod
+    def read(self, uri: str) -> bytes: ...
+
+    @abstractmethod
+    def write(self, uri: str, data: bytes) -> None: ...
+
+    @abstractmethod
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under `prefix`; returns how many were deleted."""
+
+    @abstractmethod
+    def exists(self, uri: str) -> bool:
+        """True if `uri` is an object, or a prefix with at least one object under it."""
+
+    def is_empty(self, prefix: str) -> bool:
+        return not self.list(prefix)
+
+
+class LocalStorage(Storage):
+    """The lake as a folder; writes are atomic (temp file + rename) so readers never see halves."""
+
+    def list(self, prefix: str) -> List[str]:
+        root = local_path(prefix)
+        if root.is_file():
+            return [str(root)]
+        if not root.is_dir():
+            return []
+        out = []
+        for dirpath, _dirs, files in os.walk(root):
+            for f in files:
+                if not f.startswith(".tmp-"):
+                    out.append(str(Path(dirpath) / f))
+        return sorted(out)
+
+    def read(self, uri: str) -> bytes:
+        path = local_path(uri)
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise StorageError(f"cannot read {path}: {exc.strerror}") from exc
+
+    def write(self, uri: str, data: bytes) -> None:
+        path = local_path(uri)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+
+    def delete_prefix(self, prefix: str) -> int:
+        root = local_path(prefix)
+        if root.is_file():
+            root.unlink()
+            return 1
+        if not root.is_dir():
+            return 0
+        n = sum(len(files) for _d, _s, files in os.walk(root))
+        shutil.rmtree(root)
+        return n
+
+    def exists(self, uri: str) -> bool:
+        path = local_path(uri)
+        return path.is_file() or (path.is_dir() and any(path.rglob("*")))
+
+
+class S3Storage(Storage):
+    """The lake on S3 (boto3; credentials from the usual chain)."""
+
+    def __init__(self, client: Optional[object] = None, region: Optional[str] = None):
+        if client is None:
+            import boto3
+
+            client = boto3.client("s3", region_name=region)
+        self.s3 = client
+
+    def _iter(self, prefix: str) -> Iterator[str]:
+        bucket, key = split_s3(prefix)
+        paginator = self.s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=bucket, Prefix=key):
+            for obj in page.get("Contents", []):
+                yield f"s3://{bucket}/{obj['Key']}"
+
+    def list(self, prefix: str) -> List[str]:
+        return sorted(self._iter(prefix))
+
+    def read(self, uri: str) -> bytes:
+        bucket, key = split_s3(uri)
+        try:
+            return self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except Exception as exc:  # botocore ClientError and friends
+            raise StorageError(f"cannot read {uri}: {exc}") from exc
+
+    def write(self, uri: str, data: bytes) -> None:
+        bucket, key = split_s3(uri)
+        try:
+            self.s3.put_object(Bucket=bucket, Key=key, Body=data)
+        except Exception as exc:
+            raise StorageError(f"cannot write {uri}: {exc}") from exc
+
+    def delete_prefix(self, prefix: str) -> int:
+        bucket, _ = split_s3(prefix)
+        keys = [split_s3(u)[1] for u in self._iter(prefix)]
+        for i in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
+            chunk = keys[i : i + 1000]
+            resp = self.s3.delete_objects(
+                Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True}
+            )
+            if resp.get("Errors"):
+                first = resp["Errors"][0]
+                raise StorageError(
+                    f"could not delete {len(resp['Errors'])} objects under {prefix}, "
+                    f"first {first.get('Key')}: {first.get('Message')}"
+                )
+        return len(keys)
+
+    def exists(self, uri: str) -> bool:
+        bucket, key = split_s3(uri)
+        resp = self.s3.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
+        return resp.get("KeyCount", 0) > 0
+
+
+def storage_for(uri: str, **kwargs: object) -> Storage:
+    """The storage that serves `uri`."""
+    return S3Storage(**kwargs) if uri.startswith("s3://") else LocalStorage()
