@@ -54,6 +54,10 @@ class DeliveryError(StockpipeError):
     """Records could not be delivered to Firehose or the local sink after retries."""
 
 
+class PackagingError(StockpipeError):
+    """A deployment artifact (Lambda zip, Glue wheel) cannot be built from what is on disk."""
+
+
 class QualityCheckFailed(StockpipeError):
     """A blocking data-quality check failed; nothing was published."""
 
