@@ -1,0 +1,6 @@
+-- First and last bar in the production view: the report's time range ends at the last bar.
+SELECT
+  min(bar_time) AS first_bar,
+  max(bar_time) AS last_bar,
+  count(*) AS bars
+FROM {{prod_latest_view}}

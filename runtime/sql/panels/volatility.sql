@@ -1,0 +1,25 @@
+-- Volatility per hourly bar: the 16-bar rolling sample standard deviation of hourly log returns,
+-- annualised by sqrt(252 * 16) (252 trading sessions a year, 16 hourly bars per extended
+-- session) and shown in percent; and the bar's high-low range as a percent of its close.
+-- The first bar in the range has no return; a window needs two returns for a deviation.
+WITH bars AS (
+  SELECT
+    bar_time,
+    high,
+    low,
+    close,
+    ln(close / lag(close) OVER (ORDER BY bar_time)) AS log_return
+  FROM {{prod_latest_view}}
+  WHERE ticker = '$ticker'
+    AND $__timeFilter(bar_time)
+    AND day_hour_partition BETWEEN
+      format_datetime($__timeFrom() AT TIME ZONE 'UTC' AT TIME ZONE 'America/New_York', 'yyyy-MM-dd')
+      AND format_datetime($__timeTo() AT TIME ZONE 'UTC' AT TIME ZONE 'America/New_York', 'yyyy-MM-dd-HH')
+)
+SELECT
+  bar_time AS "time",
+  stddev_samp(log_return) OVER (ORDER BY bar_time ROWS BETWEEN 15 PRECEDING AND CURRENT ROW)
+    * sqrt(252.0 * 16.0) * 100.0 AS volatility_ann_pct,
+  (high - low) / close * 100.0 AS range_pct
+FROM bars
+ORDER BY bar_time

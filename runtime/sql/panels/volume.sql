@@ -1,0 +1,13 @@
+-- Hourly volume with its 16-bar moving average (16 hourly bars = one extended session,
+-- 04:00-20:00 America/New_York). The average spans only bars inside the chosen time range.
+SELECT
+  bar_time AS "time",
+  volume,
+  avg(volume) OVER (ORDER BY bar_time ROWS BETWEEN 15 PRECEDING AND CURRENT ROW) AS volume_ma_16
+FROM {{prod_latest_view}}
+WHERE ticker = '$ticker'
+  AND $__timeFilter(bar_time)
+  AND day_hour_partition BETWEEN
+    format_datetime($__timeFrom() AT TIME ZONE 'UTC' AT TIME ZONE 'America/New_York', 'yyyy-MM-dd')
+    AND format_datetime($__timeTo() AT TIME ZONE 'UTC' AT TIME ZONE 'America/New_York', 'yyyy-MM-dd-HH')
+ORDER BY bar_time
