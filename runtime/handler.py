@@ -1,0 +1,125 @@
+"""Lambda entry point: Polygon -> validated raw records -> Firehose; rejects straight to S3.
+
+Thin on purpose: settings from the environment, the key from Secrets Manager (cached per
+container), then `run_ingest`. The event may override `tickers`, `end_date`, `days`, `source`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Dict, Optional
+
+from .errors import AuthError, ConfigError
+from .settings import ENV_API_KEY_SECRET_ARN, ENV_FIREHOSE_STREAM, ENV_RAW_URI, Settings
+
+log = logging.getLogger(__name__)
+log.setLevel(logging.INFO)
+
+# Created on first use and kept for the container's life (warm invocations reuse them).
+_clients: Dict[str, Any] = {}
+_key_cache: Dict[str, str] = {}
+SECRET_JSON_FIELD = "POLYGON_API_KEY"  # noqa: S105 - a field name, not a secret
+
+
+def _client(service: str, region: Optional[str] = None) -> Any:
+    if service not in _clients:
+        import boto3
+
+        _clients[service] = boto3.client(service, region_name=region)
+    return _clients[service]
+
+
+def reset_caches() -> None:
+    """Forget cached clients and keys (a new container; used by tests)."""
+    _clients.clear()
+    _key_cache.clear()
+
+
+def api_key_from_secret(secret_arn: str, client: Optional[Any] = None) -> str:
+    """The Polygon key stored in the secret: the raw string or JSON {"POLYGON_API_KEY": ...}."""
+    if secret_arn in _key_cache:
+        return _key_cache[secret_arn]
+    sm = client or _client("secretsmanager")
+    try:
+        resp = sm.get_secret_value(SecretId=secret_arn)
+    except Exception as exc:  # ClientError: not found, access denied, KMS
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+        raise AuthError(
+            f"cannot read the Polygon key from secret {secret_arn} ({code}); check "
+            f"{ENV_API_KEY_SECRET_ARN} and the Lambda role's secretsmanager:GetSecretValue"
+        ) from None
+    raw = (resp.get("SecretString") or "").strip()
+    key = raw
+    if raw.startswith("{"):
+        try:
+            doc = json.loads(raw)
+        except ValueError:
+            raise AuthError(f"secret {secret_arn} starts with '{{' but is not valid JSON") from None
+        key = str(doc.get(SECRET_JSON_FIELD) or "").strip() if isinstance(doc, dict) else ""
+        if not key:
+            raise AuthError(f"secret {secret_arn} is JSON without a {SECRET_JSON_FIELD!r} field")
+    if not key:
+        raise AuthError(f"secret {secret_arn} is empty; store the Polygon API key in it")
+    _key_cache[secret_arn] = key
+    return key
+
+
+def _settings_for(event: Dict[str, Any]) -> Settings:
+    overrides: Dict[str, Any] = {}
+    if event.get("tickers"):
+        overrides["tickers"] = event["tickers"]
+    if event.get("days") is not None:
+        overrides["window_days"] = event["days"]
+    settings = Settings.from_env(**overrides)
+    if not settings.raw_uri.startswith("s3://"):
+        raise ConfigError(
+            f"{ENV_RAW_URI} must be an s3:// prefix in Lambda (rejects are written beside raw/), "
+            f"got {settings.raw_uri!r}"
+        )
+    if not settings.firehose_stream_name:
+        raise ConfigError(
+            f"{ENV_FIREHOSE_STREAM} is not set; the handler delivers raw records to it"
+        )
+    return settings
+
+
+def lambda_handler(event: Optional[Dict[str, Any]], context: Any) -> Dict[str, Any]:
+    """Ingest the configured (or event-given) tickers; returns the run summary as a dict."""
+    from .engines.storage import S3Storage
+    from .ingest import run_ingest
+    from .sinks import FirehoseSink
+    from .window import parse_date
+
+    event = event if isinstance(event, dict) else {}
+    request_id = getattr(context, "aws_request_id", None)
+    settings = _settings_for(event)
+    end_date = parse_date(event["end_date"]) if event.get("end_date") else None
+    source = str(event.get("source") or "polygon")
+    if source == "polygon" and not settings.polygon_api_key:
+        if not settings.api_key_secret_arn:
+            raise ConfigError(
+                f"{ENV_API_KEY_SECRET_ARN} is not set; the handler reads the key from it"
+            )
+        secrets = _client("secretsmanager", settings.aws_region)
+        settings = settings.replace(
+            polygon_api_key=api_key_from_secret(settings.api_key_secret_arn, secrets)
+        )
+    log.info(
+        "ingest start",
+        extra={"aws_request_id": request_id, "tickers": list(settings.tickers), "source": source},
+    )
+    sink = FirehoseSink(
+        settings.firehose_stream_name, client=_client("firehose", settings.aws_region)
+    )
+    storage = S3Storage(client=_client("s3", settings.aws_region))
+    summary = run_ingest(settings, source=source, end_date=end_date, sink=sink, storage=storage)
+    result = summary.to_dict()
+    result["aws_request_id"] = request_id
+    log.info(
+        "ingest done: %d bars, %d rejects",
+        summary.bars,
+        summary.rejects,
+        extra={"aws_request_id": request_id, "bars": summary.bars, "rejects": summary.rejects},
+    )
+    return result

@@ -1,0 +1,221 @@
+"""Ingest orchestration shared by the Lambda handler and the CLI: source -> validate -> sink.
+
+One ticker's failure does not stop the others; the run raises at the end naming every failed
+ticker, after everything fetched has been delivered.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, Callable, Dict, List, Optional
+
+from .errors import AuthError, ConfigError, DeliveryError, SourceError
+from .records import RejectWriter, iso_utc_ms, shape
+from .window import ingest_window
+
+log = logging.getLogger(__name__)
+
+SOURCE_CHOICES = ("auto", "polygon", "demo")
+
+
+def resolve_source(settings: Any, source: str) -> str:
+    """'auto' -> 'polygon' when an API key is set, else 'demo'; validates the choice."""
+    value = (source or "auto").strip().lower() if isinstance(source, str) else source
+    if value not in SOURCE_CHOICES:
+        raise ConfigError(f"source must be one of {', '.join(SOURCE_CHOICES)}, got {source!r}")
+    if value == "auto":
+        return "polygon" if settings.polygon_api_key else "demo"
+    if value == "polygon" and not settings.polygon_api_key:
+        raise AuthError(
+            "--source polygon needs an API key: set POLYGON_API_KEY, or use --source demo"
+        )
+    return value
+
+
+@dataclass
+class IngestSummary:
+    """What one ingest run did; `to_dict()` is JSON-ready."""
+
+    source: str
+    tickers: List[str]
+    window_from: str
+    window_to: str
+    bars: int = 0
+    rejects: int = 0
+    per_ticker: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    sink_calls: int = 0
+    objects: int = 0
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> List[str]:
+        return [t for t, info in self.per_ticker.items() if info.get("error")]
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+class IngestFailed(SourceError):
+    """Some tickers failed; the others were delivered. Carries the run's summary."""
+
+    def __init__(self, message: str, summary: IngestSummary):
+        super().__init__(message)
+        self.summary = summary
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def run_ingest(
+    settings: Any,
+    *,
+    source: str = "auto",
+    end_date: Optional[date] = None,
+    days: Optional[int] = None,
+    sink: Optional[Any] = None,
+    storage: Optional[Any] = None,
+    now: Optional[datetime] = None,
+    progress: Optional[Callable[[str, int, int], None]] = None,
+    client: Optional[Any] = None,
+) -> IngestSummary:
+    """Fetch every ticker of `settings` for the window, deliver raw records, write rejects.
+
+    `progress(ticker, index, total)` is called as each ticker starts, index counting from 1.
+    `client` replaces the Polygon client built from settings (tests, custom sessions).
+    Raises IngestFailed (a SourceError) naming the failed tickers, after delivering the rest;
+    AuthError and DeliveryError stop the run at once, since every later ticker would fail too.
+    """
+    started = time.monotonic()
+    chosen = resolve_source(settings, source)
+    window = ingest_window(
+        now or _utcnow(), days if days is not None else settings.window_days, end_date
+    )
+    if storage is None:
+        from .engines.storage import storage_for
+
+        kwargs = {"region": settings.aws_region} if settings.raw_uri.startswith("s3://") else {}
+        storage = storage_for(settings.raw_uri, **kwargs)
+    own_sink = sink is None
+    if sink is None:
+        from .sinks import LocalSink
+
+        sink = LocalSink(storage, settings.raw_uri)
+    rejects = RejectWriter(storage, settings.rejects_uri)
+    fetch: Callable[[str], Any]
+    own_client = False
+    if chosen == "demo":
+        from .demo import demo_fetch
+
+        def fetch(ticker: str) -> Any:
+            return demo_fetch(ticker, window.start, window.end)
+    else:
+        if client is None:
+            from .polygon import PolygonClient
+
+            client = PolygonClient.from_settings(settings)
+            own_client = True
+
+        def fetch(ticker: str) -> Any:
+            return client.fetch_aggregates(ticker, window.start, window.end)
+
+    tickers = list(settings.tickers)
+    summary = IngestSummary(
+        source=chosen,
+        tickers=tickers,
+        window_from=window.start.isoformat(),
+        window_to=window.end.isoformat(),
+    )
+    log.info(
+        "ingesting %d ticker(s) from %s for %s..%s",
+        len(tickers),
+        chosen,
+        window.start,
+        window.end,
+        extra={
+            "source": chosen,
+            "tickers": tickers,
+            "window_from": summary.window_from,
+            "window_to": summary.window_to,
+        },
+    )
+    try:
+        for index, ticker in enumerate(tickers, start=1):
+            if progress is not None:
+                progress(ticker, index, len(tickers))
+            info: Dict[str, Any] = {
+                "bars": 0,
+                "rejects": 0,
+                "pages": 0,
+                "request_ids": [],
+                "error": None,
+            }
+            summary.per_ticker[ticker] = info
+            try:
+                result = fetch(ticker)
+            except (AuthError, DeliveryError):
+                raise
+            except SourceError as exc:
+                info["error"] = str(exc)
+                log.error("%s failed: %s", ticker, exc, extra={"ticker": ticker})
+                continue
+            shaped = shape(
+                [(p.request_id, p.results) for p in result.pages],
+                ticker=ticker,
+                window_from=window.start,
+                window_to=window.end,
+                source=chosen,
+                ingested_at=iso_utc_ms(now or _utcnow()),
+            )
+            # Rejects first: if the sink then fails, the bad bars are still accounted for.
+            rejects.write(shaped.rejects)
+            sink.put(shaped.records)
+            info.update(
+                bars=len(shaped.records),
+                rejects=len(shaped.rejects),
+                pages=len(result.pages),
+                request_ids=result.request_ids,
+            )
+            summary.bars += len(shaped.records)
+            summary.rejects += len(shaped.rejects)
+            if shaped.rejects:
+                log.warning(
+                    "%s: %d bar(s) rejected, first reason: %s",
+                    ticker,
+                    len(shaped.rejects),
+                    shaped.reasons[0],
+                    extra={"ticker": ticker, "rejects": len(shaped.rejects)},
+                )
+    finally:
+        # Deliver whatever is buffered even when the run stops early (AuthError, a bug), so
+        # nothing already fetched is lost.
+        try:
+            if own_sink:
+                sink.close()
+            else:
+                sink.flush()
+        finally:
+            if own_client and client is not None:
+                client.close()
+    summary.sink_calls = sink.calls
+    summary.objects = sink.objects
+    summary.seconds = round(time.monotonic() - started, 3)
+    log.info(
+        "ingested %d bars (%d rejected) for %d ticker(s)",
+        summary.bars,
+        summary.rejects,
+        len(tickers),
+        extra={"summary": summary.to_dict()},
+    )
+    failed = summary.failed
+    if failed:
+        causes = "; ".join(summary.per_ticker[t]["error"] for t in failed)
+        raise IngestFailed(
+            f"{len(failed)} of {len(tickers)} ticker(s) failed ({', '.join(failed)}); the other "
+            f"tickers' {summary.bars} bars were delivered. Causes: {causes}",
+            summary,
+        )
+    return summary

@@ -1,0 +1,432 @@
+"""Polygon (Massive) aggregates client: hourly bars for one ticker and window, every page.
+
+The key travels only in the `Authorization: Bearer` header, never in a URL, so no URL that
+requests/urllib3 log can carry it. Retries, backoff and the rate limiter run in this module's
+own loop (not urllib3's Retry) so that every attempt passes the rate limiter and tests can
+inject the sleep.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from .errors import AuthError, ConfigError, SourceError, validate_ticker
+from .settings import DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT_PER_MIN
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Polygon answers "DELAYED" instead of "OK" on plans with delayed data; both carry results.
+OK_STATUSES = frozenset({"OK", "DELAYED"})
+PAGE_LIMIT = 50000  # the API maximum; it bounds the base minute bars, not the hourly bars
+_KEY_PARAMS = frozenset({"apikey", "api_key"})
+
+
+class RateLimiter:
+    """At most `per_minute` requests in any sliding window (5/min = the free tier)."""
+
+    def __init__(
+        self,
+        per_minute: float = DEFAULT_RATE_LIMIT_PER_MIN,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        if not per_minute or per_minute <= 0:
+            raise ConfigError(
+                f"rate limit must be more than 0 requests per minute, got {per_minute!r}"
+            )
+        # A fractional rate (0.5/min) becomes 1 request per 120 s; 7.5/min becomes 7 per 56 s.
+        self.capacity = max(1, int(per_minute))
+        self.period = self.capacity * 60.0 / per_minute
+        self.clock = clock
+        self.sleep = sleep
+        self._sent: Deque[float] = deque()
+        self.waited = 0.0
+
+    def acquire(self) -> float:
+        """Block until one more request is allowed; returns the seconds waited."""
+        waited = 0.0
+        while True:
+            now = self.clock()
+            while self._sent and now - self._sent[0] >= self.period:
+                self._sent.popleft()
+            if len(self._sent) < self.capacity:
+                self._sent.append(now)
+                self.waited += waited
+                return waited
+            delay = self._sent[0] + self.period - now
+            self.sleep(delay)
+            waited += delay
+
+
+@dataclass
+class Page:
+    """One API response: its request id and its `results` as given."""
+
+    request_id: str
+    results: List[Any]
+
+
+@dataclass
+class FetchResult:
+    """Every page of bars for one ticker and window, in order."""
+
+    ticker: str
+    window_from: date
+    window_to: date
+    pages: List[Page] = field(default_factory=list)
+    source: str = "polygon"
+
+    @property
+    def bars(self) -> List[Any]:
+        return [b for p in self.pages for b in p.results]
+
+    @property
+    def request_ids(self) -> List[str]:
+        return [p.request_id for p in self.pages]
+
+
+def redact(text: str, secret: Optional[str]) -> str:
+    """`text` with every occurrence of `secret` replaced, for messages built from server text."""
+    if secret and text:
+        return text.replace(secret, "***")
+    return text
+
+
+def _strip_key_params(url: str) -> str:
+    """Drop apiKey from a URL (a next_url could echo it if someone sent it as a parameter)."""
+    parts = urlsplit(url)
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in _KEY_PARAMS
+    ]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+def _loggable(url: str) -> str:
+    """Path and query of a URL, for logs and messages (never the host's credentials)."""
+    parts = urlsplit(_strip_key_params(url))
+    return parts.path + ("?" + parts.query if parts.query else "")
+
+
+def parse_retry_after(value: Optional[str]) -> Optional[float]:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date), None if absent or bad."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when is None:
+            return None
+        seconds = when.timestamp() - time.time()
+    if math.isnan(seconds) or math.isinf(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+class PolygonClient:
+    """Hourly aggregates from `{base}/v2/aggs/...`, following `next_url` to the last page."""
+
+    def __init__(
+        self,
+        api_key: Optional[str],
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        rate_limit_per_min: float = DEFAULT_RATE_LIMIT_PER_MIN,
+        session: Optional[Any] = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        timeout: Tuple[float, float] = (3.05, 30.0),
+        max_attempts: int = 5,
+        backoff_base: float = 1.0,
+        max_backoff: float = 60.0,
+        max_retry_after: float = 300.0,
+        max_pages: int = 1000,
+    ):
+        if not api_key or not str(api_key).strip():
+            raise AuthError(
+                "no Polygon API key: set POLYGON_API_KEY (in Lambda POLYGON_API_KEY_SECRET_ARN), "
+                "or use --source demo"
+            )
+        base = base_url.rstrip("/")
+        parts = urlsplit(base)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(f"POLYGON_BASE_URL must be an http(s) URL, got {base_url!r}")
+        if parts.query or parts.username or parts.password:
+            raise ConfigError(
+                "POLYGON_BASE_URL must not carry a query or credentials; the key goes in a header"
+            )
+        if max_attempts < 1:
+            raise ConfigError(f"max_attempts must be at least 1, got {max_attempts}")
+        self._key = str(api_key).strip()
+        self.base_url = base
+        self._origin = (parts.scheme, parts.netloc.lower())
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.max_backoff = max_backoff
+        self.max_retry_after = max_retry_after
+        self.max_pages = max_pages
+        self.sleep = sleep
+        self.limiter = RateLimiter(rate_limit_per_min, clock=clock, sleep=sleep)
+        if session is None:
+            import requests
+
+            session = requests.Session()
+        self.session = session
+        self.requests_sent = 0
+
+    @classmethod
+    def from_settings(cls, settings: Any, **kwargs: Any) -> PolygonClient:
+        return cls(
+            settings.polygon_api_key,
+            settings.polygon_base_url,
+            rate_limit_per_min=settings.rate_limit_per_min,
+            **kwargs,
+        )
+
+    def __repr__(self) -> str:  # never show the key
+        return f"PolygonClient(base_url={self.base_url!r})"
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> PolygonClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- public -----------------------------------------------------------------------------
+    def aggregates_url(self, ticker: str, window_from: date, window_to: date) -> str:
+        # quote with safe="" keeps BRK.B intact and escapes anything that could change the path
+        path = "/v2/aggs/ticker/{}/range/1/hour/{}/{}".format(
+            quote(ticker, safe=""), window_from.isoformat(), window_to.isoformat()
+        )
+        query = urlencode({"adjusted": "true", "sort": "asc", "limit": str(PAGE_LIMIT)})
+        return f"{self.base_url}{path}?{query}"
+
+    def fetch_aggregates(self, ticker: str, window_from: date, window_to: date) -> FetchResult:
+        """All hourly bars for `ticker` between the two exchange dates (inclusive)."""
+        ticker = validate_ticker(ticker)
+        result = FetchResult(ticker=ticker, window_from=window_from, window_to=window_to)
+        url: Optional[str] = self.aggregates_url(ticker, window_from, window_to)
+        seen = set()
+        while url is not None:
+            if len(result.pages) >= self.max_pages:
+                raise SourceError(
+                    f"{ticker}: more than {self.max_pages} pages for {window_from}..{window_to}; "
+                    "shorten the window"
+                )
+            seen.add(url)
+            body = self._get_json(ticker, url)
+            page = self._check_envelope(ticker, body)
+            result.pages.append(page)
+            url = self._next_url(ticker, body, page.request_id)
+            if url is not None and url in seen:
+                raise SourceError(
+                    f"{ticker}: next_url repeats an earlier page (request_id {page.request_id}); "
+                    "the API is looping, try again later"
+                )
+        bars = len(result.bars)
+        if bars == 0:
+            log.info(
+                "no bars for %s %s..%s (weekend, holiday or no trades)",
+                ticker,
+                window_from,
+                window_to,
+                extra={
+                    "ticker": ticker,
+                    "window_from": str(window_from),
+                    "window_to": str(window_to),
+                },
+            )
+        else:
+            log.info(
+                "fetched %d bars for %s in %d page(s)",
+                bars,
+                ticker,
+                len(result.pages),
+                extra={
+                    "ticker": ticker,
+                    "bars": bars,
+                    "pages": len(result.pages),
+                    "request_ids": result.request_ids,
+                },
+            )
+        return result
+
+    # ---- internals ------------------------------------------------------------------------
+    def _next_url(self, ticker: str, body: Dict[str, Any], request_id: str) -> Optional[str]:
+        nxt = body.get("next_url")
+        if not nxt:
+            return None
+        if not isinstance(nxt, str):
+            raise SourceError(f"{ticker}: next_url is not a string (request_id {request_id})")
+        parts = urlsplit(nxt)
+        if (parts.scheme, parts.netloc.lower()) != self._origin:
+            # Following it would send the key to another host.
+            raise SourceError(
+                f"{ticker}: refusing next_url on another host {parts.netloc!r} (request_id "
+                f"{request_id}); expected {self._origin[1]!r}"
+            )
+        return _strip_key_params(nxt)
+
+    def _backoff(self, attempt: int) -> float:
+        return min(self.max_backoff, self.backoff_base * (2 ** (attempt - 1)))
+
+    def _get_json(self, ticker: str, url: str) -> Dict[str, Any]:
+        import requests
+
+        shown = _loggable(url)
+        last_problem = ""
+        for attempt in range(1, self.max_attempts + 1):
+            self.limiter.acquire()
+            self.requests_sent += 1
+            try:
+                resp = self.session.get(
+                    url,
+                    headers={"Authorization": f"Bearer {self._key}", "Accept": "application/json"},
+                    timeout=self.timeout,
+                    allow_redirects=False,  # a redirect could carry the header elsewhere
+                )
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                kind = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
+                last_problem = f"{kind} ({type(exc).__name__})"
+                wait = self._backoff(attempt)
+            else:
+                status = resp.status_code
+                if status in (401, 403):
+                    detail = redact(_error_text(resp), self._key)
+                    raise AuthError(
+                        f"Polygon refused the API key for {ticker} (HTTP {status}: {detail}): the "
+                        "key is missing, wrong, or not entitled to these aggregates; check "
+                        "POLYGON_API_KEY or the secret, or use --source demo"
+                    )
+                if status in RETRY_STATUSES:
+                    retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+                    if retry_after is not None and retry_after > self.max_retry_after:
+                        raise SourceError(
+                            f"{ticker}: Polygon asked to wait {retry_after:.0f} s (HTTP {status}), "
+                            f"longer than {self.max_retry_after:.0f} s; lower the rate limit "
+                            "(STOCKPIPE_RATE_LIMIT_PER_MIN) or try again later"
+                        )
+                    last_problem = f"HTTP {status}: {redact(_error_text(resp), self._key)}"
+                    wait = max(retry_after or 0.0, self._backoff(attempt))
+                    resp.close()
+                elif status != 200:
+                    raise SourceError(
+                        f"{ticker}: Polygon answered HTTP {status} for {shown} "
+                        f"(request_id {_request_id_of(resp)}): "
+                        f"{redact(_error_text(resp), self._key)}"
+                    )
+                else:
+                    return self._decode(ticker, resp)
+            if attempt < self.max_attempts:
+                log.warning(
+                    "%s: attempt %d/%d %s; retrying in %.1f s",
+                    ticker,
+                    attempt,
+                    self.max_attempts,
+                    last_problem,
+                    wait,
+                    extra={"ticker": ticker, "attempt": attempt, "wait_seconds": wait},
+                )
+                self.sleep(wait)
+        raise SourceError(
+            f"{ticker}: gave up on {shown} after {self.max_attempts} attempts, "
+            f"last: {last_problem}; "
+            "try again later"
+        )
+
+    def _decode(self, ticker: str, resp: Any) -> Dict[str, Any]:
+        request_id = _request_id_of(resp)
+        try:
+            body = json.loads(resp.content)
+        except ValueError:
+            raise SourceError(
+                f"{ticker}: Polygon answered HTTP 200 with a body that is not JSON "
+                f"(request_id {request_id}, {len(resp.content)} bytes, "
+                f"content-type {resp.headers.get('Content-Type')!r})"
+            ) from None
+        if not isinstance(body, dict):
+            raise SourceError(
+                f"{ticker}: Polygon answered a JSON {type(body).__name__}, not an object "
+                f"(request_id {request_id})"
+            )
+        return body
+
+    def _check_envelope(self, ticker: str, body: Dict[str, Any]) -> Page:
+        request_id = body.get("request_id")
+        rid = request_id if isinstance(request_id, str) and request_id else "unknown"
+        status = body.get("status")
+        if status == "ERROR" or status not in OK_STATUSES:
+            message = body.get("error") or body.get("message") or "no message"
+            raise SourceError(
+                f"{ticker}: Polygon answered status {status!r} (request_id {rid}): "
+                f"{redact(str(message), self._key)[:300]}"
+            )
+        if rid == "unknown":
+            raise SourceError(
+                f"{ticker}: Polygon response has no request_id; not the documented shape"
+            )
+        results = body.get("results", [])
+        if results is None:
+            results = []
+        if not isinstance(results, list):
+            raise SourceError(
+                f"{ticker}: 'results' is a {type(results).__name__}, not a list (request_id {rid})"
+            )
+        count = body.get("resultsCount")
+        if isinstance(count, int) and not isinstance(count, bool) and count != len(results):
+            # Not fatal: the bars themselves are validated one by one; note the mismatch.
+            log.warning(
+                "%s: resultsCount %d but %d results (request_id %s)",
+                ticker,
+                count,
+                len(results),
+                rid,
+                extra={"ticker": ticker, "request_id": rid},
+            )
+        return Page(request_id=rid, results=results)
+
+
+def _request_id_of(resp: Any) -> str:
+    """The request id from a JSON body if it has one (error bodies usually do)."""
+    try:
+        body = json.loads(resp.content)
+    except ValueError:
+        return "unknown"
+    if isinstance(body, dict) and isinstance(body.get("request_id"), str):
+        return body["request_id"]
+    return "unknown"
+
+
+def _error_text(resp: Any) -> str:
+    """A short human message from an error response (its JSON error/message, else the text)."""
+    try:
+        body = json.loads(resp.content)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        msg = body.get("error") or body.get("message") or body.get("status")
+        if msg:
+            return str(msg)[:200]
+    text = resp.content[:200].decode("utf-8", "replace").strip()
+    return text or "empty body"

@@ -1,0 +1,206 @@
+"""Bar validation and raw-record shaping (DESIGN 3.3), and the rejects/ writer.
+
+A raw record is the API's bar verbatim (documented keys only) plus lineage; a bar that fails
+validation becomes a reject line with its reason, never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+
+SOURCES = ("polygon", "demo")
+REQUIRED_FIELDS = ("t", "o", "h", "l", "c", "v")
+OPTIONAL_NUMBERS = ("vw", "n")
+BAR_FIELDS = ("t", "o", "h", "l", "c", "v", "vw", "n", "otc")
+# Bars before 1990 or after 2100 are a unit mix-up (seconds vs ms) or garbage, not market data.
+MIN_T_MS = 631152000000  # 1990-01-01T00:00:00Z
+MAX_T_MS = 4102444800000  # 2100-01-01T00:00:00Z
+
+
+def _is_number(value: Any) -> bool:
+    # bool is an int subclass in Python, but True is not a price.
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def validate_bar(bar: Any) -> Optional[str]:
+    """None if the bar is usable, else the reason it is not (one short sentence)."""
+    if not isinstance(bar, dict):
+        return f"bar is a {type(bar).__name__}, not a JSON object"
+    for name in REQUIRED_FIELDS:
+        if name not in bar or bar[name] is None:
+            return f"missing required field '{name}'"
+        value = bar[name]
+        if not _is_number(value):
+            return f"field '{name}' is not a number: {value!r}"[:200]
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"field '{name}' is not finite: {value!r}"
+    t = bar["t"]
+    if not isinstance(t, int):
+        return f"field 't' must be whole Unix milliseconds, got {t!r}"
+    if not MIN_T_MS <= t < MAX_T_MS:
+        return f"field 't' {t} is outside 1990..2100 in Unix milliseconds"
+    for name in OPTIONAL_NUMBERS:
+        value = bar.get(name)
+        if value is None:
+            continue
+        if not _is_number(value):
+            return f"field '{name}' is not a number: {value!r}"[:200]
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"field '{name}' is not finite: {value!r}"
+    otc = bar.get("otc")
+    if otc is not None and not isinstance(otc, bool):
+        return f"field 'otc' must be true or false, got {otc!r}"[:200]
+    return None
+
+
+def iso_utc_ms(moment: datetime) -> str:
+    """UTC ISO-8601 with milliseconds and Z: 2026-11-27T16:00:00.123Z (naive = UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def raw_record(
+    bar: Dict[str, Any],
+    *,
+    ticker: str,
+    request_id: str,
+    window_from: date,
+    window_to: date,
+    source: str,
+    ingested_at: str,
+) -> Dict[str, Any]:
+    """The raw record for a validated bar: documented fields as given, then lineage."""
+    rec: Dict[str, Any] = {"ticker": ticker}
+    for name in BAR_FIELDS:
+        if name in bar:
+            rec[name] = bar[name]
+    rec["ingested_at"] = ingested_at
+    rec["request_id"] = request_id
+    rec["window_from"] = window_from.isoformat()
+    rec["window_to"] = window_to.isoformat()
+    rec["source"] = source
+    return rec
+
+
+def _json_safe(value: Any) -> Any:
+    """Make a rejected payload serialisable as strict JSON (NaN/inf become strings)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return repr(value)
+
+
+def encode(record: Dict[str, Any]) -> bytes:
+    """One compact JSON line, newline-terminated (Firehose adds no delimiter)."""
+    return (json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n").encode("utf-8")
+
+
+def reject_record(
+    payload: Any,
+    *,
+    reason: str,
+    ticker: str,
+    request_id: str,
+    window_from: date,
+    window_to: date,
+    source: str,
+    ingested_at: str,
+) -> Dict[str, Any]:
+    return {
+        "reason": reason,
+        "ticker": ticker,
+        "request_id": request_id,
+        "window_from": window_from.isoformat(),
+        "window_to": window_to.isoformat(),
+        "source": source,
+        "ingested_at": ingested_at,
+        "payload": _json_safe(payload),
+    }
+
+
+@dataclass
+class Shaped:
+    """Encoded raw records and reject lines for one ticker's pages."""
+
+    records: List[bytes] = field(default_factory=list)
+    rejects: List[bytes] = field(default_factory=list)
+    reasons: List[str] = field(default_factory=list)
+
+
+def shape(
+    pages: Iterable[Tuple[str, List[Any]]],
+    *,
+    ticker: str,
+    window_from: date,
+    window_to: date,
+    source: str,
+    ingested_at: str,
+) -> Shaped:
+    """Validate every bar of `(request_id, results)` pages; encode records and rejects."""
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
+    out = Shaped()
+    lineage = {
+        "ticker": ticker,
+        "window_from": window_from,
+        "window_to": window_to,
+        "source": source,
+        "ingested_at": ingested_at,
+    }
+    for request_id, results in pages:
+        for bar in results:
+            reason = validate_bar(bar)
+            if reason is None:
+                out.records.append(encode(raw_record(bar, request_id=request_id, **lineage)))
+            else:
+                out.rejects.append(
+                    encode(reject_record(bar, reason=reason, request_id=request_id, **lineage))
+                )
+                out.reasons.append(reason)
+    return out
+
+
+def arrival_key(prefix: str, name: str, arrival: datetime) -> str:
+    """`prefix` + `YYYY/MM/DD/HH/<name>-1-YYYY-MM-DD-HH-MM-SS-<uuid>`: Firehose's default keys."""
+    if arrival.tzinfo is None:
+        arrival = arrival.replace(tzinfo=timezone.utc)
+    arrival = arrival.astimezone(timezone.utc)
+    base = prefix if prefix.endswith("/") else prefix + "/"
+    return f"{base}{arrival:%Y/%m/%d/%H}/{name}-1-{arrival:%Y-%m-%d-%H-%M-%S}-{uuid.uuid4()}"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class RejectWriter:
+    """Writes reject lines under `rejects_uri` in the raw layout, one object per `write` call."""
+
+    def __init__(self, storage: Any, rejects_uri: str, clock: Callable[[], datetime] = _utcnow):
+        self.storage = storage
+        self.rejects_uri = rejects_uri
+        self.clock = clock
+        self.lines = 0
+        self.objects: List[str] = []
+
+    def write(self, lines: List[bytes]) -> Optional[str]:
+        """Store `lines` as one object; returns its URI (None when there is nothing to write)."""
+        if not lines:
+            return None
+        uri = arrival_key(self.rejects_uri, "rejects", self.clock())
+        self.storage.write(uri, b"".join(lines))
+        self.lines += len(lines)
+        self.objects.append(uri)
+        return uri

@@ -1,0 +1,78 @@
+"""The ingest window: which exchange dates (America/New_York) a run asks the source for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Iterator, Optional
+
+from .errors import ConfigError
+from .settings import EXCHANGE_TZ
+
+
+def exchange_tz():
+    """America/New_York as a tzinfo (zoneinfo; the `tzdata` wheel covers hosts without one)."""
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(EXCHANGE_TZ)
+
+
+@dataclass(frozen=True)
+class Window:
+    """Inclusive range of exchange dates; `str(w.start)` is the API's YYYY-MM-DD."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.start > self.end:
+            raise ConfigError(f"window start {self.start} is after its end {self.end}")
+
+    @property
+    def days(self) -> int:
+        """Calendar dates covered, both ends included."""
+        return (self.end - self.start).days + 1
+
+    def dates(self) -> Iterator[date]:
+        d = self.start
+        while d <= self.end:
+            yield d
+            d += timedelta(days=1)
+
+
+def exchange_today(now_utc: datetime) -> date:
+    """The calendar date in New York at `now_utc` (a naive datetime is taken as UTC)."""
+    if now_utc.tzinfo is None:
+        now_utc = now_utc.replace(tzinfo=timezone.utc)
+    return now_utc.astimezone(exchange_tz()).date()
+
+
+def ingest_window(now_utc: datetime, days: int, end_date: Optional[date] = None) -> Window:
+    """end = `end_date` or yesterday in New York; start = end - `days` (DESIGN 3.1 `--days`)."""
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise ConfigError(f"days must be a whole number of at least 1, got {days!r}")
+    today = exchange_today(now_utc)
+    if end_date is None:
+        # The last *complete* exchange day: at 01:00 UTC it is still the previous evening in
+        # New York, so "yesterday" must be taken there, not in UTC.
+        end = today - timedelta(days=1)
+    else:
+        if isinstance(end_date, datetime) or not isinstance(end_date, date):
+            raise ConfigError(f"end date must be a date (YYYY-MM-DD), got {end_date!r}")
+        if end_date > today:
+            raise ConfigError(
+                f"end date {end_date} is in the future (today in New York is {today}); "
+                "pick today or an earlier date"
+            )
+        end = end_date
+    return Window(start=end - timedelta(days=days), end=end)
+
+
+def parse_date(value: object, what: str = "end date") -> date:
+    """'2026-11-27' -> date(2026, 11, 27), or ConfigError naming the value."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"{what} must be YYYY-MM-DD, got {value!r}") from None
