@@ -1,0 +1,27 @@
+-- Raw JSON -> typed rows; the partition column comes last, as Athena's CTAS requires.
+-- Every numeric column is CAST because the crawler may type the same field bigint in one
+-- crawl and double in another.
+-- bar_time: the bar's start in UTC without a time zone (AT TIME ZONE 'UTC' pins the wall
+-- clock to UTC whatever the session time zone is).
+-- day_hour_partition: the bar's start in exchange time (America/New_York), formatted with
+-- ${partition_format}: '%Y-%m-%d-%H' (YYYY-MM-DD-HH) when the partition granularity is
+-- "hour", '%Y-%m-%d' (YYYY-MM-DD) when it is "day". Sortable, and unlike day-of-month + hour
+-- it never collides across months.
+-- The division is by the double 1000.0 so Trino and DuckDB agree (no integer division).
+SELECT
+  CAST(ticker AS varchar) AS ticker,
+  CAST(from_unixtime(CAST(t AS double) / 1000.0) AT TIME ZONE 'UTC' AS timestamp) AS bar_time,
+  CAST(t AS bigint) AS bar_time_ms,
+  CAST(o AS double) AS open,
+  CAST(h AS double) AS high,
+  CAST(l AS double) AS low,
+  CAST(c AS double) AS close,
+  CAST(v AS double) AS volume,
+  round(CAST(vw AS double), 2) AS vwap,
+  CAST(n AS bigint) AS transactions,
+  CAST(from_iso8601_timestamp(ingested_at) AT TIME ZONE 'UTC' AS timestamp) AS ingested_at,
+  date_format(
+    from_unixtime(CAST(t AS double) / 1000.0) AT TIME ZONE 'America/New_York',
+    '${partition_format}'
+  ) AS day_hour_partition
+FROM ${raw_table}

@@ -1,0 +1,251 @@
+"""The workflow steps, named as in runtime/dag.py: plain functions of (settings, engine, storage)
+returning a small result. They build Athena-dialect SQL from runtime/sql/ and never branch on
+which engine they hold, so the same code runs in Glue jobs (Athena) and locally (DuckDB)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import List, Optional
+
+from .checks import (
+    CheckResult,
+    QualityResult,
+    all_checks,
+    default_window,
+    expected_session_hours,
+    hour_values,
+    last_completed_session,
+    parse_window_day,
+    render,
+    session_start_utc,
+    sql_uri,
+    ticker_values,
+    timestamp_literal,
+)
+from .engines.base import Engine
+from .engines.storage import Storage
+from .errors import EngineError, QualityCheckFailed, validate_identifier
+from .settings import Settings
+
+PARTITION_COL = "day_hour_partition"
+# date_format patterns (Trino, MySQL-style) for each partition granularity.
+PARTITION_FORMATS = {"hour": "%Y-%m-%d-%H", "day": "%Y-%m-%d"}
+# How many one-second bumps publish tries before it gives up on a free timestamp.
+_MAX_STAMP_BUMPS = 120
+
+
+def _now(now: Optional[datetime]) -> datetime:
+    moment = now or datetime.now(timezone.utc)
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+def count_rows(engine: Engine, table: str) -> int:
+    """`SELECT count(*)` of a table or view."""
+    validate_identifier(table, "table name")
+    return int(engine.execute(render("count_rows.sql", table=table)).scalar() or 0)
+
+
+# ---- crawl -------------------------------------------------------------------------------------
+@dataclass
+class CrawlResult:
+    table: str
+    location: str
+
+
+def crawl(settings: Settings, engine: Engine, storage: Storage) -> CrawlResult:
+    """Register the raw JSON table over raw/ (the Glue crawler's job in the cloud)."""
+    location = sql_uri(settings.raw_uri)
+    engine.execute(render("crawl_raw_table.sql", raw_table=settings.raw_table, raw_uri=location))
+    return CrawlResult(settings.raw_table, location)
+
+
+# ---- reset -------------------------------------------------------------------------------------
+@dataclass
+class ResetResult:
+    dropped: List[str]
+    deleted_objects: int
+
+
+def reset(settings: Settings, engine: Engine, storage: Storage) -> ResetResult:
+    """Drop the Parquet and sans-dup tables and delete their files, so a rerun starts clean."""
+    dropped, deleted = [], 0
+    for table in (settings.parquet_table, settings.sans_dup_table):
+        engine.execute(render("drop_table.sql", table=table))
+        # DROP TABLE leaves the files (Athena), and a CTAS needs an empty location.
+        deleted += storage.delete_prefix(settings.table_location(table))
+        dropped.append(table)
+    return ResetResult(dropped, deleted)
+
+
+# ---- transform / dedup -------------------------------------------------------------------------
+@dataclass
+class TableResult:
+    table: str
+    location: str
+    rows: int
+    partitions: int
+    statements: int = 0
+
+
+def _write(
+    settings: Settings, engine: Engine, storage: Storage, table: str, select_sql: str
+) -> TableResult:
+    from .engines.partitioned import write_partitioned
+
+    location = sql_uri(settings.table_location(table))
+    result = write_partitioned(
+        engine,
+        table=table,
+        select_sql=select_sql,
+        location=location,
+        partition_col=PARTITION_COL,
+        storage=storage,
+    )
+    rows = result.rows if result.rows is not None else count_rows(engine, table)
+    statements = len(result.statements) if result.statements is not None else 0
+    return TableResult(table, location, int(rows), int(result.partitions), statements)
+
+
+def transform(settings: Settings, engine: Engine, storage: Storage) -> TableResult:
+    """Raw JSON -> typed Parquet partitioned by day_hour_partition (CTAS + INSERT batches)."""
+    select_sql = render(
+        "transform_select.sql",
+        raw_table=settings.raw_table,
+        partition_format=PARTITION_FORMATS[settings.partition_granularity],
+    )
+    return _write(settings, engine, storage, settings.parquet_table, select_sql)
+
+
+def dedup(settings: Settings, engine: Engine, storage: Storage) -> TableResult:
+    """One row per (ticker, bar_time_ms); the most recently ingested version wins."""
+    select_sql = render("dedup_select.sql", parquet_table=settings.parquet_table)
+    return _write(settings, engine, storage, settings.sans_dup_table, select_sql)
+
+
+# ---- quality -----------------------------------------------------------------------------------
+def _check_values(settings: Settings, engine: Engine, now: datetime) -> dict:
+    """The Python-computed inputs of the calendar checks, as validated SQL fragments."""
+    fresh_since = session_start_utc(last_completed_session(now))
+    window = engine.execute(render("latest_window.sql", raw_table=settings.raw_table)).rows
+    first = parse_window_day(window[0][0]) if window else None
+    last = parse_window_day(window[0][1]) if window else None
+    if first is None or last is None:
+        first, last = default_window(now, settings.window_days)
+    return {
+        "raw_table": settings.raw_table,
+        "parquet_table": settings.parquet_table,
+        "sans_dup_table": settings.sans_dup_table,
+        "expected_tickers": ticker_values(settings.tickers),
+        "fresh_since": timestamp_literal(fresh_since),
+        "expected_hours": hour_values(expected_session_hours(first, last, now)),
+    }
+
+
+def _history_values(run_id: str, run_at: datetime, checks: List[CheckResult]) -> str:
+    at = timestamp_literal(run_at)
+    lines = []
+    for c in checks:
+        validate_identifier(c.name, "check name")
+        lines.append(
+            f"    (CAST('{run_id}' AS varchar), TIMESTAMP '{at}', CAST('{c.name}' AS varchar), "
+            f"CAST('{c.severity}' AS varchar), CAST({int(c.failing_rows)} AS bigint), "
+            f"{'true' if c.passed else 'false'})"
+        )
+    return ",\n".join(lines)
+
+
+def quality(
+    settings: Settings, engine: Engine, storage: Storage, *, now: Optional[datetime] = None
+) -> QualityResult:
+    """Run every check (all of them, even after a failure) and append the results to history.
+
+    Returns the results; it does not raise on a failed check: `publish` is the gate, and the
+    Glue entry script turns a failed blocking check into a failed job.
+    """
+    moment = _now(now)
+    run_id = f"{moment:%Y%m%dT%H%M%S%f}Z-{uuid.uuid4().hex[:8]}"
+    values = _check_values(settings, engine, moment)
+    results = []
+    for check in all_checks():
+        failing = engine.execute(render(check.sql_file, **values)).scalar()
+        failing = int(failing or 0)
+        results.append(CheckResult(check.name, check.severity, failing, failing == 0))
+    result = QualityResult(run_id, results, not any(
+        c.severity == "error" and not c.passed for c in results
+    ))
+    dq = settings.dq_table
+    rows = _history_values(run_id, moment, results)
+    if engine.table_exists(dq):
+        engine.execute(render("dq_insert.sql", dq_table=dq, values=rows))
+    else:
+        location = sql_uri(settings.table_location(dq))
+        engine.execute(render("dq_create.sql", dq_table=dq, location=location, values=rows))
+    return result
+
+
+def latest_quality(settings: Settings, engine: Engine) -> Optional[QualityResult]:
+    """The newest quality run as recorded in the history table (None if there is none)."""
+    dq = settings.dq_table
+    if not engine.table_exists(dq):
+        return None
+    rows = engine.execute(render("dq_latest_run.sql", dq_table=dq)).rows
+    if not rows:
+        return None
+    checks = [CheckResult(r[1], r[2], int(r[3]), bool(r[4])) for r in rows]
+    passed = not any(c.severity == "error" and not c.passed for c in checks)
+    return QualityResult(rows[0][0], checks, passed)
+
+
+# ---- publish -----------------------------------------------------------------------------------
+@dataclass
+class PublishResult:
+    table: str
+    view: str
+    location: str
+    rows: int
+    partitions: int
+    quality_run_id: str = ""
+
+
+def publish(
+    settings: Settings,
+    engine: Engine,
+    storage: Storage,
+    *,
+    now: Optional[datetime] = None,
+) -> PublishResult:
+    """Timestamped production copy + the prod_latest view, only if the latest quality run has no
+    failed blocking check; otherwise raise QualityCheckFailed and touch nothing."""
+    latest = latest_quality(settings, engine)
+    if latest is None:
+        raise QualityCheckFailed(
+            f"no quality run recorded in {settings.dq_table}; nothing published. "
+            "Run `stockpipe workflow --from quality` first"
+        )
+    if not latest.passed:
+        names = ", ".join(f"{c.name} ({c.failing_rows} rows)" for c in latest.failed_errors)
+        raise QualityCheckFailed(
+            f"blocking quality checks failed in run {latest.run_id}: {names}; nothing published, "
+            f"{settings.prod_latest_view} unchanged"
+        )
+    moment = _now(now)
+    for _ in range(_MAX_STAMP_BUMPS):
+        table = settings.prod_table(f"{moment:%Y%m%d_%H%M%S}")
+        # Never overwrite an archive: a second run in the same second takes the next second.
+        if not engine.table_exists(table) and not storage.exists(settings.table_location(table)):
+            break
+        moment += timedelta(seconds=1)
+    else:
+        raise EngineError(
+            f"no free production table name after {_MAX_STAMP_BUMPS} tries (last {table}); "
+            "remove stale archives or retry later"
+        )
+    select_sql = render("publish_select.sql", sans_dup_table=settings.sans_dup_table)
+    written = _write(settings, engine, storage, table, select_sql)
+    view = settings.prod_latest_view
+    engine.execute(render("publish_view.sql", view=view, prod_table=table))
+    return PublishResult(
+        table, view, written.location, written.rows, written.partitions, latest.run_id
+    )
