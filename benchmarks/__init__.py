@@ -1,0 +1,1 @@
+"""Scale and speed benchmarks for stockpipe (issue #7): `python -m benchmarks --help`."""

@@ -1,0 +1,204 @@
+"""Runs the contenders at each size in fresh subprocesses, checks that they agree, and records
+the results (benchmarks/results.json, results.md, results.png)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from benchmarks.generate import Size, ensure
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+DATA = HERE / ".data"
+DEFAULT_SIZES = ("10x30", "100x90", "500x365")
+# pandas holds every raw row as Python objects: measured ~1 KB/row of RSS at 100x90, so the
+# largest size would need ~10 GB and tens of minutes on 2 shared cores. Above this many raw
+# rows the harness extrapolates it from the largest size it ran, and says so.
+PANDAS_MAX_RAW_ROWS = 3_000_000
+# The pipeline must write the same sans-dup table as the pandas baseline.
+COMPARE_SQL = """
+WITH a AS (SELECT {cols} FROM read_parquet('{a}/**/*.parquet', hive_partitioning = true,
+                                            hive_types_autocast = false)),
+     b AS (SELECT {cols} FROM read_parquet('{b}/**/*.parquet', hive_partitioning = true,
+                                            hive_types_autocast = false))
+SELECT (SELECT count(*) FROM (SELECT * FROM a EXCEPT ALL SELECT * FROM b)),
+       (SELECT count(*) FROM (SELECT * FROM b EXCEPT ALL SELECT * FROM a)),
+       (SELECT count(*) FROM a), (SELECT count(*) FROM b)
+"""
+COLUMNS = (
+    "ticker, bar_time, bar_time_ms, open, high, low, close, volume, vwap, transactions, "
+    "ingested_at, CAST(day_hour_partition AS varchar) AS day_hour_partition"
+)
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def run_contender(name: str, root: Path, granularity: str = "hour") -> Dict[str, object]:
+    """One contender in a fresh interpreter; its JSON line back, plus the wall time seen here."""
+    cmd = [sys.executable, "-m", "benchmarks.contenders", name, str(root), "--granularity",
+           granularity]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
+        raise RuntimeError(f"contender {name} ({granularity}) failed on {root}:\n{tail}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["wall_seconds_with_startup"] = wall
+    return out
+
+
+def compare_sans_dup(a_dir: str, b_dir: str) -> Dict[str, int]:
+    """Rows only in a, only in b, and both sizes (0, 0, n, n means identical tables)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        row = con.execute(COMPARE_SQL.format(cols=COLUMNS, a=a_dir.rstrip("/"),
+                                             b=b_dir.rstrip("/"))).fetchone()
+    finally:
+        con.close()
+    return {"only_stockpipe": row[0], "only_pandas": row[1], "stockpipe_rows": row[2],
+            "pandas_rows": row[3]}
+
+
+def machine() -> Dict[str, object]:
+    import duckdb
+    import pandas
+    import pyarrow
+
+    try:
+        import psutil
+
+        mem = psutil.virtual_memory().total
+        load = os.getloadavg()
+    except ImportError:  # psutil is a dev dependency
+        mem, load = None, None
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu or platform.processor(),
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem / 2**30, 1) if mem else None,
+        "loadavg_at_start": [round(x, 2) for x in load] if load else None,
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "pandas": pandas.__version__,
+        "pyarrow": pyarrow.__version__,
+        "platform": platform.platform(),
+    }
+
+
+def bench_size(size: Size, granularities: List[str], with_pandas: bool) -> Dict[str, object]:
+    root = DATA / size.label
+    start = time.perf_counter()
+    manifest, generated = ensure(root, size)
+    gen_seconds = time.perf_counter() - start
+    log(f"{size.label}: {manifest.raw_rows:,} raw rows in {manifest.objects} objects "
+        f"({'generated' if generated else 'reused'} in {gen_seconds:.1f}s)")
+    out: Dict[str, object] = {
+        "size": size.label,
+        "manifest": {k: v for k, v in asdict(manifest).items() if k not in ("tickers", "sessions")},
+        "sessions": len(manifest.sessions),
+        "generate_seconds": gen_seconds if generated else None,
+        "runs": [],
+    }
+    runs: List[Dict[str, object]] = out["runs"]  # type: ignore[assignment]
+    log(f"{size.label}: floor")
+    runs.append(run_contender("floor", root))
+    for gran in granularities:
+        log(f"{size.label}: stockpipe ({gran} partitions)")
+        sp = run_contender("stockpipe", root, gran)
+        runs.append(sp)
+        if with_pandas:
+            log(f"{size.label}: pandas ({gran} partitions)")
+            pdr = run_contender("pandas", root, gran)
+            runs.append(pdr)
+            cmp = compare_sans_dup(str(sp["sans_dup_dir"]), str(pdr["sans_dup_dir"]))
+            cmp["checks_agree"] = sp.get("checks") == pdr.get("checks")
+            cmp["granularity"] = gran
+            out.setdefault("comparisons", []).append(cmp)
+            log(f"{size.label}: sans-dup comparison {cmp}")
+    for r in runs:
+        secs = r["timed_seconds"]
+        r["rows_per_second"] = manifest.raw_rows / secs if secs else None
+    return out
+
+
+def run(sizes: List[Size], out_md: Path, middle_granularity: bool = True,
+        extras: bool = True, pandas_max_rows: int = PANDAS_MAX_RAW_ROWS) -> Dict[str, object]:
+    """Benchmark every size, then the extras; write results.json/.md/.png beside `out_md`."""
+    from benchmarks import report
+
+    results: Dict[str, object] = {
+        "machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "sizes": []
+    }
+    ordered = sorted(sizes, key=lambda s: s.tickers * s.days)
+    # Both partition granularities at the middle size (the largest when fewer than three).
+    middle = len(ordered) // 2 if len(ordered) >= 3 else len(ordered) - 1
+    for i, size in enumerate(ordered):
+        grans = ["hour", "day"] if (middle_granularity and i == middle) else ["hour"]
+        est_rows = size.tickers * size.days * 252 / 365 * 16 * 5
+        with_pandas = est_rows <= pandas_max_rows
+        if not with_pandas:
+            log(f"{size.label}: pandas baseline skipped (~{est_rows:,.0f} raw rows > "
+                f"{pandas_max_rows:,}); it is extrapolated from the smaller sizes")
+        results["sizes"].append(bench_size(size, grans, with_pandas))  # type: ignore[union-attr]
+        _save(results, out_md)
+    if extras:
+        from benchmarks import extras as ex
+
+        log("ingestion: Firehose calls per 1,000 bars")
+        results["ingestion"] = ex.firehose_calls()
+        log("default job end to end")
+        results["default_job"] = ex.default_job()
+    results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    _save(results, out_md)
+    report.write(results, out_md)
+    return results
+
+
+def _save(results: Dict[str, object], out_md: Path) -> None:
+    out_md.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str))
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m benchmarks",
+                                 description="stockpipe scale and speed benchmark (issue #7)")
+    ap.add_argument("--sizes", default=",".join(DEFAULT_SIZES),
+                    help="comma-separated TICKERSxDAYS (default %(default)s)")
+    ap.add_argument("--out", type=Path, default=HERE / "results.md")
+    ap.add_argument("--no-extras", action="store_true",
+                    help="skip the Firehose-call count and the default-job timing")
+    ap.add_argument("--pandas-max-rows", type=int, default=PANDAS_MAX_RAW_ROWS,
+                    help="skip the pandas baseline above this many raw rows (default %(default)s)")
+    ap.add_argument("--report-only", action="store_true",
+                    help="rewrite results.md/.png from an existing results.json")
+    args = ap.parse_args(argv)
+    if args.report_only:
+        from benchmarks import report
+
+        report.write(json.loads(args.out.with_suffix(".json").read_text()), args.out)
+        return 0
+    sizes = [Size.parse(s) for s in args.sizes.split(",") if s.strip()]
+    run(sizes, args.out, extras=not args.no_extras, pandas_max_rows=args.pandas_max_rows)
+    log(f"wrote {args.out}")
+    return 0

@@ -1,0 +1,159 @@
+"""The baseline: transform, dedup and quality written the way a Glue Python-shell user would with
+pandas + pyarrow (what awswrangler does under `s3.read_json(lines=True)` and
+`s3.to_parquet(dataset=True, partition_cols=...)`), on the local filesystem.
+
+Each step reads what the previous one wrote, as separate Glue jobs must. The semantics follow
+stockpipe's SQL (runtime/sql/transform_select.sql, dedup_select.sql, checks/) so the sans-dup
+tables can be compared row for row.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import datetime
+from pathlib import Path
+from typing import Dict, List
+
+import numpy as np
+
+KEY = ["ticker", "bar_time_ms"]
+PRICE_COLS = ["open", "high", "low", "close", "vwap"]
+COLUMNS = [
+    "ticker", "bar_time", "bar_time_ms", "open", "high", "low", "close", "volume", "vwap",
+    "transactions", "ingested_at", "day_hour_partition",
+]
+PARTITION_FORMAT = {"hour": "%Y-%m-%d-%H", "day": "%Y-%m-%d"}
+
+
+def raw_objects(raw_dir: Path) -> List[Path]:
+    """Every raw object under raw/YYYY/MM/DD/HH/, sorted (the crawler's view)."""
+    out = []
+    for dirpath, _dirs, files in os.walk(raw_dir):
+        out.extend(Path(dirpath) / f for f in files if not f.startswith("."))
+    return sorted(out)
+
+
+def round_half_away(x: np.ndarray, digits: int = 2) -> np.ndarray:
+    """Athena's and DuckDB's round(): half away from zero on x * 10^digits (numpy's round is
+    half-to-even, which differs on exact halves such as 12.345 * 100 = 1234.5)."""
+    scale = 10.0**digits
+    a = np.asarray(x, dtype="float64") * scale
+    whole = np.trunc(a)
+    return np.where(np.abs(a - whole) >= 0.5, whole + np.sign(a), whole) / scale
+
+
+def transform(raw_dir: Path, out_dir: Path, granularity: str = "hour") -> int:
+    """Raw JSON lines -> typed, partitioned Parquet; returns rows written."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frames = [
+        pd.read_json(p, lines=True, convert_dates=False, dtype=False) for p in raw_objects(raw_dir)
+    ]
+    raw = pd.concat(frames, ignore_index=True)
+    del frames
+    t = raw["t"].astype("int64")
+    bar_time = pd.to_datetime(t, unit="ms")  # naive UTC, as the SQL's AT TIME ZONE 'UTC'
+    df = pd.DataFrame(
+        {
+            "ticker": raw["ticker"].astype(str),
+            "bar_time": bar_time.astype("datetime64[us]"),
+            "bar_time_ms": t,
+            "open": raw["o"].astype("float64"),
+            "high": raw["h"].astype("float64"),
+            "low": raw["l"].astype("float64"),
+            "close": raw["c"].astype("float64"),
+            "volume": raw["v"].astype("float64"),
+            "vwap": round_half_away(raw["vw"].to_numpy(dtype="float64"), 2),
+            "transactions": raw["n"].astype("int64"),
+            "ingested_at": pd.to_datetime(raw["ingested_at"], utc=True)
+            .dt.tz_localize(None)
+            .astype("datetime64[us]"),
+            "day_hour_partition": bar_time.dt.tz_localize("UTC")
+            .dt.tz_convert("America/New_York")
+            .dt.strftime(PARTITION_FORMAT[granularity]),
+        }
+    )
+    del raw
+    _reset(out_dir)
+    pq.write_to_dataset(
+        pa.Table.from_pandas(df, preserve_index=False), str(out_dir),
+        partition_cols=["day_hour_partition"],
+    )
+    return len(df)
+
+
+def read_table(table_dir: Path):
+    """A partitioned Parquet dataset back into pandas, partition column as plain strings."""
+    import pandas as pd
+
+    df = pd.read_parquet(table_dir)
+    df["day_hour_partition"] = df["day_hour_partition"].astype(str)
+    return df[COLUMNS]
+
+
+def dedup(parquet_dir: Path, out_dir: Path) -> int:
+    """Keep the latest ingested version of each (ticker, bar_time_ms), ties broken like the SQL."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    df = read_table(parquet_dir)
+    order = ["ingested_at", "close", "open", "high", "low", "volume", "vwap", "transactions"]
+    df = df.sort_values(order, kind="stable").drop_duplicates(KEY, keep="last")
+    _reset(out_dir)
+    pq.write_to_dataset(
+        pa.Table.from_pandas(df, preserve_index=False), str(out_dir),
+        partition_cols=["day_hour_partition"],
+    )
+    return len(df)
+
+
+def quality(
+    raw_dir: Path, parquet_dir: Path, sans_dup_dir: Path, tickers: List[str], now: datetime
+) -> Dict[str, int]:
+    """Every check of runtime/sql/checks/ in pandas: failing-row count per check name."""
+    from runtime import checks as rc
+
+    objects = raw_objects(raw_dir)
+    # Counting newlines is cheaper than parsing the JSON again; the baseline gets the easy path.
+    raw_rows = sum(p.read_bytes().count(b"\n") for p in objects)
+    parquet_rows = len(read_table(parquet_dir))
+    df = read_table(sans_dup_dir)
+    num = ["open", "high", "low", "close", "volume", "vwap"]
+    ok = (
+        (df["low"] <= df[["open", "close"]].min(axis=1))
+        & (df["high"] >= df[["open", "close"]].max(axis=1))
+        & (df["low"] <= df["high"])
+        & (df["vwap"] >= df["low"] - 0.01)
+        & (df["vwap"] <= df["high"] + 0.01)
+    )
+    latest = df.groupby("ticker")["bar_time"].max()
+    fresh_since = rc.session_start_utc(rc.last_completed_session(now))
+    stale = sum(1 for t in tickers if t not in latest.index or latest[t] < fresh_since)
+    # The latest ingest's window: objects sort by arrival, records by ingest time within one.
+    last = json.loads(objects[-1].read_bytes().rstrip(b"\n").rsplit(b"\n", 1)[-1])
+    hours = rc.expected_session_hours(
+        rc.parse_window_day(last["window_from"]), rc.parse_window_day(last["window_to"]), now
+    )
+    have = set(zip(df["ticker"], df["bar_time"]))
+    missing = sum(1 for t in tickers for h in hours if (t, h) not in have)
+    return {
+        "duplicate_keys": int(df.duplicated(KEY, keep="first").sum()),
+        "duplicate_rows": int(df.duplicated(keep="first").sum()),
+        "freshness": stale,
+        "missing_session_hours": missing,
+        "negative_values": int((df[num + ["transactions"]] < 0).any(axis=1).sum()),
+        "null_values": int(df.isna().any(axis=1).sum()),
+        "ohlc_consistency": int((~ok & df[num].notna().all(axis=1)).sum()),
+        "raw_parquet_row_count": abs(raw_rows - parquet_rows),
+        "zero_values": int((df[num] == 0).any(axis=1).sum()),
+    }
+
+
+def _reset(out_dir: Path) -> None:
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
