@@ -258,15 +258,17 @@ def expand_macros(sql: str, ctx: MacroContext) -> str:
     """Expand every `$__macro(...)` the way the plugin's backend does (longest names first)."""
     for name in sorted(MACROS, key=len, reverse=True):
         pattern = re.compile(r"\$__" + re.escape(name) + r"\b")
-        for match in list(pattern.finditer(sql)):
+        # As sqlutil.Interpolate: find every match first, then replace each full text everywhere.
+        found = []
+        for match in pattern.finditer(sql):
             args, length = _parse_args(sql[match.end():])
             if length < 0:
                 raise MacroError(
                     f"macro $__{name} at character {match.start()} has no closing bracket"
                 )
-            full = sql[match.start():match.end() + length]
-            result = MACROS[name](ctx, args if args is not None else [])
-            sql = sql.replace(full, result)
+            found.append((sql[match.start():match.end() + length], args or []))
+        for full, args in found:
+            sql = sql.replace(full, MACROS[name](ctx, args))
     leftover = re.search(r"\$__\w+", sql)
     if leftover:
         raise MacroError(
