@@ -73,9 +73,15 @@ def _log_price(seed: int, t_ms):
 
 @lru_cache(maxsize=8)
 def _calendar(first_year: int, last_year: int):
+    import warnings
+
     import exchange_calendars as xcals
 
-    return xcals.get_calendar("XNYS", start=f"{first_year}-01-01", end=f"{last_year}-12-31")
+    with warnings.catch_warnings():
+        # exchange_calendars 4.x reads Series.values, which pandas 3 warns about; not ours to fix
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        return xcals.get_calendar("XNYS", start=f"{first_year}-01-01", end=f"{last_year}-12-31")
 
 
 @lru_cache(maxsize=32)

@@ -203,7 +203,7 @@ class LocalSink(Sink):
         self.storage = storage
         self.raw_uri = raw_uri
         self.stream_name = stream_name
-        self.buffer_bytes = int(buffer_mb * 1024 * 1024)
+        self.buffer_bytes = round(buffer_mb * 1024 * 1024)
         self.buffer_seconds = buffer_seconds
         self.clock = clock
         self.written: List[str] = []
