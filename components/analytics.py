@@ -1,0 +1,173 @@
+"""Athena workgroup (enforced, encrypted result location and a bytes-scanned cutoff) and the
+least-privilege identity Grafana's Athena data source uses: a role, and optionally an IAM user
+with an access key for a Grafana running outside AWS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from runtime.errors import IdentifierError, validate_identifier
+
+from . import iam
+from .ingestion import validate_name_prefix
+
+ENGINE_VERSION = "Athena engine version 3"
+RESULTS_PREFIX = "athena/"
+MIN_BYTES_SCANNED_CUTOFF = 10_000_000  # Athena's documented minimum
+
+
+@dataclass
+class AnalyticsArgs:
+    name_prefix: str
+    results_bucket_name: pulumi.Input[str]
+    results_bucket_arn: pulumi.Input[str]
+    data_bucket_arns: List[pulumi.Input[str]]
+    """Buckets Grafana may read (curated and archive: the tables and production copies)."""
+    database: str
+    bytes_scanned_cutoff: int = 1_000_000_000
+    grafana_principal_arn: Optional[str] = None
+    """Who may assume the Grafana role; default this account's root (i.e. IAM decides)."""
+    grafana_external_id: Optional[str] = None
+    grafana_external_user: bool = False
+    force_destroy: bool = False
+
+
+def _validate(args: AnalyticsArgs) -> None:
+    validate_name_prefix(args.name_prefix)
+    try:
+        validate_identifier(args.database, "AnalyticsArgs.database")
+    except IdentifierError as exc:
+        raise ValueError(str(exc)) from None
+    cutoff = args.bytes_scanned_cutoff
+    if not isinstance(cutoff, int) or isinstance(cutoff, bool) or cutoff < MIN_BYTES_SCANNED_CUTOFF:
+        raise ValueError(
+            f"AnalyticsArgs.bytes_scanned_cutoff must be a whole number >= "
+            f"{MIN_BYTES_SCANNED_CUTOFF} (Athena's minimum), got {cutoff!r}"
+        )
+    if not args.data_bucket_arns:
+        raise ValueError("AnalyticsArgs.data_bucket_arns is empty; Grafana would read nothing")
+    p = args.grafana_principal_arn
+    if p is not None and not (isinstance(p, str) and p.startswith("arn:") and ":iam::" in p):
+        raise ValueError(f"AnalyticsArgs.grafana_principal_arn must be an IAM ARN, got {p!r}")
+
+
+class Analytics(pulumi.ComponentResource):
+    """Workgroup + Grafana reader; outputs the workgroup name/ARN and the reader role ARN."""
+
+    workgroup_name: pulumi.Output[str]
+    workgroup_arn: pulumi.Output[str]
+    grafana_role_arn: pulumi.Output[str]
+    grafana_access_key_id: Optional[pulumi.Output[str]]
+    grafana_secret_access_key: Optional[pulumi.Output[str]]
+
+    def __init__(
+        self, name: str, args: AnalyticsArgs, opts: Optional[pulumi.ResourceOptions] = None
+    ):
+        super().__init__("stockpipe:analytics:Analytics", name, None, opts)
+        _validate(args)
+        self._args = args
+        ctx = iam.aws_context(self)
+        child = pulumi.ResourceOptions(parent=self)
+
+        workgroup = aws.athena.Workgroup(
+            f"{name}-workgroup",
+            name=args.name_prefix,
+            state="ENABLED",
+            force_destroy=args.force_destroy,
+            configuration={
+                # Clients cannot override the result location, encryption or cutoff.
+                "enforce_workgroup_configuration": True,
+                "publish_cloudwatch_metrics_enabled": True,
+                "bytes_scanned_cutoff_per_query": args.bytes_scanned_cutoff,
+                "engine_version": {"selected_engine_version": ENGINE_VERSION},
+                "result_configuration": {
+                    "output_location": pulumi.Output.concat(
+                        "s3://", args.results_bucket_name, "/", RESULTS_PREFIX),
+                    "encryption_configuration": {"encryption_option": "SSE_S3"},
+                },
+            },
+            opts=child,
+        )
+        policy = self._reader_policy(ctx, workgroup.arn)
+
+        trust: Dict[str, Any] = {
+            "Effect": "Allow",
+            "Principal": {"AWS": args.grafana_principal_arn
+                          or pulumi.Output.concat("arn:", ctx.partition, ":iam::",
+                                                  ctx.account_id, ":root")},
+            "Action": "sts:AssumeRole",
+        }
+        if args.grafana_external_id:
+            trust["Condition"] = {"StringEquals": {"sts:ExternalId": args.grafana_external_id}}
+        role = aws.iam.Role(
+            f"{name}-grafana-role",
+            assume_role_policy=iam.policy_json(trust),
+            description="Grafana Athena data source: read-only queries on the stockpipe lake",
+            max_session_duration=3600,
+            opts=child,
+        )
+        aws.iam.RolePolicy(f"{name}-grafana-role-policy", role=role.id, policy=policy, opts=child)
+
+        self.grafana_access_key_id = None
+        self.grafana_secret_access_key = None
+        if args.grafana_external_user:
+            # Long-lived keys only when asked for by name (a Grafana outside AWS cannot assume roles
+            # without some credential); the secret leaves Pulumi only as a secret output.
+            user = aws.iam.User(f"{name}-grafana-user", path="/stockpipe/", opts=child)
+            aws.iam.UserPolicy(f"{name}-grafana-user-policy", user=user.name, policy=policy,
+                               opts=child)
+            key = aws.iam.AccessKey(f"{name}-grafana-key", user=user.name, opts=child)
+            self.grafana_access_key_id = key.id
+            self.grafana_secret_access_key = pulumi.Output.secret(key.secret)
+
+        self.workgroup_name = workgroup.name
+        self.workgroup_arn = workgroup.arn
+        self.grafana_role_arn = role.arn
+        self.register_outputs({
+            "workgroup_name": self.workgroup_name,
+            "grafana_role_arn": self.grafana_role_arn,
+        })
+
+    def _reader_policy(self, ctx: iam.AwsContext, workgroup_arn: pulumi.Output[str]):
+        a = self._args
+        db = a.database
+        results_objects = pulumi.Output.concat(a.results_bucket_arn, "/", RESULTS_PREFIX, "*")
+        return iam.policy_json(
+            iam.statement(
+                ["athena:GetWorkGroup", "athena:StartQueryExecution",
+                 "athena:StopQueryExecution", "athena:GetQueryExecution",
+                 "athena:GetQueryResults", "athena:GetQueryRuntimeStatistics",
+                 "athena:BatchGetQueryExecution", "athena:ListQueryExecutions"],
+                workgroup_arn, sid="QueryInWorkgroup",
+            ),
+            iam.statement(
+                ["athena:GetDataCatalog", "athena:ListDatabases", "athena:GetDatabase",
+                 "athena:ListTableMetadata", "athena:GetTableMetadata"],
+                ctx.arn("athena", "datacatalog/AwsDataCatalog"), sid="BrowseCatalog",
+            ),
+            # These list calls have no resource-level permissions (see iam.STAR_RESOURCE_ACTIONS).
+            iam.statement(sorted(iam.STAR_RESOURCE_ACTIONS), "*", sid="ListAthena"),
+            iam.statement(
+                ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables",
+                 "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"],
+                [ctx.arn("glue", "catalog"), ctx.arn("glue", f"database/{db}"),
+                 ctx.arn("glue", f"table/{db}/*")],
+                sid="ReadCatalog",
+            ),
+            iam.statement(["s3:GetBucketLocation", "s3:ListBucket"], list(a.data_bucket_arns),
+                          sid="ListData"),
+            iam.statement(["s3:GetObject"],
+                          [pulumi.Output.concat(arn, "/*") for arn in a.data_bucket_arns],
+                          sid="ReadData"),
+            iam.statement(["s3:GetBucketLocation"], a.results_bucket_arn, sid="LocateResults"),
+            # A ListBucket request carries s3:prefix (GetBucketLocation does not, so it is apart).
+            iam.statement(["s3:ListBucket"], a.results_bucket_arn, sid="ListResults",
+                          condition={"StringLike": {"s3:prefix": [f"{RESULTS_PREFIX}*"]}}),
+            iam.statement(["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload",
+                           "s3:ListMultipartUploadParts"],
+                          results_objects, sid="QueryResults"),
+        )

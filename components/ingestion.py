@@ -1,0 +1,236 @@
+"""Ingestion: the Polygon API key secret, the Lambda that pulls bars, the Firehose stream that
+lands them in the raw bucket, and the 11:00 America/New_York schedule that starts it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from runtime import settings as rs
+from runtime.errors import IdentifierError, validate_ticker
+
+from . import iam
+from .schedule import scheduled_target, validate_schedule_expression, validate_timezone
+
+HANDLER = "runtime.handler.lambda_handler"
+LAMBDA_RUNTIME = "python3.12"
+LAMBDA_MAX_TIMEOUT = 900
+RAW_PREFIX = "raw/"
+REJECTS_PREFIX = "rejects/"
+ERROR_PREFIX = "errors/!{firehose:error-output-type}/"
+FIREHOSE_LOG_STREAM = "DestinationDelivery"
+NAME_PREFIX = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{0,39}$")
+
+
+@dataclass
+class IngestionArgs:
+    name_prefix: str
+    """Physical-name prefix, e.g. `stockpipe-dev` (function `<prefix>-ingest`)."""
+    raw_bucket_name: pulumi.Input[str]
+    raw_bucket_arn: pulumi.Input[str]
+    lambda_archive: pulumi.Archive
+    lambda_code_hash: str
+    tickers: Sequence[str] = ("AAPL",)
+    window_days: int = rs.DEFAULT_WINDOW_DAYS
+    rate_limit_per_min: float = rs.DEFAULT_RATE_LIMIT_PER_MIN
+    lambda_timeout: int = 10
+    lambda_memory_mb: int = 256
+    schedule: str = "cron(0 11 * * ? *)"
+    timezone: str = rs.EXCHANGE_TZ
+    log_retention_days: int = 30
+    buffer_size_mb: int = 5
+    buffer_interval_seconds: int = 60
+
+
+def validate_name_prefix(prefix: object) -> str:
+    if not isinstance(prefix, str) or not NAME_PREFIX.match(prefix):
+        raise ValueError(
+            f"name_prefix {prefix!r} must be 1-40 letters, digits or '-', starting with a letter"
+        )
+    return prefix
+
+
+def _validate(args: IngestionArgs) -> None:
+    validate_name_prefix(args.name_prefix)
+    if not args.tickers:
+        raise ValueError("IngestionArgs.tickers is empty; name at least one ticker, e.g. AAPL")
+    for t in args.tickers:
+        try:
+            validate_ticker(t)
+        except IdentifierError as exc:
+            raise ValueError(f"IngestionArgs.tickers: {exc}") from None
+    checks = (
+        ("lambda_timeout", args.lambda_timeout, 1, LAMBDA_MAX_TIMEOUT),
+        ("lambda_memory_mb", args.lambda_memory_mb, 128, 10240),
+        ("window_days", args.window_days, 1, 3660),
+        ("buffer_size_mb", args.buffer_size_mb, 1, 128),
+        ("buffer_interval_seconds", args.buffer_interval_seconds, 0, 900),
+        ("log_retention_days", args.log_retention_days, 1, 3653),
+    )
+    for field_name, value, low, high in checks:
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise ValueError(f"IngestionArgs.{field_name} must be in {low}..{high}, got {value!r}")
+    if not args.rate_limit_per_min > 0:
+        raise ValueError(
+            f"IngestionArgs.rate_limit_per_min must be > 0, got {args.rate_limit_per_min}"
+        )
+    try:
+        validate_schedule_expression(args.schedule)
+        validate_timezone(args.timezone)
+    except ValueError as exc:
+        raise ValueError(f"IngestionArgs schedule: {exc}") from None
+
+
+class Ingestion(pulumi.ComponentResource):
+    """Secret + Lambda + Firehose + schedule; outputs the names other components alarm on."""
+
+    function_name: pulumi.Output[str]
+    stream_name: pulumi.Output[str]
+    secret_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: IngestionArgs, opts: Optional[pulumi.ResourceOptions] = None
+    ):
+        super().__init__("stockpipe:ingestion:Ingestion", name, None, opts)
+        _validate(args)
+        ctx = iam.aws_context(self)
+        child = pulumi.ResourceOptions(parent=self)
+        stream_name = f"{args.name_prefix}-raw"
+        function_name = f"{args.name_prefix}-ingest"
+
+        # The value is set by the user (`aws secretsmanager put-secret-value`), never by code.
+        secret = aws.secretsmanager.Secret(
+            f"{name}-api-key",
+            name=f"{args.name_prefix}/polygon-api-key",
+            description="Polygon (Massive) API key read by the ingest Lambda",
+            recovery_window_in_days=7,
+            opts=child,
+        )
+
+        # ---- Firehose -> raw bucket ------------------------------------------------------
+        fh_logs = aws.cloudwatch.LogGroup(
+            f"{name}-firehose-logs", name=fh_logs_name(stream_name),
+            retention_in_days=args.log_retention_days, opts=child,
+        )
+        aws.cloudwatch.LogStream(
+            f"{name}-firehose-log-stream", name=FIREHOSE_LOG_STREAM,
+            log_group_name=fh_logs.name, opts=child,
+        )
+        raw_objects = pulumi.Output.concat(args.raw_bucket_arn, "/*")
+        fh_role = iam.service_role(
+            f"{name}-firehose-role", "firehose.amazonaws.com",
+            iam.policy_json(
+                iam.statement(
+                    ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                    args.raw_bucket_arn, sid="RawBucket",
+                ),
+                iam.statement(
+                    ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+                    raw_objects, sid="RawObjects",
+                ),
+                iam.statement(
+                    ["logs:PutLogEvents"],
+                    ctx.arn("logs", f"log-group:{fh_logs_name(stream_name)}"
+                                    f":log-stream:{FIREHOSE_LOG_STREAM}"),
+                    sid="DeliveryLogs",
+                ),
+            ),
+            ctx, self, description="Firehose delivery into the raw bucket",
+        )
+        stream = aws.kinesis.FirehoseDeliveryStream(
+            f"{name}-stream",
+            name=stream_name,
+            destination="extended_s3",
+            server_side_encryption={"enabled": True, "key_type": "AWS_OWNED_CMK"},
+            extended_s3_configuration={
+                "bucket_arn": args.raw_bucket_arn,
+                "role_arn": fh_role.arn,
+                # A prefix without expressions gets Firehose's YYYY/MM/dd/HH/ appended (UTC),
+                # which is the raw layout of DESIGN 3.3.
+                "prefix": RAW_PREFIX,
+                "error_output_prefix": ERROR_PREFIX,
+                "buffering_size": args.buffer_size_mb,
+                "buffering_interval": args.buffer_interval_seconds,
+                "compression_format": "UNCOMPRESSED",
+                "cloudwatch_logging_options": {
+                    "enabled": True,
+                    "log_group_name": fh_logs.name,
+                    "log_stream_name": FIREHOSE_LOG_STREAM,
+                },
+            },
+            opts=child,
+        )
+
+        # ---- Lambda ----------------------------------------------------------------------
+        fn_logs = aws.cloudwatch.LogGroup(
+            f"{name}-lambda-logs", name=f"/aws/lambda/{function_name}",
+            retention_in_days=args.log_retention_days, opts=child,
+        )
+        fn_role = iam.service_role(
+            f"{name}-lambda-role", "lambda.amazonaws.com",
+            iam.policy_json(
+                iam.statement(
+                    ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    ctx.arn("logs", f"log-group:/aws/lambda/{function_name}:log-stream:*"),
+                    sid="OwnLogs",
+                ),
+                iam.statement(["secretsmanager:GetSecretValue"], secret.arn, sid="ApiKey"),
+                iam.statement(["firehose:PutRecordBatch"], stream.arn, sid="Deliver"),
+                iam.statement(
+                    ["s3:PutObject"],
+                    pulumi.Output.concat(args.raw_bucket_arn, "/", REJECTS_PREFIX, "*"),
+                    sid="Rejects",
+                ),
+            ),
+            ctx, self, description="Ingest Lambda: read the API key, deliver to Firehose",
+        )
+        fn = aws.lambda_.Function(
+            f"{name}-function",
+            name=function_name,
+            role=fn_role.arn,
+            runtime=LAMBDA_RUNTIME,
+            handler=HANDLER,
+            code=args.lambda_archive,
+            source_code_hash=args.lambda_code_hash,
+            timeout=args.lambda_timeout,
+            memory_size=args.lambda_memory_mb,
+            environment={"variables": {
+                rs.ENV_FIREHOSE_STREAM: stream.name,
+                rs.ENV_API_KEY_SECRET_ARN: secret.arn,
+                rs.ENV_TICKERS: ",".join(validate_ticker(t) for t in args.tickers),
+                rs.ENV_WINDOW_DAYS: str(args.window_days),
+                rs.ENV_RAW_URI: pulumi.Output.concat(
+                    "s3://", args.raw_bucket_name, "/", RAW_PREFIX),
+                rs.ENV_RATE_LIMIT: str(args.rate_limit_per_min),
+            }},
+            logging_config={"log_format": "Text", "log_group": fn_logs.name},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[fn_logs]),
+        )
+
+        scheduled_target(
+            self, f"{name}-schedule", ctx=ctx,
+            expression=args.schedule, timezone=args.timezone,
+            target_arn=fn.arn,
+            invoke=iam.statement(["lambda:InvokeFunction"], fn.arn, sid="InvokeIngest"),
+            # One retry window of an hour: a later ingest would overlap the 12:00 workflow.
+            max_event_age_seconds=3600, max_retry_attempts=2,
+            description="Daily ingest of the last N days of hourly bars",
+        )
+
+        self.function_name = fn.name
+        self.stream_name = stream.name
+        self.secret_arn = secret.arn
+        self.register_outputs({
+            "function_name": self.function_name,
+            "stream_name": self.stream_name,
+            "secret_arn": self.secret_arn,
+        })
+
+
+def fh_logs_name(stream_name: str) -> str:
+    """Firehose's conventional log group for a stream."""
+    return f"/aws/kinesisfirehose/{stream_name}"

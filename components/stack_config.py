@@ -1,0 +1,184 @@
+"""The stack's configuration: every key with its default (mirrored, and tested, in Pulumi.yaml),
+parsed and validated so a bad value fails `pulumi preview` with the key's name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Dict, Optional, Tuple, Union
+
+from runtime import settings as rs
+from runtime.errors import ConfigError, StockpipeError, validate_identifier
+
+from .ingestion import LAMBDA_MAX_TIMEOUT
+from .schedule import validate_schedule_expression, validate_timezone
+
+PROJECT = "stockpipe"
+# The only retention periods CloudWatch Logs accepts.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
+                      2192, 2557, 2922, 3288, 3653)
+Value = Union[str, int, bool]
+
+# key -> default; Pulumi.yaml documents the same keys with the same defaults.
+DEFAULTS: Dict[str, Value] = {
+    "tickers": "AAPL",
+    "windowDays": rs.DEFAULT_WINDOW_DAYS,
+    "rateLimitPerMin": int(rs.DEFAULT_RATE_LIMIT_PER_MIN),
+    "lambdaTimeout": 10,
+    "ingestSchedule": "cron(0 11 * * ? *)",
+    "workflowSchedule": "cron(0 12 * * ? *)",
+    "scheduleTimezone": rs.EXCHANGE_TZ,
+    "database": rs.DEFAULT_DATABASE,
+    "tablePrefix": rs.DEFAULT_TABLE_PREFIX,
+    "partitionGranularity": "hour",
+    "alarmEmail": "",
+    "athenaBytesScannedCutoff": 1_000_000_000,
+    "queryResultsRetentionDays": 30,
+    "archiveRetentionDays": 90,
+    "logRetentionDays": 30,
+    "manageGlueLogGroups": True,
+    "grafanaPrincipalArn": "",
+    "grafanaExternalId": "",
+    "grafanaExternalUser": False,
+    "forceDestroy": False,
+}
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    tickers: Tuple[str, ...]
+    window_days: int
+    rate_limit_per_min: float
+    lambda_timeout: int
+    ingest_schedule: str
+    workflow_schedule: str
+    schedule_timezone: str
+    database: str
+    table_prefix: str
+    partition_granularity: str
+    alarm_email: Optional[str]
+    athena_bytes_scanned_cutoff: int
+    query_results_retention_days: int
+    archive_retention_days: int
+    log_retention_days: int
+    manage_glue_log_groups: bool
+    grafana_principal_arn: Optional[str]
+    grafana_external_id: Optional[str]
+    grafana_external_user: bool
+    force_destroy: bool
+
+
+def _fail(key: str, problem: str) -> ConfigError:
+    return ConfigError(
+        f"config {PROJECT}:{key}: {problem} (fix with `pulumi config set {key} <value>`)"
+    )
+
+
+def _int(key: str, raw: Value, low: int, high: int) -> int:
+    try:
+        if isinstance(raw, bool):
+            raise ValueError
+        value = int(str(raw).strip())
+    except ValueError:
+        raise _fail(key, f"must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise _fail(key, f"must be between {low} and {high}, got {value}")
+    return value
+
+
+def _float(key: str, raw: Value) -> float:
+    try:
+        value = float(str(raw).strip())
+    except ValueError:
+        raise _fail(key, f"must be a number, got {raw!r}") from None
+    if not value > 0:
+        raise _fail(key, f"must be greater than 0, got {value}")
+    return value
+
+
+def _bool(key: str, raw: Value) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text not in ("true", "false"):
+        raise _fail(key, f"must be true or false, got {raw!r}")
+    return text == "true"
+
+
+def _checked(key: str, check: Callable[[str], object], raw: Value) -> str:
+    try:
+        check(str(raw))
+    except (ValueError, StockpipeError) as exc:
+        raise _fail(key, str(exc)) from None
+    return str(raw)
+
+
+def _retention(raw: Value) -> int:
+    days = _int("logRetentionDays", raw, 1, 3653)
+    if days not in LOG_RETENTION_DAYS:
+        raise _fail("logRetentionDays",
+                    f"CloudWatch Logs accepts only {LOG_RETENTION_DAYS}, got {days}")
+    return days
+
+
+def _optional(raw: Value) -> Optional[str]:
+    text = str(raw).strip()
+    return text or None
+
+
+def load_stack_config(get: Callable[[str], Optional[str]]) -> StackConfig:
+    """Read every key through `get` (e.g. `pulumi.Config().get`), defaulting and validating."""
+
+    def raw(key: str) -> Value:
+        value = get(key)
+        return DEFAULTS[key] if value is None else value
+
+    tickers_raw = raw("tickers")
+    try:
+        tickers = rs.parse_tickers(str(tickers_raw))
+    except StockpipeError as exc:
+        raise _fail("tickers", str(exc)) from None
+    granularity = str(raw("partitionGranularity"))
+    if granularity not in rs.GRANULARITIES:
+        raise _fail("partitionGranularity",
+                    f"must be one of {', '.join(rs.GRANULARITIES)}, got {granularity!r}")
+    principal = _optional(raw("grafanaPrincipalArn"))
+    if principal and not (principal.startswith("arn:") and ":iam::" in principal):
+        raise _fail("grafanaPrincipalArn", f"must be an IAM ARN, got {principal!r}")
+    email = _optional(raw("alarmEmail"))
+    if email and ("@" not in email or any(c.isspace() for c in email)):
+        raise _fail("alarmEmail", f"{email!r} is not an e-mail address")
+    return StackConfig(
+        tickers=tickers,
+        window_days=_int("windowDays", raw("windowDays"), 1, 3660),
+        rate_limit_per_min=_float("rateLimitPerMin", raw("rateLimitPerMin")),
+        lambda_timeout=_int("lambdaTimeout", raw("lambdaTimeout"), 1, LAMBDA_MAX_TIMEOUT),
+        ingest_schedule=_checked("ingestSchedule", validate_schedule_expression,
+                                 raw("ingestSchedule")),
+        workflow_schedule=_checked("workflowSchedule", validate_schedule_expression,
+                                   raw("workflowSchedule")),
+        schedule_timezone=_checked("scheduleTimezone", validate_timezone, raw("scheduleTimezone")),
+        database=_checked("database", lambda v: validate_identifier(v, "database"),
+                          raw("database")),
+        table_prefix=_checked("tablePrefix", lambda v: validate_identifier(v, "table prefix"),
+                              raw("tablePrefix")),
+        partition_granularity=granularity,
+        alarm_email=email,
+        athena_bytes_scanned_cutoff=_int("athenaBytesScannedCutoff",
+                                         raw("athenaBytesScannedCutoff"), 10_000_000, 2**53),
+        query_results_retention_days=_int("queryResultsRetentionDays",
+                                          raw("queryResultsRetentionDays"), 1, 36500),
+        archive_retention_days=_int("archiveRetentionDays", raw("archiveRetentionDays"),
+                                    1, 36500),
+        log_retention_days=_retention(raw("logRetentionDays")),
+        manage_glue_log_groups=_bool("manageGlueLogGroups", raw("manageGlueLogGroups")),
+        grafana_principal_arn=principal,
+        grafana_external_id=_optional(raw("grafanaExternalId")),
+        grafana_external_user=_bool("grafanaExternalUser", raw("grafanaExternalUser")),
+        force_destroy=_bool("forceDestroy", raw("forceDestroy")),
+    )
+
+
+def name_prefix(stack: str) -> str:
+    """Physical-name prefix for a stack: `stockpipe-<stack>`, reduced to letters, digits, '-'."""
+    safe = "".join(c if c.isalnum() else "-" for c in stack).strip("-")[:28] or "stack"
+    return f"{PROJECT}-{safe}"
