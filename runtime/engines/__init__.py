@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Engine", "QueryResult", "Storage", "make_engine", "make_storage"]
 
 
-def make_engine(settings: "Settings") -> Engine:
+def make_engine(settings: Settings) -> Engine:
     """AthenaEngine when a workgroup is configured, else the LocalEngine in the home folder."""
     if settings.athena_workgroup:
         from .athena import AthenaEngine
@@ -33,7 +33,7 @@ def make_engine(settings: "Settings") -> Engine:
     return LocalEngine(settings)
 
 
-def make_storage(settings: "Settings") -> Storage:
+def make_storage(settings: Settings) -> Storage:
     """The storage serving the curated lake (S3 in the cloud, the filesystem locally)."""
     if settings.curated_uri.startswith("s3://"):
         return storage_for(settings.curated_uri, region=settings.aws_region)

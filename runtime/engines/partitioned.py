@@ -1,0 +1,141 @@
+"""Write a partitioned table of any size within Athena's 100-partitions-per-statement limit.
+
+Athena's documented workaround (FACTS "Amazon Athena"): one CTAS, then INSERT INTO batches of at
+most 100 partition values each. The source SELECT is evaluated once, into an unpartitioned
+staging table next to the target, and the batches read the stage; the stage is dropped and its
+files deleted afterwards, and cleaned first when a previous run crashed half way.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, List, Optional, Sequence
+
+from ..errors import ConfigError, validate_identifier
+from .base import Engine
+from .storage import Storage, storage_for
+
+log = logging.getLogger(__name__)
+
+ATHENA_MAX_PARTITIONS = 100
+STAGE_SUFFIX = "__stage"
+_WORD = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """Rows in the written table (counted), distinct partition values, CTAS + INSERT statements."""
+
+    rows: int
+    partitions: int
+    statements: int
+
+
+def write_partitioned(
+    engine: Engine,
+    *,
+    table: str,
+    select_sql: str,
+    location: str,
+    partition_col: str = "day_hour_partition",
+    storage: Optional[Storage] = None,
+    fmt: str = "PARQUET",
+    compression: str = "SNAPPY",
+    max_partitions: int = ATHENA_MAX_PARTITIONS,
+) -> WriteResult:
+    """CTAS `table` at `location` from `select_sql` (partition column last), in batches of at
+    most `max_partitions` partition values; the target table must not exist and its location must
+    be empty (callers reset them)."""
+    validate_identifier(table, "table name")
+    validate_identifier(partition_col, "partition column")
+    stage = validate_identifier(table + STAGE_SUFFIX, "staging table name")
+    if not isinstance(max_partitions, int) or not 1 <= max_partitions <= ATHENA_MAX_PARTITIONS:
+        raise ConfigError(
+            f"max_partitions must be a whole number from 1 to {ATHENA_MAX_PARTITIONS}, "
+            f"got {max_partitions!r}"
+        )
+    for what, value in (("format", fmt), ("compression", compression)):
+        if not isinstance(value, str) or not _WORD.match(value):
+            raise ConfigError(
+                f"{what} must be a single word such as PARQUET or SNAPPY, got {value!r}"
+            )
+    if not isinstance(location, str) or not location.strip() or "'" in location:
+        raise ConfigError(
+            f"location must be a non-empty path or URI without quotes, got {location!r}"
+        )
+    if not isinstance(select_sql, str) or not select_sql.strip():
+        raise ConfigError("select_sql must be a SELECT statement, got an empty string")
+    select_sql = select_sql.strip().rstrip(";").strip()
+    location = location.rstrip("/") + "/"
+    stage_location = location.rstrip("/") + STAGE_SUFFIX + "/"
+    storage = storage or storage_for(location)
+
+    # A crashed run may have left the stage behind: forget it and delete its files first.
+    _drop_stage(engine, storage, stage, stage_location)
+    try:
+        engine.execute(
+            f"CREATE TABLE {stage} WITH (external_location = '{stage_location}', "
+            f"format = 'PARQUET', write_compression = '{compression}') AS {select_sql}"
+        )
+        values = [
+            row[0]
+            for row in engine.execute(
+                f"SELECT DISTINCT {partition_col} FROM {stage} ORDER BY 1"
+            ).rows
+        ]
+        batches: List[Sequence[Any]] = [
+            values[i : i + max_partitions] for i in range(0, len(values), max_partitions)
+        ] or [[]]
+        props = (
+            f"external_location = '{location}', format = '{fmt}', "
+            f"write_compression = '{compression}', partitioned_by = ARRAY['{partition_col}']"
+        )
+        for i, batch in enumerate(batches):
+            where = _predicate(partition_col, batch)
+            if i == 0:
+                engine.execute(
+                    f"CREATE TABLE {table} WITH ({props}) AS SELECT * FROM {stage} WHERE {where}"
+                )
+            else:
+                engine.execute(f"INSERT INTO {table} SELECT * FROM {stage} WHERE {where}")
+        rows = engine.execute(f"SELECT count(*) FROM {table}").scalar()
+    finally:
+        try:
+            _drop_stage(engine, storage, stage, stage_location)
+        except Exception:  # never hide the error that got us here
+            log.warning("could not clean the staging table %s at %s", stage, stage_location)
+    return WriteResult(rows=int(rows or 0), partitions=len(values), statements=len(batches))
+
+
+def _drop_stage(engine: Engine, storage: Storage, stage: str, stage_location: str) -> None:
+    engine.execute(f"DROP TABLE IF EXISTS {stage}")
+    storage.delete_prefix(stage_location)
+
+
+def _predicate(column: str, values: Sequence[Any]) -> str:
+    """`column IN (...)` for one batch; NULL is a partition too (Hive's default partition)."""
+    if not values:
+        return "false"
+    literals = [_literal(v) for v in values if v is not None]
+    parts = []
+    if literals:
+        parts.append(f"{column} IN ({', '.join(literals)})")
+    if any(v is None for v in values):
+        parts.append(f"{column} IS NULL")
+    return " OR ".join(parts)
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, Decimal)):
+        return repr(value) if not isinstance(value, Decimal) else str(value)
+    if isinstance(value, datetime):
+        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+    if isinstance(value, date):
+        return f"DATE '{value.isoformat()}'"
+    return "'" + str(value).replace("'", "''") + "'"
