@@ -1,0 +1,132 @@
+"""`stockpipe run` end to end on the local embedded default with demo data."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from runtime.checks import all_checks
+
+pytestmark = pytest.mark.e2e
+
+END = "2026-11-20"
+BARS_PER_SESSION = 16  # demo bars run 04:00-19:00 New York time
+
+CHECK_NAMES = sorted(c.name for c in all_checks())
+BLOCKING = sorted(c.name for c in all_checks() if c.severity == "error")
+AAPL_7_DAYS = 6 * BARS_PER_SESSION  # sessions 2026-11-13, 16, 17, 18, 19, 20
+# 30 days ending 2026-11-20 = 2026-10-21..11-20: Oct 21-23, 26-30, Nov 2-6, 9-13, 16-20.
+PER_TICKER_30_DAYS = 23 * BARS_PER_SESSION
+
+
+def _run_args(home: Path, *extra: str):
+    return ["run", "--home", str(home), "--tickers", "AAPL", "--days", "7",
+            "--end-date", END, *extra]
+
+
+def test_run_prints_counts_every_check_and_the_published_table(home, run_cli, make_lake):
+    result = run_cli(*_run_args(home))
+    assert result.code == 0, result.err
+    assert f"rows: raw {AAPL_7_DAYS}, parquet {AAPL_7_DAYS}, sans-dup {AAPL_7_DAYS}" in result.out
+    for name in CHECK_NAMES:
+        assert re.search(rf"(PASS|FAIL|WARN)\s+{name}\s", result.out), name
+    for name in BLOCKING:
+        assert re.search(rf"PASS\s+{name}\s", result.out), name
+    published = re.search(r"published: (stock_aggregate_prod_\d{8}_\d{6})", result.out)
+    assert published
+    report = re.search(r"report: (\S+)", result.out).group(1)
+    assert Path(report).is_file() and Path(report).stat().st_size > 1000
+    # auto with no key chose demo, and said so
+    assert "source: demo (auto: POLYGON_API_KEY is not set)" in result.err
+
+    lake = make_lake(home)
+    assert lake.prod_tables() == [published.group(1)]
+    assert lake.scalar("SELECT count(*) FROM stock_aggregate_prod_latest") == AAPL_7_DAYS
+    first = lake.rows(
+        "SELECT ticker, bar_time, day_hour_partition FROM stock_aggregate_prod_latest "
+        "ORDER BY bar_time_ms LIMIT 1"
+    )[0]
+    # The first demo bar starts 04:00 New York (EST) on 2026-11-13 = 09:00 UTC.
+    assert (first[0], str(first[1]), first[2]) == (
+        "AAPL", "2026-11-13 09:00:00", "2026-11-13-04"
+    )
+
+
+def test_run_json_has_the_documented_keys_with_real_values(home, run_cli):
+    first = run_cli(*_run_args(home, "--json"))
+    assert first.code == 0, first.err
+    data = first.json()  # exactly one JSON object on stdout
+    assert set(data) >= {"raw_rows", "parquet_rows", "sans_dup_rows", "checks",
+                         "published_table", "report", "seconds"}
+    assert data["raw_rows"] == data["parquet_rows"] == data["sans_dup_rows"] == AAPL_7_DAYS
+    assert sorted(c["name"] for c in data["checks"]) == CHECK_NAMES
+    for c in data["checks"]:
+        assert set(c) == {"name", "severity", "failing_rows", "passed"}
+        assert c["passed"] == (c["failing_rows"] == 0)
+        if c["severity"] == "error":
+            assert c["passed"], c
+    assert re.fullmatch(r"stock_aggregate_prod_\d{8}_\d{6}", data["published_table"])
+    assert Path(data["report"]).is_file()
+    assert data["seconds"] > 0
+
+    # The same window again: raw keeps both deliveries, dedup folds them back to one each.
+    second = run_cli(*_run_args(home, "--json")).json()
+    assert second["raw_rows"] == second["parquet_rows"] == 2 * AAPL_7_DAYS
+    assert second["sans_dup_rows"] == AAPL_7_DAYS <= second["raw_rows"]
+    assert second["published_table"] != data["published_table"]
+
+
+def test_console_script_runs_in_a_subprocess(home, tmp_path):
+    script = Path(sys.executable).parent / "stockpipe"
+    env = {k: v for k, v in os.environ.items() if k != "POLYGON_API_KEY"}
+    proc = subprocess.run(
+        [str(script), *_run_args(home, "--json")],
+        capture_output=True, text=True, env=env, timeout=600, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["raw_rows"] == data["sans_dup_rows"] == AAPL_7_DAYS
+    assert data["published_table"].startswith("stock_aggregate_prod_")
+    # Not a TTY: no progress lines, only the one-line source notice.
+    assert proc.stderr.strip().splitlines() == ["source: demo (auto: POLYGON_API_KEY is not set)"]
+
+
+def test_dotted_tickers_over_30_days_and_a_rerun_publishes_identical_data(
+    home, run_cli, make_lake
+):
+    args = ["run", "--home", str(home), "--tickers", "AAPL,MSFT,BRK.B", "--days", "30",
+            "--end-date", END, "--source", "demo", "--json"]
+    first = run_cli(*args)
+    assert first.code == 0, first.err
+    one = first.json()
+    assert one["sans_dup_rows"] == one["raw_rows"] == 3 * PER_TICKER_30_DAYS
+    second = run_cli(*args)
+    assert second.code == 0, second.err
+    two = second.json()
+    assert two["sans_dup_rows"] == one["sans_dup_rows"]
+    assert two["raw_rows"] == 2 * one["raw_rows"]
+    assert two["published_table"] != one["published_table"]
+
+    lake = make_lake(home, ("AAPL", "MSFT", "BRK.B"))
+    cols = ("ticker, bar_time, bar_time_ms, open, high, low, close, volume, vwap, "
+            "transactions, day_hour_partition")
+    a, b = one["published_table"], two["published_table"]
+    for x, y in ((a, b), (b, a)):
+        diff = f"SELECT {cols} FROM {x} EXCEPT SELECT {cols} FROM {y}"
+        assert lake.rows(diff) == []
+    per_ticker = dict(lake.rows(f"SELECT ticker, count(*) FROM {b} GROUP BY ticker"))
+    assert per_ticker == {t: PER_TICKER_30_DAYS for t in ("AAPL", "MSFT", "BRK.B")}
+    # The view follows the newest archive.
+    assert lake.scalar(
+        "SELECT count(*) FROM stock_aggregate_prod_latest WHERE ticker = 'BRK.B'"
+    ) == PER_TICKER_30_DAYS
+    assert sorted(lake.prod_tables()) == sorted([a, b])
+    # BRK.B reached the file names of the raw lake intact.
+    raw_tickers = {r["ticker"] for r in lake.raw_records()}
+    assert raw_tickers == {"AAPL", "MSFT", "BRK.B"}
