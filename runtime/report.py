@@ -148,7 +148,7 @@ def _layout(fig, title: str, height: int = 420) -> None:
     )
 
 
-def _figure(pr: PanelResult):
+def panel_figure(pr: PanelResult):
     """The plotly figure for one panel result (which has at least one row)."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
@@ -301,7 +301,7 @@ def _section(pr: PanelResult, ticker: Optional[str], figures: List[str]) -> str:
     elif not pr.rows:
         parts.append(f'<p class="empty">{html.escape(p.title)}: no rows in this range.</p>')
     else:
-        fig = _figure(pr)
+        fig = panel_figure(pr)
         div_id = "plot-" + "".join(c if c.isalnum() else "-" for c in ident)
         figures.append(fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
                                    config={"displaylogo": False, "responsive": True}))
