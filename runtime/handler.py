@@ -1,7 +1,8 @@
 """Lambda entry point: Polygon -> validated raw records -> Firehose; rejects straight to S3.
 
 Thin on purpose: settings from the environment, the key from Secrets Manager (cached per
-container), then `run_ingest`. The event may override `tickers`, `end_date`, `days`, `source`.
+container), then `run_ingest`. The event may override `tickers`, `end_date`, `days`, and
+`data_source` ("demo" for a smoke test without a key).
 """
 
 from __future__ import annotations
@@ -15,6 +16,31 @@ from .settings import ENV_API_KEY_SECRET_ARN, ENV_FIREHOSE_STREAM, ENV_RAW_URI, 
 
 log = logging.getLogger(__name__)
 log.setLevel(logging.INFO)
+
+
+class _SecretStringFilter(logging.Filter):
+    """Blank SecretString values in botocore's DEBUG response-body lines.
+
+    botocore logs every response body at DEBUG, GetSecretValue's included, so turning DEBUG on
+    for botocore would otherwise print the Polygon key.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is not ours to judge
+            return True
+        if "SecretString" in message:
+            # Drop the whole line: escaping inside repr'd JSON makes partial redaction fragile.
+            record.msg = "[a log line holding a SecretString was redacted by stockpipe]"
+            record.args = None
+        return True
+
+
+_secret_filter = _SecretStringFilter()
+for _name in ("botocore.parsers", "botocore.endpoint", "botocore.hooks"):
+    if _secret_filter not in logging.getLogger(_name).filters:
+        logging.getLogger(_name).addFilter(_secret_filter)
 
 # Created on first use and kept for the container's life (warm invocations reuse them).
 _clients: Dict[str, Any] = {}
@@ -95,7 +121,8 @@ def lambda_handler(event: Optional[Dict[str, Any]], context: Any) -> Dict[str, A
     request_id = getattr(context, "aws_request_id", None)
     settings = _settings_for(event)
     end_date = parse_date(event["end_date"]) if event.get("end_date") else None
-    source = str(event.get("source") or "polygon")
+    # Not "source": EventBridge events carry their own `source` ("aws.scheduler").
+    source = str(event.get("data_source") or "polygon")
     if source == "polygon" and not settings.polygon_api_key:
         if not settings.api_key_secret_arn:
             raise ConfigError(

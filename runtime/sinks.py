@@ -115,6 +115,8 @@ class FirehoseSink(Sink):
             self._send(batch)
 
     def _send(self, batch: List[bytes]) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
         pending = batch
         last_error = ""
         for attempt in range(1, self.max_attempts + 1):
@@ -124,7 +126,7 @@ class FirehoseSink(Sink):
                     DeliveryStreamName=self.stream_name,
                     Records=[{"Data": d} for d in pending],
                 )
-            except Exception as exc:  # botocore ClientError or a connection error
+            except (ClientError, BotoCoreError) as exc:  # an AWS error or a connection error
                 code = _error_code(exc)
                 if code is not None and code not in _RETRYABLE_CODES:
                     raise DeliveryError(

@@ -84,7 +84,9 @@ class FakePolygon:
         with self._lock:
             script = self.scripts.get((ticker, cursor))
             if not script:
-                reply = Reply(404, {"status": "NOT_FOUND", "request_id": "nf", "message": "no script"})
+                reply = Reply(
+                    404, {"status": "NOT_FOUND", "request_id": "nf", "message": "no script"}
+                )
             else:
                 reply = script.pop(0) if len(script) > 1 else script[0]
         if reply.delay:
@@ -207,3 +209,59 @@ class FakeLambdaContext:
 @pytest.fixture
 def lambda_context() -> FakeLambdaContext:
     return FakeLambdaContext()
+
+
+@pytest.fixture
+def aws_env(monkeypatch):
+    """Fake credentials and region so boto3 never looks for real ones."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "POLYGON_API_KEY", "STOCKPIPE_TICKERS", "STOCKPIPE_WINDOW_DAYS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def delivery_stream(aws_env):
+    """moto S3 bucket + Firehose DirectPut stream into raw/; yields (firehose, s3, names)."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="stockpipe-raw")
+        firehose = boto3.client("firehose", region_name="us-east-1")
+        firehose.create_delivery_stream(
+            DeliveryStreamName="stockpipe-raw-stream",
+            DeliveryStreamType="DirectPut",
+            ExtendedS3DestinationConfiguration={
+                "RoleARN": "arn:aws:iam::123456789012:role/stockpipe-firehose",
+                "BucketARN": "arn:aws:s3:::stockpipe-raw",
+                "Prefix": "raw/",
+                "BufferingHints": {"SizeInMBs": 5, "IntervalInSeconds": 60},
+            },
+        )
+        yield firehose, s3, {"bucket": "stockpipe-raw", "stream": "stockpipe-raw-stream"}
+
+
+@pytest.fixture
+def s3_lines():
+    """Every JSON line under s3://bucket/prefix, in key order."""
+
+    def read(s3, bucket: str, prefix: str) -> List[Dict[str, Any]]:
+        out: List[Dict[str, Any]] = []
+        keys = sorted(
+            o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+        )
+        for key in keys:
+            data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            assert data.endswith(b"\n"), key
+            out.extend(json.loads(x) for x in data.decode().splitlines())
+        return out
+
+    return read

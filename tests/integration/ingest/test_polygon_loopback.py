@@ -19,7 +19,9 @@ PATH = "/v2/aggs/ticker/{}/range/1/hour/2026-11-20/2026-11-27"
 
 
 def ingest(settings, client, **kw):
-    return run_ingest(settings, source="polygon", end_date=END, days=7, now=NOW, client=client, **kw)
+    return run_ingest(
+        settings, source="polygon", end_date=END, days=7, now=NOW, client=client, **kw
+    )
 
 
 def bar(t, c=10.5):
@@ -80,10 +82,19 @@ def test_documented_example_lands_verbatim_with_lineage(
 
 def test_pagination_follows_next_url_across_three_pages(polygon, make_client, settings, read_lines):
     base = polygon.url + PATH.format("AAPL")
-    polygon.script("AAPL", polygon.Reply(200, page("r1", [bar(1795165200000), bar(1795168800000)],
-                                                   f"{base}?cursor=p2")))
-    polygon.script("AAPL", polygon.Reply(200, page("r2", [bar(1795172400000), bar(1795176000000)],
-                                                   f"{base}?cursor=p3")), cursor="p2")
+    polygon.script(
+        "AAPL",
+        polygon.Reply(
+            200, page("r1", [bar(1795165200000), bar(1795168800000)], f"{base}?cursor=p2")
+        ),
+    )
+    polygon.script(
+        "AAPL",
+        polygon.Reply(
+            200, page("r2", [bar(1795172400000), bar(1795176000000)], f"{base}?cursor=p3")
+        ),
+        cursor="p2",
+    )
     polygon.script("AAPL", polygon.Reply(200, page("r3", [bar(1795179600000)])), cursor="p3")
 
     summary = ingest(settings, make_client())
@@ -104,12 +115,17 @@ def test_pagination_follows_next_url_across_three_pages(polygon, make_client, se
     assert all(KEY not in s.raw_path for s in polygon.seen)
 
 
-def test_429_waits_retry_after_then_succeeds(polygon, make_client, clock, settings, read_lines,
-                                            example_body):
-    limited = {"status": "ERROR", "request_id": "rl1",
-               "error": "You've exceeded the maximum requests per minute"}
-    polygon.script("AAPL", polygon.Reply(429, limited, {"Retry-After": "7"}),
-                   polygon.Reply(200, example_body))
+def test_429_waits_retry_after_then_succeeds(
+    polygon, make_client, clock, settings, read_lines, example_body
+):
+    limited = {
+        "status": "ERROR",
+        "request_id": "rl1",
+        "error": "You've exceeded the maximum requests per minute",
+    }
+    polygon.script(
+        "AAPL", polygon.Reply(429, limited, {"Retry-After": "7"}), polygon.Reply(200, example_body)
+    )
 
     summary = ingest(settings, make_client())
 
@@ -119,10 +135,15 @@ def test_429_waits_retry_after_then_succeeds(polygon, make_client, clock, settin
     assert summary.bars == 2
 
 
-def test_two_500s_back_off_exponentially_then_succeed(polygon, make_client, clock, settings,
-                                                      read_lines, example_body):
-    polygon.script("AAPL", polygon.Reply(500, "oops"), polygon.Reply(502, "bad gateway"),
-                   polygon.Reply(200, example_body))
+def test_two_500s_back_off_exponentially_then_succeed(
+    polygon, make_client, clock, settings, read_lines, example_body
+):
+    polygon.script(
+        "AAPL",
+        polygon.Reply(500, "oops"),
+        polygon.Reply(502, "bad gateway"),
+        polygon.Reply(200, example_body),
+    )
 
     ingest(settings, make_client(backoff_base=1.5))
 
@@ -142,8 +163,10 @@ def test_persistent_5xx_gives_up_after_max_attempts(polygon, make_client, clock,
 
 def test_401_raises_auth_error_at_once_and_writes_nothing(polygon, make_client, settings):
     settings = settings.replace(tickers=("AAPL", "MSFT"))
-    polygon.script("AAPL", polygon.Reply(401, {"status": "ERROR", "request_id": "a1",
-                                                "error": "Unknown API Key"}))
+    polygon.script(
+        "AAPL",
+        polygon.Reply(401, {"status": "ERROR", "request_id": "a1", "error": "Unknown API Key"}),
+    )
     with pytest.raises(AuthError) as err:
         ingest(settings, make_client())
     msg = str(err.value)
@@ -155,14 +178,24 @@ def test_401_raises_auth_error_at_once_and_writes_nothing(polygon, make_client, 
 
 
 def test_403_is_an_auth_error_too(polygon, make_client, settings):
-    polygon.script("AAPL", polygon.Reply(403, {"status": "NOT_AUTHORIZED", "request_id": "a2",
-                                                "message": "not entitled to this data"}))
+    polygon.script(
+        "AAPL",
+        polygon.Reply(
+            403,
+            {
+                "status": "NOT_AUTHORIZED",
+                "request_id": "a2",
+                "message": "not entitled to this data",
+            },
+        ),
+    )
     with pytest.raises(AuthError, match="HTTP 403.*not entitled to this data"):
         ingest(settings, make_client())
 
 
-def test_malformed_json_fails_that_ticker_and_keeps_the_others(polygon, make_client, settings,
-                                                              read_lines, example_body):
+def test_malformed_json_fails_that_ticker_and_keeps_the_others(
+    polygon, make_client, settings, read_lines, example_body
+):
     settings = settings.replace(tickers=("AAPL", "MSFT"))
     polygon.script("AAPL", polygon.Reply(200, b'{"status":"OK","results":[{"c":1,'))
     polygon.script("MSFT", polygon.Reply(200, dict(example_body, ticker="MSFT")))
@@ -173,33 +206,51 @@ def test_malformed_json_fails_that_ticker_and_keeps_the_others(polygon, make_cli
     assert "1 of 2 ticker(s) failed (AAPL)" in str(err.value)
     assert "not JSON" in str(err.value)
     summary = err.value.summary
-    assert summary.per_ticker["AAPL"]["bars"] == 0 and "not JSON" in summary.per_ticker["AAPL"]["error"]
+    assert (
+        summary.per_ticker["AAPL"]["bars"] == 0
+        and "not JSON" in summary.per_ticker["AAPL"]["error"]
+    )
     assert summary.per_ticker["MSFT"]["error"] is None
     rows = read_lines(settings.raw_uri)
-    assert [(r["ticker"], r["t"]) for r in rows] == [("MSFT", 1577941200000), ("MSFT", 1578027600000)]
+    assert [(r["ticker"], r["t"]) for r in rows] == [
+        ("MSFT", 1577941200000),
+        ("MSFT", 1578027600000),
+    ]
 
 
 def test_status_error_names_ticker_and_request_id(polygon, make_client, settings):
-    polygon.script("AAPL", polygon.Reply(200, {"status": "ERROR", "request_id": "req-err-9",
-                                                "error": "internal problem"}))
-    with pytest.raises(IngestFailed, match=r"AAPL: Polygon answered status 'ERROR' \(request_id "
-                                           r"req-err-9\): internal problem"):
+    polygon.script(
+        "AAPL",
+        polygon.Reply(
+            200, {"status": "ERROR", "request_id": "req-err-9", "error": "internal problem"}
+        ),
+    )
+    with pytest.raises(
+        IngestFailed,
+        match=r"AAPL: Polygon answered status 'ERROR' \(request_id "
+        r"req-err-9\): internal problem",
+    ):
         ingest(settings, make_client())
 
 
 def test_body_of_wrong_shape_is_a_source_error(make_client, polygon):
-    polygon.script("AAPL", polygon.Reply(200, {"status": "OK", "request_id": "s1",
-                                                "results": {"c": 1}}))
-    with pytest.raises(SourceError, match=r"AAPL: 'results' is a dict, not a list \(request_id s1\)"):
+    polygon.script(
+        "AAPL", polygon.Reply(200, {"status": "OK", "request_id": "s1", "results": {"c": 1}})
+    )
+    with pytest.raises(
+        SourceError, match=r"AAPL: 'results' is a dict, not a list \(request_id s1\)"
+    ):
         make_client().fetch_aggregates("AAPL", date(2026, 11, 20), END)
 
 
-def test_read_timeout_is_retried_then_reported(polygon, make_client, clock, settings, read_lines,
-                                              example_body):
+def test_read_timeout_is_retried_then_reported(
+    polygon, make_client, clock, settings, read_lines, example_body
+):
     settings = settings.replace(tickers=("AAPL", "MSFT"))
     # AAPL hangs once, then answers; MSFT hangs every time.
-    polygon.script("AAPL", polygon.Reply(200, example_body, delay=5),
-                   polygon.Reply(200, example_body))
+    polygon.script(
+        "AAPL", polygon.Reply(200, example_body, delay=5), polygon.Reply(200, example_body)
+    )
     polygon.script("MSFT", polygon.Reply(200, example_body, delay=5))
 
     with pytest.raises(IngestFailed) as err:
@@ -207,14 +258,18 @@ def test_read_timeout_is_retried_then_reported(polygon, make_client, clock, sett
 
     assert "(MSFT)" in str(err.value) and "timed out" in str(err.value)
     rows = read_lines(settings.raw_uri)
-    assert [(r["ticker"], r["t"]) for r in rows] == [("AAPL", 1577941200000), ("AAPL", 1578027600000)]
+    assert [(r["ticker"], r["t"]) for r in rows] == [
+        ("AAPL", 1577941200000),
+        ("AAPL", 1578027600000),
+    ]
     assert len(polygon.requests_for("AAPL")) == 2 and len(polygon.requests_for("MSFT")) == 2
 
 
 def test_bar_missing_close_goes_to_rejects_with_reason(polygon, make_client, settings, read_lines):
     broken = {"h": 11.0, "l": 10.0, "o": 10.25, "t": 1795168800000, "v": 1000}
-    polygon.script("AAPL", polygon.Reply(200, page("rq-7", [bar(1795165200000), broken,
-                                                           bar(1795172400000)])))
+    polygon.script(
+        "AAPL", polygon.Reply(200, page("rq-7", [bar(1795165200000), broken, bar(1795172400000)]))
+    )
 
     summary = ingest(settings, make_client())
 
@@ -231,14 +286,24 @@ def test_bar_missing_close_goes_to_rejects_with_reason(polygon, make_client, set
 
 
 def test_empty_window_is_normal_and_writes_nothing(polygon, make_client, settings, caplog):
-    empty = {"ticker": "AAPL", "status": "OK", "adjusted": True, "queryCount": 0,
-             "resultsCount": 0, "request_id": "e1"}
+    empty = {
+        "ticker": "AAPL",
+        "status": "OK",
+        "adjusted": True,
+        "queryCount": 0,
+        "resultsCount": 0,
+        "request_id": "e1",
+    }
     polygon.script("AAPL", polygon.Reply(200, empty))
     with caplog.at_level("INFO", logger="runtime.polygon"):
         summary = ingest(settings, make_client())
     assert summary.bars == 0 and summary.rejects == 0 and summary.objects == 0
     assert summary.per_ticker["AAPL"] == {
-        "bars": 0, "rejects": 0, "pages": 1, "request_ids": ["e1"], "error": None,
+        "bars": 0,
+        "rejects": 0,
+        "pages": 1,
+        "request_ids": ["e1"],
+        "error": None,
     }
     assert LocalStorage().list(settings.raw_uri) == []
     assert any("no bars for AAPL" in r.getMessage() for r in caplog.records)
@@ -252,7 +317,9 @@ def test_ticker_with_dot_is_quoted_into_the_path(polygon, make_client, example_b
 
 
 def test_next_url_on_another_host_is_refused(polygon, make_client):
-    evil = "https://evil.example.com/v2/aggs/ticker/AAPL/range/1/hour/2026-11-20/2026-11-27?cursor=x"
+    evil = (
+        "https://evil.example.com/v2/aggs/ticker/AAPL/range/1/hour/2026-11-20/2026-11-27?cursor=x"
+    )
     polygon.script("AAPL", polygon.Reply(200, page("h1", [bar(1795165200000)], evil)))
     with pytest.raises(SourceError, match="refusing next_url on another host 'evil.example.com'"):
         make_client().fetch_aggregates("AAPL", date(2026, 11, 20), END)
@@ -265,8 +332,11 @@ def test_rate_limit_spaces_requests_of_many_pages(polygon, make_client, clock):
     for i in range(7):
         cursor = None if i == 0 else f"c{i}"
         nxt = f"{base}?cursor=c{i + 1}" if i < 6 else None
-        polygon.script("AAPL", polygon.Reply(200, page(f"r{i}", [bar(1795165200000 + i * 3600000)],
-                                                       nxt)), cursor=cursor)
+        polygon.script(
+            "AAPL",
+            polygon.Reply(200, page(f"r{i}", [bar(1795165200000 + i * 3600000)], nxt)),
+            cursor=cursor,
+        )
     result = make_client().fetch_aggregates("AAPL", date(2026, 11, 20), END)
     assert len(result.bars) == 7
     assert clock.sleeps == [60.0]  # one wait frees all five slots at t=60
