@@ -103,9 +103,9 @@ def _write(
         partition_col=PARTITION_COL,
         storage=storage,
     )
-    rows = result.rows if result.rows is not None else count_rows(engine, table)
-    statements = len(result.statements) if result.statements is not None else 0
-    return TableResult(table, location, int(rows), int(result.partitions), statements)
+    return TableResult(
+        table, location, int(result.rows), int(result.partitions), int(result.statements)
+    )
 
 
 def transform(settings: Settings, engine: Engine, storage: Storage) -> TableResult:
