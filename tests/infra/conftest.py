@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import runpy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Set
 from unittest import mock
 
 import pulumi
@@ -86,6 +86,7 @@ class Program:
 
     resources: List[MockResourceArgs]
     exports: Dict[str, Any]
+    secret_exports: Set[str] = field(default_factory=set)
     account: str = ACCOUNT
     region: str = REGION
 
@@ -128,13 +129,18 @@ def run_program(config: Optional[Dict[str, Any]] = None) -> Program:
     def program():
         with mock.patch.object(pulumi, "export", lambda k, v: exported.__setitem__(k, v)):
             runpy.run_path(str(MAIN), run_name="__main__")
-        names = list(exported)
-        return pulumi.Output.all(*[exported[n] for n in names]).apply(
-            lambda values: resolved.update(zip(names, values))
-        )
+        async def resolve() -> None:
+            for key, value in exported.items():
+                out = pulumi.Output.from_input(value)
+                resolved[key] = await out.future()
+                if await out.is_secret():
+                    secret.add(key)
 
+        return resolve()
+
+    secret: Set[str] = set()
     program()
-    return Program(resources=list(mocks.resources), exports=resolved)
+    return Program(resources=list(mocks.resources), exports=resolved, secret_exports=secret)
 
 
 @pytest.fixture(scope="module")
@@ -146,3 +152,22 @@ def program() -> Program:
 @pytest.fixture
 def run() -> Callable[..., Program]:
     return run_program
+
+
+@pytest.fixture
+def build_component() -> Callable[[Callable[[], Any]], RecordingMocks]:
+    """Run `make()` (which constructs components) under fresh mocks; return what it registered."""
+
+    def _build(make: Callable[[], Any]) -> RecordingMocks:
+        mocks = RecordingMocks()
+        pulumi.runtime.set_mocks(mocks, project="stockpipe", stack=STACK, preview=False)
+        pulumi.runtime.test(make)()
+        return mocks
+
+    return _build
+
+
+@pytest.fixture(scope="module")
+def full_program() -> Program:
+    """The stack with every optional identity turned on (Grafana user and access key, e-mail)."""
+    return run_program({"grafanaExternalUser": True, "alarmEmail": "ops@example.com"})
