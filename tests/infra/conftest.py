@@ -31,7 +31,8 @@ ARNS: Dict[str, str] = {
     "aws:lambda/function:Function": "arn:aws:lambda:{region}:{account}:function:{name}",
     "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream":
         "arn:aws:firehose:{region}:{account}:deliverystream/{name}",
-    "aws:secretsmanager/secret:Secret": "arn:aws:secretsmanager:{region}:{account}:secret:{name}-AbCdEf",
+    "aws:secretsmanager/secret:Secret":
+        "arn:aws:secretsmanager:{region}:{account}:secret:{name}-AbCdEf",
     "aws:sqs/queue:Queue": "arn:aws:sqs:{region}:{account}:{name}",
     "aws:sns/topic:Topic": "arn:aws:sns:{region}:{account}:{name}",
     "aws:athena/workgroup:Workgroup": "arn:aws:athena:{region}:{account}:workgroup/{name}",
@@ -42,7 +43,8 @@ ARNS: Dict[str, str] = {
     "aws:glue/job:Job": "arn:aws:glue:{region}:{account}:job/{name}",
     "aws:glue/crawler:Crawler": "arn:aws:glue:{region}:{account}:crawler/{name}",
     "aws:glue/catalogDatabase:CatalogDatabase": "arn:aws:glue:{region}:{account}:database/{name}",
-    "aws:scheduler/schedule:Schedule": "arn:aws:scheduler:{region}:{account}:schedule/default/{name}",
+    "aws:scheduler/schedule:Schedule":
+        "arn:aws:scheduler:{region}:{account}:schedule/default/{name}",
 }
 
 
@@ -73,7 +75,8 @@ class RecordingMocks(Mocks):
                     "userId": "AIDACI", "id": ACCOUNT}
         if args.token == "aws:index/getRegion:getRegion":
             return {"name": REGION, "region": REGION, "id": REGION,
-                    "description": "US East (N. Virginia)", "endpoint": f"ec2.{REGION}.amazonaws.com"}
+                    "description": "US East (N. Virginia)",
+                    "endpoint": f"ec2.{REGION}.amazonaws.com"}
         if args.token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "id": "aws", "dnsSuffix": "amazonaws.com",
                     "reverseDnsPrefix": "com.amazonaws"}

@@ -229,7 +229,8 @@ def test_monitoring_alarms_and_failure_rules_publish_to_the_alerts_topic(program
     targets = program.of_type("aws:cloudwatch/eventTarget:EventTarget")
     assert len(targets) == 2 and all(t.inputs["arn"] == topic for t in targets)
     (policy,) = program.of_type("aws:sns/topicPolicy:TopicPolicy")
-    principals = {s["Principal"]["Service"] for s in json.loads(policy.inputs["policy"])["Statement"]}
+    statements = json.loads(policy.inputs["policy"])["Statement"]
+    principals = {s["Principal"]["Service"] for s in statements}
     assert principals == {"events.amazonaws.com", "cloudwatch.amazonaws.com"}
 
 
