@@ -136,11 +136,25 @@ def lambda_handler(event: Optional[Dict[str, Any]], context: Any) -> Dict[str, A
         "ingest start",
         extra={"aws_request_id": request_id, "tickers": list(settings.tickers), "source": source},
     )
+    client = None
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if source == "polygon":
+        from .polygon import PolygonClient
+
+        # Stop with time to spare rather than be killed with records still buffered.
+        time_left = (lambda: remaining() / 1000.0) if callable(remaining) else None
+        client = PolygonClient.from_settings(settings, time_left=time_left)
     sink = FirehoseSink(
         settings.firehose_stream_name, client=_client("firehose", settings.aws_region)
     )
     storage = S3Storage(client=_client("s3", settings.aws_region))
-    summary = run_ingest(settings, source=source, end_date=end_date, sink=sink, storage=storage)
+    try:
+        summary = run_ingest(
+            settings, source=source, end_date=end_date, sink=sink, storage=storage, client=client
+        )
+    finally:
+        if client is not None:
+            client.close()
     result = summary.to_dict()
     result["aws_request_id"] = request_id
     log.info(

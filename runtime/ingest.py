@@ -13,6 +13,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Callable, Dict, List, Optional
 
 from .errors import AuthError, ConfigError, DeliveryError, SourceError
+from .polygon import DeadlineExceeded
 from .records import RejectWriter, iso_utc_ms, shape
 from .window import ingest_window
 
@@ -87,7 +88,8 @@ def run_ingest(
     `progress(ticker, index, total)` is called as each ticker starts, index counting from 1.
     `client` replaces the Polygon client built from settings (tests, custom sessions).
     Raises IngestFailed (a SourceError) naming the failed tickers, after delivering the rest;
-    AuthError and DeliveryError stop the run at once, since every later ticker would fail too.
+    AuthError, DeliveryError and DeadlineExceeded stop the run at once (every later ticker
+    would fail too), after flushing what was fetched.
     """
     started = time.monotonic()
     chosen = resolve_source(settings, source)
@@ -156,7 +158,7 @@ def run_ingest(
             summary.per_ticker[ticker] = info
             try:
                 result = fetch(ticker)
-            except (AuthError, DeliveryError):
+            except (AuthError, DeliveryError, DeadlineExceeded):
                 raise
             except SourceError as exc:
                 info["error"] = str(exc)

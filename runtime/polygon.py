@@ -51,6 +51,14 @@ class RateLimiter:
         self._sent: Deque[float] = deque()
         self.waited = 0.0
 
+    def wait_needed(self) -> float:
+        """Seconds `acquire` would sleep if called now."""
+        now = self.clock()
+        live = [t for t in self._sent if now - t < self.period]
+        if len(live) < self.capacity:
+            return 0.0
+        return live[-self.capacity] + self.period - now
+
     def acquire(self) -> float:
         """Block until one more request is allowed; returns the seconds waited."""
         waited = 0.0
@@ -65,6 +73,10 @@ class RateLimiter:
             delay = self._sent[0] + self.period - now
             self.sleep(delay)
             waited += delay
+
+
+class DeadlineExceeded(SourceError):
+    """Waiting any longer would outlive the run's time budget (the Lambda's remaining time)."""
 
 
 @dataclass
@@ -158,6 +170,8 @@ class PolygonClient:
         max_backoff: float = 60.0,
         max_retry_after: float = 300.0,
         max_pages: int = 1000,
+        time_left: Optional[Callable[[], float]] = None,
+        reserve_seconds: float = 3.0,
     ):
         if not api_key or not str(api_key).strip():
             raise AuthError(
@@ -183,6 +197,10 @@ class PolygonClient:
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
         self.max_pages = max_pages
+        # In Lambda: seconds until the function is killed. Stopping early with time in reserve
+        # lets the run deliver what it already fetched instead of dying mid-sleep.
+        self.time_left = time_left
+        self.reserve_seconds = reserve_seconds
         self.sleep = sleep
         self.limiter = RateLimiter(rate_limit_per_min, clock=clock, sleep=sleep)
         if session is None:
@@ -288,6 +306,20 @@ class PolygonClient:
             )
         return _strip_key_params(nxt)
 
+    def _check_time(self, ticker: str, wait: float, why: str) -> float:
+        """Seconds left for the next request; raise DeadlineExceeded if `wait` eats the reserve."""
+        if self.time_left is None:
+            return float("inf")
+        left = self.time_left() - self.reserve_seconds
+        if left - wait <= 0:
+            raise DeadlineExceeded(
+                f"{ticker}: stopping early: {why} needs {wait:.1f} s but only "
+                f"{left + self.reserve_seconds:.1f} s remain and {self.reserve_seconds:.0f} s are "
+                "kept to deliver what was fetched; raise the Lambda timeout or ingest fewer "
+                "tickers per run"
+            )
+        return left - wait
+
     def _backoff(self, attempt: int) -> float:
         return min(self.max_backoff, self.backoff_base * (2 ** (attempt - 1)))
 
@@ -297,13 +329,15 @@ class PolygonClient:
         shown = _loggable(url)
         last_problem = ""
         for attempt in range(1, self.max_attempts + 1):
+            left = self._check_time(ticker, self.limiter.wait_needed(), "the rate limit")
             self.limiter.acquire()
             self.requests_sent += 1
+            connect, read = self.timeout
             try:
                 resp = self.session.get(
                     url,
                     headers={"Authorization": f"Bearer {self._key}", "Accept": "application/json"},
-                    timeout=self.timeout,
+                    timeout=(min(connect, max(0.5, left)), min(read, max(0.5, left))),
                     allow_redirects=False,  # a redirect could carry the header elsewhere
                 )
             except (requests.Timeout, requests.ConnectionError) as exc:
@@ -339,6 +373,7 @@ class PolygonClient:
                 else:
                     return self._decode(ticker, resp)
             if attempt < self.max_attempts:
+                self._check_time(ticker, wait, f"retry {attempt + 1} after {last_problem}")
                 log.warning(
                     "%s: attempt %d/%d %s; retrying in %.1f s",
                     ticker,

@@ -152,3 +152,23 @@ def test_demo_data_source_needs_no_secret(lambda_env, monkeypatch, lambda_contex
     # 2026-11-26 is Thanksgiving, 2026-11-27 closes early: 13 bars
     assert (result["source"], result["bars"]) == ("demo", 13)
     assert len(s3_lines(s3, names["bucket"], "raw/")) == 13
+
+
+def test_handler_stops_in_time_and_delivers_what_it_fetched(
+    lambda_env, polygon, example_body, lambda_context, monkeypatch, s3_lines
+):
+    from runtime.polygon import DeadlineExceeded
+
+    _f, s3, names, _sm = lambda_env
+    monkeypatch.setenv("STOCKPIPE_TICKERS", "AAPL,MSFT")
+    polygon.script("AAPL", polygon.Reply(200, example_body))
+    polygon.script(
+        "MSFT", polygon.Reply(429, {"status": "ERROR", "request_id": "q"}, {"Retry-After": "30"})
+    )
+    lambda_context.get_remaining_time_in_millis = lambda: 9_000  # 9 s left on the clock
+
+    with pytest.raises(DeadlineExceeded, match="MSFT: stopping early"):
+        handler.lambda_handler({"end_date": "2020-01-03", "days": 1}, lambda_context)
+
+    # AAPL's two records were sent to Firehose before the handler gave up
+    assert [r["ticker"] for r in s3_lines(s3, names["bucket"], "raw/")] == ["AAPL", "AAPL"]

@@ -341,3 +341,39 @@ def test_rate_limit_spaces_requests_of_many_pages(polygon, make_client, clock):
     assert len(result.bars) == 7
     assert clock.sleeps == [60.0]  # one wait frees all five slots at t=60
     assert json.dumps(result.request_ids) == json.dumps([f"r{i}" for i in range(7)])
+
+
+def test_deadline_stops_before_a_rate_limit_wait_and_keeps_fetched_bars(
+    polygon, make_client, clock, settings, read_lines, example_body
+):
+    from runtime.polygon import DeadlineExceeded
+
+    # GIVEN 40 s of budget, five requests already spent on four tickers' pages
+    start = clock.now
+    settings = settings.replace(tickers=("AAPL", "MSFT", "IBM", "KO", "PEP", "XOM"))
+    for t in settings.tickers:
+        polygon.script(t, polygon.Reply(200, dict(example_body, ticker=t)))
+    client = make_client(time_left=lambda: 40.0 - (clock.now - start))
+    # WHEN the sixth request would have to wait 60 s for the free tier's window
+    with pytest.raises(
+        DeadlineExceeded, match=r"XOM: stopping early: the rate limit needs 60\.0 s"
+    ):
+        ingest(settings, client)
+    # THEN nothing slept, XOM was never requested, and the five tickers' bars were delivered
+    assert clock.sleeps == []
+    assert len(polygon.seen) == 5
+    rows = read_lines(settings.raw_uri)
+    assert sorted({r["ticker"] for r in rows}) == ["AAPL", "IBM", "KO", "MSFT", "PEP"]
+    assert len(rows) == 10
+
+
+def test_deadline_refuses_a_retry_after_longer_than_the_time_left(polygon, make_client, clock):
+    from runtime.polygon import DeadlineExceeded
+
+    polygon.script(
+        "AAPL", polygon.Reply(429, {"status": "ERROR", "request_id": "q"}, {"Retry-After": "30"})
+    )
+    client = make_client(time_left=lambda: 10.0)
+    with pytest.raises(DeadlineExceeded, match=r"AAPL: stopping early: retry 2 after HTTP 429"):
+        client.fetch_aggregates("AAPL", date(2026, 11, 20), END)
+    assert clock.sleeps == [] and len(polygon.seen) == 1
