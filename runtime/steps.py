@@ -4,6 +4,7 @@ which engine they hold, so the same code runs in Glue jobs (Athena) and locally 
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -26,7 +27,7 @@ from .checks import (
 )
 from .engines.base import Engine
 from .engines.storage import Storage
-from .errors import EngineError, QualityCheckFailed, validate_identifier
+from .errors import ConfigError, EngineError, QualityCheckFailed, validate_identifier
 from .settings import Settings
 
 PARTITION_COL = "day_hour_partition"
@@ -34,6 +35,7 @@ PARTITION_COL = "day_hour_partition"
 PARTITION_FORMATS = {"hour": "%Y-%m-%d-%H", "day": "%Y-%m-%d"}
 # How many one-second bumps publish tries before it gives up on a free timestamp.
 _MAX_STAMP_BUMPS = 120
+_RUN_ID = re.compile(r"^[0-9A-Za-z-]{1,200}$")
 
 
 def _now(now: Optional[datetime]) -> datetime:
@@ -144,6 +146,8 @@ def _check_values(settings: Settings, engine: Engine, now: datetime) -> dict:
 
 
 def _history_values(run_id: str, run_at: datetime, checks: List[CheckResult]) -> str:
+    if not _RUN_ID.match(run_id):
+        raise ConfigError(f"run id {run_id!r} cannot be placed in SQL")
     at = timestamp_literal(run_at)
     lines = []
     for c in checks:
@@ -176,8 +180,16 @@ def quality(
         c.severity == "error" and not c.passed for c in results
     ))
     dq = settings.dq_table
+    exists = engine.table_exists(dq)
+    if exists:
+        # "Latest" means most recently recorded: if the clock went back (another host, a
+        # caller's `now`), extend the previous id so the new one still sorts after it.
+        previous = engine.execute(render("dq_max_run_id.sql", dq_table=dq)).scalar()
+        if previous and run_id <= str(previous):
+            run_id = f"{previous}-{uuid.uuid4().hex[:8]}"
+            result.run_id = run_id
     rows = _history_values(run_id, moment, results)
-    if engine.table_exists(dq):
+    if exists:
         engine.execute(render("dq_insert.sql", dq_table=dq, values=rows))
     else:
         location = sql_uri(settings.table_location(dq))

@@ -1,0 +1,183 @@
+"""Each workflow step on a handful of hand-written raw records, with hand-computed results."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from runtime import steps
+from runtime.errors import QualityCheckFailed
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+T_0900 = 1_794_560_400_000  # 2026-11-13 09:00 UTC = 04:00 EST
+COLUMNS = ["ticker", "bar_time", "bar_time_ms", "open", "high", "low", "close", "volume",
+           "vwap", "transactions", "ingested_at", "day_hour_partition"]
+
+
+def _build(lake, *names):
+    s, e, st = lake.settings, lake.engine, lake.storage
+    out = {}
+    for name in ("crawl", "reset") + names:
+        out[name] = getattr(steps, name)(s, e, st)
+    return out
+
+
+def test_transform_types_values_and_new_york_partition(mini, helpers):
+    mini.raw([
+        # ints where doubles are expected (the crawler may type either way)
+        helpers.bar(T_0900, ticker="BRK.B", o=10, h=11, l=9, c=10, v=1000, vw=10.456, n=7),
+        # 2026-11-14 00:00 UTC is still the 13th, 19:00, in New York
+        helpers.bar(helpers.ms(2026, 11, 14, 0), c=10.75, v=2.5e6, vw=10.004, n=3),
+        # summer time: 13:00 UTC = 09:00 EDT
+        helpers.bar(helpers.ms(2026, 7, 1, 13), ingested_at="2026-07-01T13:05:01.250Z"),
+    ])
+    result = _build(mini, "transform")["transform"]
+    assert (result.rows, result.partitions) == (3, 3)
+    got = mini.engine.execute(
+        f"SELECT * FROM {mini.settings.parquet_table} ORDER BY bar_time_ms"
+    )
+    assert got.columns == COLUMNS
+    summer, brk, late = got.rows
+    assert brk == ("BRK.B", datetime(2026, 11, 13, 9, 0), T_0900, 10.0, 11.0, 9.0, 10.0, 1000.0,
+                   10.46, 7, datetime(2026, 11, 21, 12, 0), "2026-11-13-04")
+    assert (late[1], late[6], late[7], late[8], late[11]) == (
+        datetime(2026, 11, 14, 0, 0), 10.75, 2.5e6, 10.0, "2026-11-13-19"
+    )
+    assert (summer[1], summer[10], summer[11]) == (
+        datetime(2026, 7, 1, 13, 0), datetime(2026, 7, 1, 13, 5, 1, 250000), "2026-07-01-09"
+    )
+    assert [type(v) for v in brk] == [str, datetime, int, float, float, float, float, float,
+                                      float, int, datetime, str]
+
+
+def test_day_granularity_partitions_by_new_york_date(make_mini, helpers):
+    lake = make_mini(tickers=("AAPL",), partition_granularity="day")
+    lake.raw([helpers.bar(T_0900), helpers.bar(helpers.ms(2026, 11, 14, 0)),
+              helpers.bar(helpers.ms(2026, 11, 14, 5))])
+    result = _build(lake, "transform")["transform"]
+    assert result.partitions == 2
+    parts = lake.rows(
+        f"SELECT day_hour_partition, count(*) FROM {lake.settings.parquet_table} "
+        "GROUP BY 1 ORDER BY 1"
+    )
+    assert parts == [("2026-11-13", 2), ("2026-11-14", 1)]
+
+
+def test_dedup_keeps_latest_ingested_version(mini, helpers):
+    mini.raw([
+        helpers.bar(T_0900, c=10.1, ingested_at="2026-11-21T10:00:00.000Z"),
+        helpers.bar(T_0900, c=10.3, ingested_at="2026-11-21T12:00:00.000Z"),
+        helpers.bar(T_0900, c=10.2, ingested_at="2026-11-21T11:00:00.000Z"),
+        helpers.bar(T_0900, ticker="MSFT", c=10.9),
+        # same time, other ticker, and a Firehose retry (identical record twice)
+        helpers.bar(T_0900 + 3_600_000),
+        helpers.bar(T_0900 + 3_600_000),
+    ])
+    out = _build(mini, "transform", "dedup")
+    assert (out["transform"].rows, out["dedup"].rows) == (6, 3)
+    rows = mini.rows(
+        f"SELECT ticker, bar_time_ms, close, ingested_at FROM {mini.settings.sans_dup_table} "
+        "ORDER BY ticker, bar_time_ms"
+    )
+    assert rows == [
+        ("AAPL", T_0900, 10.3, datetime(2026, 11, 21, 12, 0)),
+        ("AAPL", T_0900 + 3_600_000, 10.5, datetime(2026, 11, 21, 12, 0)),
+        ("MSFT", T_0900, 10.9, datetime(2026, 11, 21, 12, 0)),
+    ]
+
+
+def test_dedup_breaks_an_ingested_at_tie_the_same_way_every_time(mini, helpers):
+    mini.raw([helpers.bar(T_0900, c=10.2), helpers.bar(T_0900, c=10.4),
+              helpers.bar(T_0900, c=10.3)])
+    for _ in range(2):
+        _build(mini, "transform", "dedup")
+        assert mini.rows(f"SELECT close FROM {mini.settings.sans_dup_table}") == [(10.4,)]
+
+
+def test_reset_deletes_files_and_is_idempotent(mini, helpers):
+    s = mini.settings
+    steps.reset(s, mini.engine, mini.storage)  # nothing there yet
+    mini.raw([helpers.bar(T_0900)])
+    _build(mini, "transform", "dedup")
+    assert mini.storage.list(s.table_location(s.parquet_table))
+    result = steps.reset(s, mini.engine, mini.storage)
+    assert result.dropped == [s.parquet_table, s.sans_dup_table]
+    assert result.deleted_objects >= 2
+    assert mini.storage.list(s.table_location(s.parquet_table)) == []
+    assert mini.storage.list(s.table_location(s.sans_dup_table)) == []
+    tables = mini.engine.list_tables()
+    assert s.parquet_table not in tables and s.sans_dup_table not in tables
+    assert steps.reset(s, mini.engine, mini.storage).deleted_objects == 0
+
+
+def test_calendar_warnings_count_missing_hours_and_stale_tickers(make_mini, helpers):
+    lake = make_mini(tickers=("AAPL", "MSFT"))
+    # Window 2026-11-20 only: 7 regular-session hour bars expected per ticker (09-15 EST =
+    # 14-20 UTC). AAPL has 14-17 UTC (3 missing), MSFT nothing (7 missing, and stale).
+    lake.raw([helpers.bar(helpers.ms(2026, 11, 20, h), window_from="2026-11-20",
+                          window_to="2026-11-20") for h in (14, 15, 16, 17)])
+    _build(lake, "transform", "dedup")
+    result = steps.quality(lake.settings, lake.engine, lake.storage, now=NOW)
+    by_name = {c.name: c for c in result.checks}
+    assert by_name["missing_session_hours"].failing_rows == 10
+    assert by_name["freshness"].failing_rows == 1
+    assert (by_name["freshness"].severity, by_name["freshness"].passed) == ("warning", False)
+    assert result.passed  # warnings never block
+    assert result.failed_errors == []
+
+
+def test_quality_history_is_created_then_appended(mini, helpers):
+    s = mini.settings
+    mini.raw([helpers.bar(T_0900)])
+    _build(mini, "transform", "dedup")
+    first = steps.quality(s, mini.engine, mini.storage, now=NOW)
+    second = steps.quality(s, mini.engine, mini.storage, now=NOW.replace(minute=5))
+    assert first.run_id < second.run_id
+    history = mini.rows(
+        f"SELECT run_id, count(*), min(run_at) FROM {s.dq_table} GROUP BY run_id ORDER BY run_id"
+    )
+    assert history == [(first.run_id, 9, datetime(2026, 11, 21, 12, 0)),
+                       (second.run_id, 9, datetime(2026, 11, 21, 12, 5))]
+    latest = steps.latest_quality(s, mini.engine)
+    assert latest.run_id == second.run_id
+    assert [c.to_dict() for c in latest.checks] == [c.to_dict() for c in second.checks]
+
+
+def test_publish_refuses_without_a_quality_run(mini, helpers):
+    mini.raw([helpers.bar(T_0900)])
+    _build(mini, "transform", "dedup")
+    with pytest.raises(QualityCheckFailed, match="no quality run recorded"):
+        steps.publish(mini.settings, mini.engine, mini.storage, now=NOW)
+    assert mini.settings.prod_latest_view not in mini.engine.list_tables()
+
+
+def test_publish_in_the_same_second_takes_the_next_free_name(mini, helpers):
+    s = mini.settings
+    mini.raw([helpers.bar(T_0900)])
+    _build(mini, "transform", "dedup", "quality")
+    first = steps.publish(s, mini.engine, mini.storage, now=NOW)
+    second = steps.publish(s, mini.engine, mini.storage, now=NOW)
+    assert (first.table, second.table) == (
+        "stock_aggregate_prod_20261121_120000", "stock_aggregate_prod_20261121_120001"
+    )
+    assert second.location.endswith("/lake/archive/stock_aggregate_prod_20261121_120001/")
+    assert mini.rows(f"SELECT count(*) FROM {first.table}") == [(1,)]
+    assert mini.rows(f"SELECT count(*) FROM {s.prod_latest_view}") == [(1,)]
+    assert second.quality_run_id == first.quality_run_id
+
+
+def test_publish_refuses_after_a_failed_blocking_check(mini, helpers):
+    s = mini.settings
+    mini.raw([helpers.bar(T_0900)])
+    _build(mini, "transform", "dedup", "quality")
+    good = steps.publish(s, mini.engine, mini.storage, now=NOW)
+    mini.raw([helpers.bar(T_0900 + 3_600_000, h=8)])  # high below low
+    _build(mini, "transform", "dedup")
+    result = steps.quality(s, mini.engine, mini.storage, now=NOW.replace(hour=13))
+    assert [c.name for c in result.failed_errors] == ["ohlc_consistency"]
+    with pytest.raises(QualityCheckFailed, match=r"ohlc_consistency \(1 rows\)"):
+        steps.publish(s, mini.engine, mini.storage, now=NOW.replace(hour=13))
+    tables = [t for t in mini.engine.list_tables() if "_prod_2" in t]
+    assert tables == [good.table]
+    assert mini.rows(f"SELECT count(*) FROM {s.prod_latest_view}") == [(1,)]
