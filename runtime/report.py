@@ -138,6 +138,20 @@ def _frame(result: QueryResult):
     return df
 
 
+def _hide_closed_hours(fig, times) -> None:
+    """Skip nights and weekends on the time axis when no bar falls in them (stocks, not crypto)."""
+    if times.empty:
+        return
+    breaks = []
+    if times.dt.day_of_week.max() < 5:
+        breaks.append({"bounds": ["sat", "mon"]})
+    # Extended hours: bars start 04:00-19:00 exchange time, so 20:00-04:00 holds none.
+    if times.dt.hour.min() >= 4 and times.dt.hour.max() <= 19:
+        breaks.append({"bounds": [20, 4], "pattern": "hour"})
+    if breaks:
+        fig.update_xaxes(rangebreaks=breaks)
+
+
 def _layout(fig, title: str, height: int = 420) -> None:
     fig.update_layout(
         title={"text": title, "x": 0.01},
@@ -155,7 +169,7 @@ def panel_figure(pr: PanelResult):
 
     p = pr.panel
     df = _frame(pr.result)
-    time_title = f"bar start ({EXCHANGE_TZ})"
+    time_title = f"bar start ({EXCHANGE_TZ}; nights and weekends without bars skipped)"
     if p.name == "price":
         fig = go.Figure()
         fig.add_trace(go.Candlestick(x=df["time"], open=df["open"], high=df["high"],
@@ -165,6 +179,7 @@ def panel_figure(pr: PanelResult):
         _layout(fig, f"{pr.ticker}: {p.title}")
         fig.update_layout(xaxis_rangeslider_visible=False)
         fig.update_xaxes(title_text=time_title)
+        _hide_closed_hours(fig, df["time"])
         fig.update_yaxes(title_text="price (USD)")
         return fig
     if p.name == "volume":
@@ -175,6 +190,7 @@ def panel_figure(pr: PanelResult):
                                  name="16-bar moving average", line={"color": "#d62728"}))
         _layout(fig, f"{pr.ticker}: {p.title}")
         fig.update_xaxes(title_text=time_title)
+        _hide_closed_hours(fig, df["time"])
         fig.update_yaxes(title_text="shares")
         return fig
     if p.name == "volatility":
@@ -186,6 +202,7 @@ def panel_figure(pr: PanelResult):
                              marker_color="#fdae6b", opacity=0.6), secondary_y=True)
         _layout(fig, f"{pr.ticker}: {p.title}")
         fig.update_xaxes(title_text=time_title)
+        _hide_closed_hours(fig, df["time"])
         fig.update_yaxes(title_text="annualised volatility (%)", secondary_y=False)
         fig.update_yaxes(title_text="range (%)", secondary_y=True)
         return fig
