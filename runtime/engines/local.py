@@ -39,6 +39,7 @@ from ..errors import (
     UnsupportedSQLError,
     validate_identifier,
 )
+from ..settings import DEFAULT_DATABASE
 from .base import Engine, QueryResult
 from .storage import LocalStorage, local_path
 
@@ -228,7 +229,9 @@ class LocalEngine(Engine):
             path = settings_or_path
             if str(path) != ":memory:" and Path(path).is_dir():
                 path = Path(path) / "catalog.duckdb"
-        self.database = validate_identifier(database or "stock_aggregates", "database")
+        if database is None:
+            database = DEFAULT_DATABASE
+        self.database = validate_identifier(database, "database")
         self.path = str(path)
         self._settings = default_root
         self._lock = threading.RLock()
@@ -777,7 +780,7 @@ class LocalEngine(Engine):
             raise EngineError(f"CREATE EXTERNAL TABLE {name} needs a column list")
         columns = [self._column_def(c, name) for c in schema.expressions]
         partitions: List[Tuple[str, str]] = []
-        serde = None
+        serde = serde_name = None
         fmt = None
         location = None
         options: Dict[str, Any] = {}
@@ -787,7 +790,8 @@ class LocalEngine(Engine):
             if isinstance(prop, exp.PartitionedByProperty):
                 partitions = [self._column_def(c, name) for c in prop.this.expressions]
             elif isinstance(prop, exp.RowFormatSerdeProperty):
-                serde = _literal_text(prop.this).lower()
+                serde_name = _literal_text(prop.this)
+                serde = serde_name.lower()
                 sp = prop.args.get("serde_properties")
                 for kv in sp.expressions if sp is not None else []:
                     key, value = _literal_text(kv.this).lower(), _literal_text(kv.args.get("value"))
@@ -838,7 +842,7 @@ class LocalEngine(Engine):
             view = self._parquet_view(entry)
         else:
             raise UnsupportedSQLError(
-                f"external table {name!r} with serde {serde!r} and format {fmt!r} is not "
+                f"external table {name!r} with serde {serde_name!r} and format {fmt!r} is not "
                 "supported: "
                 "the local engine reads JSON (org.openx.data.jsonserde.JsonSerDe) and PARQUET"
             )

@@ -1,0 +1,166 @@
+"""write_partitioned: one CTAS plus INSERT batches of <= 100 partitions, from a stage read once."""
+
+from __future__ import annotations
+
+from typing import List
+
+import pytest
+
+from runtime.engines.base import Engine, QueryResult
+from runtime.engines.partitioned import WriteResult, write_partitioned
+from runtime.errors import ConfigError, EngineError, IdentifierError
+
+from .conftest import parquet_files
+
+HOURS = (
+    "SELECT CAST(x AS bigint) AS n, "
+    "format_datetime(from_unixtime(1577836800 + x * 3600), 'yyyy-MM-dd-HH') AS day_hour_partition "
+    "FROM UNNEST(sequence(0, {last})) AS u (x)"
+)
+
+
+class Recording(Engine):
+    """Wraps an engine and keeps every statement it was asked to run."""
+
+    def __init__(self, inner: Engine, fail_on: str = ""):
+        self.inner = inner
+        self.database = inner.database
+        self.statements: List[str] = []
+        self.fail_on = fail_on
+
+    def execute(self, sql: str) -> QueryResult:
+        self.statements.append(sql)
+        if self.fail_on and sql.startswith(self.fail_on):
+            raise EngineError(f"simulated crash on {self.fail_on}")
+        return self.inner.execute(sql)
+
+    def list_tables(self) -> List[str]:
+        return self.inner.list_tables()
+
+
+def test_250_partitions_are_written_in_three_statements(engine, lake):
+    rec = Recording(engine)
+
+    result = write_partitioned(
+        rec, table="bars", select_sql=HOURS.format(last=249), location=f"{lake}/bars/"
+    )
+
+    assert result == WriteResult(rows=250, partitions=250, statements=3)
+    writes = [
+        s for s in rec.statements if s.startswith(("CREATE TABLE bars ", "INSERT INTO bars "))
+    ]
+    assert [w.split()[0] for w in writes] == ["CREATE", "INSERT", "INSERT"]
+    # The expensive source select ran once, into the stage; the batches read the stage.
+    assert sum("UNNEST(sequence" in s for s in rec.statements) == 1
+    assert engine.execute("SELECT count(DISTINCT day_hour_partition), sum(n) FROM bars").rows == [
+        (250, sum(range(250)))
+    ]
+    assert len(list((lake / "bars").iterdir())) == 250
+
+
+def test_stage_table_and_files_are_removed_afterwards(engine, lake):
+    write_partitioned(
+        engine, table="bars", select_sql=HOURS.format(last=5), location=f"{lake}/bars"
+    )
+
+    assert engine.list_tables() == ["bars"]
+    assert not (lake / "bars__stage").exists() or parquet_files(lake / "bars__stage") == []
+
+
+def test_rerun_after_crash_cleans_the_stale_stage_first(engine, lake):
+    crashing = Recording(engine, fail_on="INSERT INTO bars")
+    with pytest.raises(EngineError, match="simulated crash"):
+        write_partitioned(
+            crashing, table="bars", select_sql=HOURS.format(last=149), location=f"{lake}/bars/"
+        )
+    # Leave a stage behind as a killed process would, then reset the target as callers do.
+    engine.execute(
+        f"CREATE TABLE bars__stage WITH (external_location = '{lake}/bars__stage/') "
+        "AS SELECT 1 AS n, 'x' AS day_hour_partition"
+    )
+    engine.execute("DROP TABLE bars")
+    from runtime.engines.storage import LocalStorage
+
+    LocalStorage().delete_prefix(f"{lake}/bars/")
+
+    result = write_partitioned(
+        engine, table="bars", select_sql=HOURS.format(last=149), location=f"{lake}/bars/"
+    )
+
+    assert result == WriteResult(rows=150, partitions=150, statements=2)
+    assert engine.execute("SELECT count(*) FROM bars WHERE day_hour_partition = 'x'").scalar() == 0
+    assert engine.list_tables() == ["bars"]
+
+
+def test_failure_still_removes_the_stage(engine, lake):
+    crashing = Recording(engine, fail_on="INSERT INTO bars")
+
+    with pytest.raises(EngineError):
+        write_partitioned(
+            crashing, table="bars", select_sql=HOURS.format(last=120), location=f"{lake}/bars/"
+        )
+
+    assert "bars__stage" not in engine.list_tables()
+    assert parquet_files(lake / "bars__stage") == [] if (lake / "bars__stage").exists() else True
+
+
+def test_empty_source_creates_an_empty_table_in_one_statement(engine, lake):
+    result = write_partitioned(
+        engine,
+        table="bars",
+        select_sql=HOURS.format(last=3) + " WHERE x < 0",
+        location=f"{lake}/bars/",
+    )
+
+    assert result == WriteResult(rows=0, partitions=0, statements=1)
+    assert engine.execute("SELECT count(*) FROM bars").scalar() == 0
+
+
+def test_null_partition_values_are_written_too(engine, lake):
+    select = "SELECT 1 AS n, CAST(NULL AS varchar) AS day_hour_partition UNION ALL SELECT 2, 'a''b'"
+
+    result = write_partitioned(engine, table="bars", select_sql=select, location=f"{lake}/bars/")
+
+    assert result.rows == 2 and result.partitions == 2
+
+
+def test_smaller_batches_when_asked(engine, lake):
+    result = write_partitioned(
+        engine,
+        table="bars",
+        select_sql=HOURS.format(last=9),
+        location=f"{lake}/bars/",
+        max_partitions=4,
+    )
+
+    assert result == WriteResult(rows=10, partitions=10, statements=3)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"table": "x; drop"}, IdentifierError),
+        ({"table": ""}, IdentifierError),
+        ({"table": "a" * 129}, IdentifierError),
+        ({"table": "a" * 125}, IdentifierError),  # the stage name would pass the limit
+        ({"partition_col": "p; drop"}, IdentifierError),
+        ({"max_partitions": 101}, ConfigError),
+        ({"max_partitions": 0}, ConfigError),
+        ({"compression": "SNAPPY') --"}, ConfigError),
+        ({"location": "/x/'y"}, ConfigError),
+        ({"select_sql": "  "}, ConfigError),
+    ],
+)
+def test_bad_arguments_are_rejected_before_any_sql_runs(engine, lake, kwargs, error):
+    rec = Recording(engine)
+    args = {
+        "table": "bars",
+        "select_sql": HOURS.format(last=1),
+        "location": f"{lake}/bars/",
+        **kwargs,
+    }
+
+    with pytest.raises(error):
+        write_partitioned(rec, **args)
+
+    assert rec.statements == []

@@ -1,0 +1,121 @@
+"""Storage: the same list/read/write/delete_prefix/exists contract on a folder and on S3 (moto)."""
+
+from __future__ import annotations
+
+import pytest
+
+from runtime.engines.storage import LocalStorage, S3Storage, local_path, split_s3, storage_for
+from runtime.errors import StorageError
+
+
+@pytest.fixture
+def s3(monkeypatch):
+    import boto3
+    from moto import mock_aws
+
+    for k, v in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(k, v)
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="lake")
+        yield client
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request, tmp_path):
+    if request.param == "local":
+        return LocalStorage(), str(tmp_path) + "/"
+    client = request.getfixturevalue("s3")
+    return S3Storage(client=client), "s3://lake/"
+
+
+def test_write_read_list_exists_and_delete_prefix(store):
+    storage, root = store
+    storage.write(root + "curated/t/a=1/f1.parquet", b"one")
+    storage.write(root + "curated/t/a=2/f2.parquet", b"two")
+    storage.write(root + "curated/t2/f3.parquet", b"three")
+
+    assert storage.read(root + "curated/t/a=2/f2.parquet") == b"two"
+    assert storage.list(root + "curated/t/") == [
+        root + "curated/t/a=1/f1.parquet",
+        root + "curated/t/a=2/f2.parquet",
+    ]
+    assert storage.exists(root + "curated/t/") and storage.exists(root + "curated/t2/f3.parquet")
+    assert storage.is_empty(root + "nothing/")
+
+    assert storage.delete_prefix(root + "curated/t/") == 2
+
+    assert storage.list(root + "curated/") == [root + "curated/t2/f3.parquet"]
+    assert not storage.exists(root + "curated/t/")
+    assert storage.delete_prefix(root + "curated/t/") == 0
+
+
+def test_reading_a_missing_object_raises_storage_error(store):
+    storage, root = store
+
+    with pytest.raises(StorageError, match="cannot read"):
+        storage.read(root + "missing/object")
+
+
+class _PagedClient:
+    """Just enough of an S3 client to list 2,500 keys in pages and record DeleteObjects calls."""
+
+    def __init__(self, keys):
+        self.keys = keys
+        self.deleted_batches = []
+
+    def get_paginator(self, name):
+        keys = self.keys
+
+        class _Pages:
+            def paginate(self, Bucket, Prefix):
+                for i in range(0, len(keys), 1000):
+                    yield {"Contents": [{"Key": k} for k in keys[i : i + 1000]]}
+
+        return _Pages()
+
+    def delete_objects(self, Bucket, Delete):
+        self.deleted_batches.append(len(Delete["Objects"]))
+        return {}
+
+
+def test_s3_delete_prefix_sends_at_most_1000_keys_per_call():
+    client = _PagedClient([f"stage/part-{i:04d}" for i in range(2500)])
+
+    assert S3Storage(client=client).delete_prefix("s3://lake/stage/") == 2500
+    assert client.deleted_batches == [1000, 1000, 500]
+
+
+def test_s3_delete_prefix_reports_keys_s3_refused(s3):
+    class Refusing:
+        def __getattr__(self, name):
+            return getattr(s3, name)
+
+        def delete_objects(self, **kwargs):
+            return {"Errors": [{"Key": "stage/a", "Message": "Access Denied"}]}
+
+    s3.put_object(Bucket="lake", Key="stage/a", Body=b"x")
+
+    with pytest.raises(StorageError, match="stage/a: Access Denied"):
+        S3Storage(client=Refusing()).delete_prefix("s3://lake/stage/")
+
+
+def test_local_listing_hides_temp_files(tmp_path):
+    (tmp_path / ".tmp-half-written-123").write_bytes(b"x")
+    (tmp_path / "done").write_bytes(b"y")
+
+    assert LocalStorage().list(str(tmp_path)) == [str(tmp_path / "done")]
+
+
+def test_uri_helpers_and_storage_for():
+    assert split_s3("s3://bucket/a/b") == ("bucket", "a/b")
+    assert str(local_path("file:///tmp/x%20y")) == "/tmp/x y"
+    assert isinstance(storage_for("/tmp/lake"), LocalStorage)
+    with pytest.raises(StorageError, match="not an S3 URI"):
+        split_s3("/tmp/x")
+    with pytest.raises(StorageError, match="not a local path"):
+        local_path("s3://bucket/x")
