@@ -99,3 +99,28 @@ def test_report_command_writes_the_file(home_published, run_cli, tmp_path):
     assert result.code == 0, result.err
     assert result.out.strip() == str(out)
     assert out.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html")
+
+
+class _Tty(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_per_step_on_a_terminal_and_quiet_with_json(home_published):
+    from runtime.cli import main
+
+    err = _Tty()
+    out = io.StringIO()
+    assert main(["workflow", "--home", str(home_published), "--from", "quality"],
+                stdout=out, stderr=err) == 0
+    lines = err.getvalue().splitlines()
+    assert lines[0].startswith("[1/2] quality: ")
+    assert any(line.startswith("[2/2] publish: done in ") for line in lines)
+    assert "published: stock_aggregate_prod_" in out.getvalue()
+
+    quiet = _Tty()
+    out = io.StringIO()
+    assert main(["workflow", "--home", str(home_published), "--from", "publish", "--json"],
+                stdout=out, stderr=quiet) == 0
+    assert quiet.getvalue() == ""
+    assert json.loads(out.getvalue())["steps"] == ["publish"]
