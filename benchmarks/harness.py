@@ -175,6 +175,7 @@ def run(sizes: List[Size], out_md: Path, middle_granularity: bool = True,
 
 
 def _save(results: Dict[str, object], out_md: Path) -> None:
+    out_md.parent.mkdir(parents=True, exist_ok=True)
     out_md.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str))
 
 
