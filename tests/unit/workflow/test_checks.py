@@ -108,3 +108,8 @@ def test_freshness_threshold_is_midnight_new_york_in_utc():
 )
 def test_parse_window_day(raw, expected):
     assert checks.parse_window_day(raw) == expected
+
+
+def test_timestamp_literal_keeps_milliseconds_only():
+    moment = datetime(2026, 11, 21, 12, 0, 5, 123456, tzinfo=timezone.utc)
+    assert checks.timestamp_literal(moment) == "2026-11-21 12:00:05.123"
