@@ -214,9 +214,9 @@ class LocalSink(Sink):
         self._first_at: Optional[datetime] = None
 
     def put(self, records: Iterable[bytes]) -> None:
+        now = self.clock()  # records of one call arrive together
         for data in records:
             _check_record(data)
-            now = self.clock()
             if self._buf and (
                 self._buf_size + len(data) > self.buffer_bytes
                 or (now - self._first_at).total_seconds() >= self.buffer_seconds

@@ -169,3 +169,17 @@ def test_reject_writer_writes_one_object_per_call(tmp_path) -> None:
     assert uri.startswith(str(tmp_path / "rejects/2026/11/29/12/rejects-1-2026-11-29-12-01-02-"))
     assert LocalStorage().read(uri) == b'{"a":1}\n{"a":2}\n'
     assert writer.lines == 2 and writer.objects == [uri]
+
+
+@pytest.mark.parametrize(
+    "bar", [GOOD, with_(otc=True, vw=KeyError), with_(n=None, extra=1), with_(v=7, c=75)]
+)
+def test_shape_lines_equal_encoded_raw_records(bar) -> None:
+    out = shape([("p9", [bar])], **LINEAGE)
+    assert out.records == [encode(raw_record(bar, request_id="p9", **LINEAGE))]
+    assert (
+        out.records[0]
+        == (
+            json.dumps(raw_record(bar, request_id="p9", **LINEAGE), separators=(",", ":")) + "\n"
+        ).encode()
+    )
