@@ -288,6 +288,11 @@ class GlueWorkflow(pulumi.ComponentResource):
                  "glue:BatchDeletePartition"],
                 catalog, sid="Catalog",
             ),
+            # Athena looks up the session's database, which is `default` when a client sets
+            # none (pyathena's default schema): allow reading that one entry, nothing in it.
+            iam.statement(["glue:GetDatabase"],
+                          [ctx.arn("glue", "catalog"), ctx.arn("glue", "database/default")],
+                          sid="DefaultDatabase"),
             iam.statement(["s3:GetBucketLocation", "s3:ListBucket"], a["raw"], sid="ListRaw"),
             iam.statement(["s3:GetObject"], objects("raw", RAW_PREFIX), sid="ReadRaw"),
             iam.statement(
