@@ -130,3 +130,32 @@ def test_dotted_tickers_over_30_days_and_a_rerun_publishes_identical_data(
     # BRK.B reached the file names of the raw lake intact.
     raw_tickers = {r["ticker"] for r in lake.raw_records()}
     assert raw_tickers == {"AAPL", "MSFT", "BRK.B"}
+
+
+def test_run_with_a_blocking_failure_exits_3_and_keeps_the_previous_copy(
+    home, run_cli, make_lake
+):
+    first = run_cli(*_run_args(home, "--json")).json()
+    lake = make_lake(home)
+    before = lake.rows("SELECT * FROM stock_aggregate_prod_latest ORDER BY bar_time_ms")
+    # A zero-volume bar outside the window, so the next ingest does not restate it.
+    from datetime import datetime, timezone
+
+    lake.inject_raw([{
+        "ticker": "AAPL", "t": 1_790_000_000_000, "o": 10, "h": 11, "l": 9, "c": 10, "v": 0,
+        "vw": 10, "n": 1, "ingested_at": "2026-11-21T12:00:00.000Z", "request_id": "bad",
+        "window_from": "2026-09-20", "window_to": "2026-09-27", "source": "demo",
+    }], arrival=datetime(2026, 11, 21, 12, tzinfo=timezone.utc))
+    lake.close()
+    result = run_cli(*_run_args(home, "--json"))
+    assert result.code == 3
+    data = json.loads(result.out)  # still exactly one JSON object
+    assert data["published_table"] is None and data["report"] is None
+    failed = [c for c in data["checks"] if not c["passed"] and c["severity"] == "error"]
+    assert failed == [{"name": "zero_values", "severity": "error", "failing_rows": 1,
+                       "passed": False}]
+    assert data["raw_rows"] == data["parquet_rows"] == 2 * AAPL_7_DAYS + 1
+    assert data["sans_dup_rows"] == AAPL_7_DAYS + 1
+    assert "nothing published" in result.err
+    assert lake.prod_tables() == [first["published_table"]]
+    assert lake.rows("SELECT * FROM stock_aggregate_prod_latest ORDER BY bar_time_ms") == before
