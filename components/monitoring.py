@@ -1,5 +1,7 @@
 """Monitoring: one SNS topic that hears about every failure (Lambda errors, Firehose delivery
-stalls and failures, Glue job and crawler failures), and retention on the Glue log groups."""
+stalls and failures, Glue job and crawler failures), and retention on the Glue log groups.
+The Lambda and Firehose log groups live in Ingestion, beside the resources that write them
+(their names go into the Lambda's logging config and the Firehose role's policy)."""
 
 from __future__ import annotations
 
