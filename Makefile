@@ -24,6 +24,13 @@ $(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@ $(RUN_STAMP)
 
+# The Lambda package's wheels (linux, python3.12), downloaded once from PyPI by pip: the infra
+# tests build the package offline from them.
+WHEELHOUSE_STAMP := build/wheelhouse/.complete
+$(WHEELHOUSE_STAMP): components/lambda-requirements.txt components/fetch_wheels.sh | $(VENV)/bin/python
+	bash components/fetch_wheels.sh $(PY)
+	touch $@
+
 install: $(RUN_STAMP)
 install-dev: $(DEV_STAMP)
 
@@ -38,7 +45,7 @@ chromium:
 run: install
 	$(VENV)/bin/stockpipe run
 
-test: install-dev chromium
+test: install-dev $(WHEELHOUSE_STAMP) chromium
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
 lint: install-dev
