@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from typing import Any, Dict, Optional
 
 from .errors import AuthError, ConfigError
 from .settings import ENV_API_KEY_SECRET_ARN, ENV_FIREHOSE_STREAM, ENV_RAW_URI, Settings
 
 log = logging.getLogger(__name__)
-log.setLevel(logging.INFO)
+# Lambda's root logger passes WARNING and up; the ingest's INFO lines (bars per ticker, empty
+# windows) are the run's record, so let the package's loggers through unless set otherwise.
+# Only inside Lambda: elsewhere logging belongs to the caller.
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and logging.getLogger("runtime").level == 0:
+    logging.getLogger("runtime").setLevel(logging.INFO)
 
 
 class _SecretStringFilter(logging.Filter):

@@ -134,7 +134,10 @@ class FakeClock:
 
 
 @pytest.fixture
-def polygon():
+def polygon(monkeypatch):
+    # requests honours proxy variables; loopback traffic must never go through one
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     fake = FakePolygon()
     yield fake
     fake.close()
