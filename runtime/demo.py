@@ -138,6 +138,7 @@ def demo_columns(ticker: str, window_from: date, window_to: date) -> Dict[str, A
 
     ticker = validate_ticker(ticker)
     t, hour, close_hour = session_grid(window_from, window_to)
+    t = t.copy()  # the grid is cached: callers get their own array
     seed = _seed(ticker)
     one = np.zeros(1, dtype=np.int64)
     level = 10.0 + 490.0 * float(_uniform(seed, one, 1)[0])  # $10..$500

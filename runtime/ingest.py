@@ -71,6 +71,14 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _finish(sink: Any, own: bool) -> None:
+    """Close a sink this run made; only flush one the caller owns."""
+    if own:
+        sink.close()
+    else:
+        sink.flush()
+
+
 def run_ingest(
     settings: Any,
     *,
@@ -191,17 +199,24 @@ def run_ingest(
                     shaped.reasons[0],
                     extra={"ticker": ticker, "rejects": len(shaped.rejects)},
                 )
-    finally:
-        # Deliver whatever is buffered even when the run stops early (AuthError, a bug), so
-        # nothing already fetched is lost.
+    except BaseException as exc:
+        # Deliver whatever is buffered even when the run stops early (AuthError, a deadline, a
+        # bug), so nothing already fetched is lost; the original error stays the one raised.
         try:
-            if own_sink:
-                sink.close()
-            else:
-                sink.flush()
-        finally:
-            if own_client and client is not None:
-                client.close()
+            _finish(sink, own_sink)
+        except Exception as flush_exc:
+            log.error(
+                "after %s, buffered records could not be delivered either: %s",
+                type(exc).__name__,
+                flush_exc,
+                extra={"error": str(flush_exc)},
+            )
+        raise
+    else:
+        _finish(sink, own_sink)
+    finally:
+        if own_client and client is not None:
+            client.close()
     summary.sink_calls = sink.calls
     summary.objects = sink.objects
     summary.seconds = round(time.monotonic() - started, 3)

@@ -134,3 +134,25 @@ def test_days_defaults_to_settings_window(settings):
     summary = run_ingest(s, source="demo", now=NOW)
     assert (summary.window_from, summary.window_to) == ("2026-11-26", "2026-11-28")
     assert summary.bars == 13  # only the early-close Friday in that window
+
+
+def test_delivery_failure_is_the_error_raised_even_if_the_final_flush_fails(settings):
+    from runtime.errors import DeliveryError
+
+    class BrokenSink:
+        calls = objects = 0
+
+        def __init__(self):
+            self.flushes = 0
+
+        def put(self, records):
+            raise DeliveryError("3 records could not be delivered (first failure)")
+
+        def flush(self):
+            self.flushes += 1
+            raise DeliveryError("flush failed too")
+
+    sink = BrokenSink()
+    with pytest.raises(DeliveryError, match="first failure"):
+        run_ingest(settings, source="demo", end_date=date(2026, 11, 27), now=NOW, sink=sink)
+    assert sink.flushes == 1  # it still tried to deliver what was buffered
