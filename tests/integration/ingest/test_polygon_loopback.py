@@ -377,3 +377,13 @@ def test_deadline_refuses_a_retry_after_longer_than_the_time_left(polygon, make_
     with pytest.raises(DeadlineExceeded, match=r"AAPL: stopping early: retry 2 after HTTP 429"):
         client.fetch_aggregates("AAPL", date(2026, 11, 20), END)
     assert clock.sleeps == [] and len(polygon.seen) == 1
+
+
+def test_next_url_pointing_back_is_a_loop_not_an_endless_fetch(polygon, make_client):
+    first = polygon.url + PATH.format("AAPL") + "?adjusted=true&sort=asc&limit=50000"
+    polygon.script("AAPL", polygon.Reply(200, page("L1", [bar(1795165200000)], first)))
+    with pytest.raises(
+        SourceError, match=r"AAPL: next_url repeats an earlier page \(request_id L1\)"
+    ):
+        make_client().fetch_aggregates("AAPL", date(2026, 11, 20), END)
+    assert len(polygon.seen) == 1
