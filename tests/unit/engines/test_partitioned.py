@@ -50,6 +50,11 @@ def test_250_partitions_are_written_in_three_statements(engine, lake):
         s for s in rec.statements if s.startswith(("CREATE TABLE bars ", "INSERT INTO bars "))
     ]
     assert [w.split()[0] for w in writes] == ["CREATE", "INSERT", "INSERT"]
+    # Hours 0-99, 100-199, 200-249 after 2020-01-01 00:00 UTC: 99 h = 4 days 3 h, 199 h = 8 days
+    # 7 h, 249 h = 10 days 9 h.
+    assert writes[0].endswith("BETWEEN '2020-01-01-00' AND '2020-01-05-03'")
+    assert writes[1].endswith("BETWEEN '2020-01-05-04' AND '2020-01-09-07'")
+    assert writes[2].endswith("BETWEEN '2020-01-09-08' AND '2020-01-11-09'")
     # The expensive source select ran once, into the stage; the batches read the stage.
     assert sum("UNNEST(sequence" in s for s in rec.statements) == 1
     assert engine.execute("SELECT count(DISTINCT day_hour_partition), sum(n) FROM bars").rows == [
