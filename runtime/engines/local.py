@@ -747,10 +747,10 @@ class LocalEngine(Engine):
         typed = ", ".join(f"CAST(NULL AS {t}) AS {_q(c)}" for c, t in entry.columns)
         typed = (typed + ", " if typed else "") + "CAST(NULL AS VARCHAR) AS __sp_file"
         outs = [_q(c) for c, _ in entry.columns]
+        # Folder level i below the prefix is partition i-1, as the Glue crawler names them.
+        base = loc.count("/")
         for i, (c, t) in enumerate(entry.partitions, start=1):
-            # Folder level i below the prefix; a Hive-style `key=value` folder gives its value.
-            seg = f"string_split(substr(__sp_file, {len(loc) + 1}), '/')[{i}]"
-            outs.append(f"CAST(regexp_replace({seg}, '^[^=]*=', '') AS {t}) AS {_q(c)}")
+            outs.append(f"CAST(split_part(__sp_file, '/', {base + i}) AS {t}) AS {_q(c)}")
         # Athena skips objects whose name starts with '.' or '_' (temp and marker files).
         return (
             f"SELECT {', '.join(outs)} FROM (SELECT {typed} WHERE false UNION ALL BY NAME "
