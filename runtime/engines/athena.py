@@ -108,9 +108,16 @@ class AthenaEngine(Engine):
                 query_id=query_id,
                 error_name=m.group(1) if m else None,
             ) from exc
-        columns = [d[0] for d in (cur.description or [])]
-        rows = [tuple(r) for r in cur.fetchall()] if cur.description else []
-        return QueryResult(columns=columns, rows=rows, query_id=getattr(cur, "query_id", None))
+        query_id = getattr(cur, "query_id", None)
+        if not cur.description:
+            # CTAS and INSERT report the rows written (as the LocalEngine does); DDL reports -1.
+            count = getattr(cur, "rowcount", -1)
+            rows = [(int(count),)] if isinstance(count, int) and count >= 0 else []
+            return QueryResult(columns=["rows"] if rows else [], rows=rows, query_id=query_id)
+        columns = [d[0] for d in cur.description]
+        return QueryResult(
+            columns=columns, rows=[tuple(r) for r in cur.fetchall()], query_id=query_id
+        )
 
     def list_tables(self) -> List[str]:
         result = self.execute(f"SHOW TABLES IN {self.database}")

@@ -236,3 +236,60 @@ def test_bad_arguments_are_rejected_before_any_call(kwargs, error):
 
     with pytest.raises(error):
         AthenaEngine(**args)
+
+
+def _succeeded(stub, sql, statement_type, substatement, result):
+    done = execution("SUCCEEDED", statement_type=statement_type)
+    done["QueryExecution"]["SubstatementType"] = substatement
+    stub.add_response("start_query_execution", {"QueryExecutionId": QUERY_ID}, start_params(sql))
+    stub.add_response("get_query_execution", done, {"QueryExecutionId": QUERY_ID})
+    stub.add_response(
+        "get_query_results", result, {"QueryExecutionId": QUERY_ID, "MaxResults": ANY}
+    )
+
+
+def test_ctas_reports_rows_written_like_the_local_engine(connection):
+    engine = AthenaEngine("stock_aggregates", "stockpipe", connection=connection)
+    sql = "CREATE TABLE t WITH (format = 'PARQUET') AS SELECT 1 AS a"
+    with Stubber(connection.client) as stub:
+        _succeeded(
+            stub,
+            sql,
+            "DML",
+            "CREATE_TABLE_AS_SELECT",
+            {"ResultSet": {"Rows": [], "ResultSetMetadata": {"ColumnInfo": []}}, "UpdateCount": 42},
+        )
+        result = engine.execute(sql)
+
+    assert result.rows == [(42,)] and result.columns == ["rows"]
+    assert result.query_id == QUERY_ID
+
+
+def test_list_tables_reads_show_tables(connection):
+    engine = AthenaEngine("stock_aggregates", "stockpipe", connection=connection)
+    tab = {
+        "CatalogName": "hive",
+        "SchemaName": "",
+        "TableName": "",
+        "Name": "tab_name",
+        "Label": "tab_name",
+        "Type": "string",
+        "Precision": 0,
+        "Scale": 0,
+        "Nullable": "UNKNOWN",
+        "CaseSensitive": False,
+    }
+    rows = [
+        {"Data": [{"VarCharValue": n}]} for n in ("stock_aggregate_sans_dup", "stock_aggregate_raw")
+    ]
+    with Stubber(connection.client) as stub:
+        _succeeded(
+            stub,
+            "SHOW TABLES IN stock_aggregates",
+            "UTILITY",
+            "SHOW_TABLES",
+            {"ResultSet": {"Rows": rows, "ResultSetMetadata": {"ColumnInfo": [tab]}}},
+        )
+        names = engine.list_tables()
+
+    assert names == ["stock_aggregate_raw", "stock_aggregate_sans_dup"]
