@@ -356,3 +356,26 @@ def test_closed_engine_says_so(home):
     eng.close()  # twice is fine
     with pytest.raises(EngineError, match="closed"):
         eng.execute("SELECT 1")
+
+
+def test_insert_with_column_list_fills_missing_columns_with_null(engine, lake):
+    engine.execute(
+        ctas("t", lake / "t", "SELECT 1 AS a, 'x' AS b, '2020-01-01-00' AS day_hour_partition")
+    )
+
+    engine.execute("INSERT INTO t (day_hour_partition, a) SELECT '2020-01-02-00', 2")
+
+    assert engine.execute("SELECT a, b, day_hour_partition FROM t ORDER BY a").rows == [
+        (1, "x", "2020-01-01-00"),
+        (2, None, "2020-01-02-00"),
+    ]
+    with pytest.raises(EngineError, match="no such column"):
+        engine.execute("INSERT INTO t (nope) SELECT 1")
+
+
+def test_describe_view_and_insert_into_view_refused(engine):
+    engine.execute("CREATE VIEW v AS SELECT CAST(1 AS bigint) AS a, 'x' AS b")
+
+    assert engine.execute("DESCRIBE v").rows == [("a", "bigint", ""), ("b", "string", "")]
+    with pytest.raises(UnsupportedSQLError, match="Parquet tables only"):
+        engine.execute("INSERT INTO v SELECT 1, 'y'")
