@@ -102,7 +102,20 @@ def machine() -> Dict[str, object]:
         "pandas": pandas.__version__,
         "pyarrow": pyarrow.__version__,
         "platform": platform.platform(),
+        "code": _code_version(),
     }
+
+
+def _code_version() -> str:
+    """The commit measured, and whether runtime/ had uncommitted edits at the time."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "runtime"], cwd=REPO,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return head + (" with uncommitted changes under runtime/" if dirty else "")
 
 
 def bench_size(size: Size, granularities: List[str], with_pandas: bool) -> Dict[str, object]:

@@ -211,6 +211,7 @@ def markdown(results: Dict, png_name: Optional[str]) -> str:
         "work, so seconds are noisy; ratios between contenders run back to back are steadier)",
         f"- Python {m.get('python')}, DuckDB {m.get('duckdb')}, pandas {m.get('pandas')}, "
         f"pyarrow {m.get('pyarrow')}; {m.get('platform')}",
+        f"- Code measured: {m.get('code', 'unknown')}",
         "",
         "## Reproduce",
         "",
@@ -253,7 +254,10 @@ def plot(results: Dict, png: Path) -> bool:
             title="throughput (transform + dedup + quality)")
     ax2.set(xscale="log", xlabel="raw rows", ylabel="peak RSS (GB)", title="peak memory")
     ax2.axhline(TARGET_RSS_BYTES / GB, color="grey", linestyle="--", linewidth=1)
+    from matplotlib.ticker import NullFormatter
+
     for ax in (ax1, ax2):
+        ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels overlap on a log axis
         ax.grid(True, which="both", alpha=0.3)
         ax.legend()
     fig.tight_layout()
