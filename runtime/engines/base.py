@@ -36,7 +36,9 @@ class Engine(ABC):
 
     @abstractmethod
     def execute(self, sql: str) -> QueryResult:
-        """Run one statement: SELECT, CTAS, INSERT INTO, CREATE [EXTERNAL] TABLE, DROP, VIEW, SHOW."""
+        """Run one statement: SELECT, CTAS, INSERT INTO, CREATE [EXTERNAL] TABLE, DROP, VIEW, SHOW.
+
+        CTAS and INSERT INTO return one row, column `rows`: the number of rows written."""
 
     @abstractmethod
     def list_tables(self) -> List[str]:
@@ -45,10 +47,10 @@ class Engine(ABC):
     def table_exists(self, name: str) -> bool:
         return name in self.list_tables()
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook: engines without connections skip it
         """Release connections; safe to call twice."""
 
-    def __enter__(self) -> "Engine":
+    def __enter__(self) -> Engine:
         return self
 
     def __exit__(self, *exc: object) -> None:
