@@ -8,6 +8,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -23,6 +24,9 @@ DEFAULT_SIZES = ("10x30", "100x90", "500x365")
 # largest size would need ~10 GB and tens of minutes on 2 shared cores. Above this many raw
 # rows the harness extrapolates it from the largest size it ran, and says so.
 PANDAS_MAX_RAW_ROWS = 3_000_000
+# When the baseline does run large, it is killed past this resident size (the cores and memory
+# are shared); the report then says it did not fit.
+PANDAS_RSS_CAP = 12 * 2**30
 # The pipeline must write the same sans-dup table as the pandas baseline.
 COMPARE_SQL = """
 WITH a AS (SELECT {cols} FROM read_parquet('{a}/**/*.parquet', hive_partitioning = true,
@@ -43,19 +47,57 @@ def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-def run_contender(name: str, root: Path, granularity: str = "hour") -> Dict[str, object]:
-    """One contender in a fresh interpreter; its JSON line back, plus the wall time seen here."""
+def run_contender(name: str, root: Path, granularity: str = "hour",
+                  rss_cap_bytes: Optional[int] = None) -> Dict[str, object]:
+    """One contender in a fresh interpreter; its JSON line back, plus the wall time seen here.
+
+    With `rss_cap_bytes`, the child is watched and killed if its resident memory passes the cap
+    (the machine is shared: a baseline that needs 15 GB must not take everyone's memory); the
+    result then says so instead of carrying numbers."""
     cmd = [sys.executable, "-m", "benchmarks.contenders", name, str(root), "--granularity",
            granularity]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-    wall = time.perf_counter() - start
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=err, text=True)
+        peak_seen = _watch(proc, rss_cap_bytes)
+        wall = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if peak_seen is not None and peak_seen > (rss_cap_bytes or 0) and proc.returncode != 0:
+        return {"contender": name, "granularity": granularity, "killed": True,
+                "killed_at_rss_bytes": peak_seen, "wall_seconds_with_startup": wall,
+                "timed_seconds": None, "peak_rss_bytes": peak_seen}
     if proc.returncode != 0:
-        tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
+        tail = "\n".join(stderr.strip().splitlines()[-15:])
         raise RuntimeError(f"contender {name} ({granularity}) failed on {root}:\n{tail}")
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    out["wall_seconds_with_startup"] = wall
-    return out
+    result = json.loads(stdout.strip().splitlines()[-1])
+    result["wall_seconds_with_startup"] = wall
+    return result
+
+
+def _watch(proc: subprocess.Popen, cap: Optional[int]) -> Optional[int]:
+    """Wait for `proc`; if `cap` is set, poll its RSS and kill it past the cap. Peak seen."""
+    if not cap:
+        proc.wait()
+        return None
+    import psutil
+
+    peak = 0
+    try:
+        ps = psutil.Process(proc.pid)
+        while proc.poll() is None:
+            try:
+                peak = max(peak, ps.memory_info().rss)
+            except psutil.Error:
+                break
+            if peak > cap:
+                proc.kill()
+                break
+            time.sleep(0.25)
+    finally:
+        proc.wait()
+    return peak
 
 
 def compare_sans_dup(a_dir: str, b_dir: str) -> Dict[str, int]:
@@ -118,7 +160,8 @@ def _code_version() -> str:
     return head + (" with uncommitted changes under runtime/" if dirty else "")
 
 
-def bench_size(size: Size, granularities: List[str], with_pandas: bool) -> Dict[str, object]:
+def bench_size(size: Size, granularities: List[str], with_pandas: bool,
+               rss_cap_bytes: Optional[int] = None) -> Dict[str, object]:
     root = DATA / size.label
     start = time.perf_counter()
     manifest, generated = ensure(root, size)
@@ -139,40 +182,50 @@ def bench_size(size: Size, granularities: List[str], with_pandas: bool) -> Dict[
         log(f"{size.label}: stockpipe ({gran} partitions)")
         sp = run_contender("stockpipe", root, gran)
         runs.append(sp)
-        if with_pandas:
+        # The day-partition baseline only where the full baseline is cheap: the comparison
+        # of granularities is about stockpipe; the baseline's answer is checked on hours.
+        if with_pandas and (gran == "hour" or manifest.raw_rows <= PANDAS_MAX_RAW_ROWS):
             log(f"{size.label}: pandas ({gran} partitions)")
-            pdr = run_contender("pandas", root, gran)
+            pdr = run_contender("pandas", root, gran, rss_cap_bytes)
             runs.append(pdr)
+            if pdr.get("killed"):
+                log(f"{size.label}: pandas killed at {pdr['killed_at_rss_bytes'] / 2**30:.1f} GB")
+                continue
             cmp = compare_sans_dup(str(sp["sans_dup_dir"]), str(pdr["sans_dup_dir"]))
             cmp["checks_agree"] = sp.get("checks") == pdr.get("checks")
             cmp["granularity"] = gran
             out.setdefault("comparisons", []).append(cmp)
             log(f"{size.label}: sans-dup comparison {cmp}")
     for r in runs:
-        secs = r["timed_seconds"]
+        secs = r.get("timed_seconds")
         r["rows_per_second"] = manifest.raw_rows / secs if secs else None
     return out
 
 
 def run(sizes: List[Size], out_md: Path, middle_granularity: bool = True,
-        extras: bool = True, pandas_max_rows: int = PANDAS_MAX_RAW_ROWS) -> Dict[str, object]:
+        extras: bool = True, pandas_max_rows: int = PANDAS_MAX_RAW_ROWS,
+        rss_cap_bytes: Optional[int] = PANDAS_RSS_CAP) -> Dict[str, object]:
     """Benchmark every size, then the extras; write results.json/.md/.png beside `out_md`."""
     from benchmarks import report
 
-    results: Dict[str, object] = {
-        "machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "sizes": []
-    }
     ordered = sorted(sizes, key=lambda s: s.tickers * s.days)
-    # Both partition granularities at the middle size (the largest when fewer than three).
-    middle = len(ordered) // 2 if len(ordered) >= 3 else len(ordered) - 1
+    results: Dict[str, object] = {
+        "machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "sizes": [],
+        "options": {"sizes": [s.label for s in ordered], "pandas_max_rows": pandas_max_rows,
+                    "pandas_rss_cap_bytes": rss_cap_bytes},
+    }
+    # Both partition granularities at the middle size and the largest.
+    both = {len(ordered) // 2, len(ordered) - 1} if middle_granularity else set()
     for i, size in enumerate(ordered):
-        grans = ["hour", "day"] if (middle_granularity and i == middle) else ["hour"]
+        grans = ["hour", "day"] if i in both else ["hour"]
         est_rows = size.tickers * size.days * 252 / 365 * 16 * 5
         with_pandas = est_rows <= pandas_max_rows
         if not with_pandas:
             log(f"{size.label}: pandas baseline skipped (~{est_rows:,.0f} raw rows > "
                 f"{pandas_max_rows:,}); it is extrapolated from the smaller sizes")
-        results["sizes"].append(bench_size(size, grans, with_pandas))  # type: ignore[union-attr]
+        results["sizes"].append(  # type: ignore[union-attr]
+            bench_size(size, grans, with_pandas, rss_cap_bytes)
+        )
         _save(results, out_md)
     if extras:
         from benchmarks import extras as ex
@@ -204,6 +257,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                     help="skip the Firehose-call count and the default-job timing")
     ap.add_argument("--pandas-max-rows", type=int, default=PANDAS_MAX_RAW_ROWS,
                     help="skip the pandas baseline above this many raw rows (default %(default)s)")
+    ap.add_argument("--pandas-rss-cap-gb", type=float, default=PANDAS_RSS_CAP / 2**30,
+                    help="kill the pandas baseline past this RSS (default %(default)s)")
     ap.add_argument("--report-only", action="store_true",
                     help="rewrite results.md/.png from an existing results.json")
     args = ap.parse_args(argv)
@@ -213,6 +268,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         report.write(json.loads(args.out.with_suffix(".json").read_text()), args.out)
         return 0
     sizes = [Size.parse(s) for s in args.sizes.split(",") if s.strip()]
-    run(sizes, args.out, extras=not args.no_extras, pandas_max_rows=args.pandas_max_rows)
+    run(sizes, args.out, extras=not args.no_extras, pandas_max_rows=args.pandas_max_rows,
+        rss_cap_bytes=int(args.pandas_rss_cap_gb * 2**30))
     log(f"wrote {args.out}")
     return 0

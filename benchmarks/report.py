@@ -15,9 +15,11 @@ TARGET_FIREHOSE_CALLS = 3.0
 
 
 def _runs(size: Dict, contender: str, granularity: Optional[str] = "hour") -> List[Dict]:
+    """Completed runs only: a run killed at the memory cap has no numbers."""
     return [
         r for r in size["runs"]
-        if r["contender"] == contender and (granularity is None or r["granularity"] == granularity)
+        if r["contender"] == contender and not r.get("killed")
+        and (granularity is None or r["granularity"] == granularity)
     ]
 
 
@@ -124,6 +126,14 @@ def markdown(results: Dict, png_name: Optional[str]) -> str:
     for s in results["sizes"]:
         man = s["manifest"]
         for r in s["runs"]:
+            if r.get("killed"):
+                lines.append(
+                    f"| {s['size']} | {man['raw_rows']:,} | {man['objects']:,} | {r['contender']} "
+                    f"(killed at the memory cap) | {r['granularity']} | > "
+                    f"{_fmt_s(r['wall_seconds_with_startup'])} | - "
+                    f"| > {_fmt_gb(r['killed_at_rss_bytes'])} | - | - | - | - | - | - |"
+                )
+                continue
             ph = r.get("phases", {})
             gran = "-" if r["contender"] == "floor" else r["granularity"]
             lines.append(
@@ -217,7 +227,8 @@ def markdown(results: Dict, png_name: Optional[str]) -> str:
         "",
         "```",
         "make install-dev",
-        f"python -m benchmarks --sizes {','.join(s['size'] for s in results['sizes'])}",
+        f"python -m benchmarks --sizes {','.join(s['size'] for s in results['sizes'])}"
+        + _extra_flags(results.get("options", {})),
         "```",
         "",
         "Data is generated once per size under `benchmarks/.data/<size>/` (git-ignored) in the "
@@ -227,6 +238,18 @@ def markdown(results: Dict, png_name: Optional[str]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _extra_flags(options: Dict) -> str:
+    from benchmarks.harness import PANDAS_MAX_RAW_ROWS, PANDAS_RSS_CAP
+
+    out = ""
+    if options.get("pandas_max_rows", PANDAS_MAX_RAW_ROWS) != PANDAS_MAX_RAW_ROWS:
+        out += f" --pandas-max-rows {options['pandas_max_rows']}"
+    cap = options.get("pandas_rss_cap_bytes", PANDAS_RSS_CAP)
+    if cap != PANDAS_RSS_CAP:
+        out += f" --pandas-rss-cap-gb {cap / GB:g}"
+    return out
 
 
 def plot(results: Dict, png: Path) -> bool:

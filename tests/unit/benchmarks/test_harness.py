@@ -90,3 +90,17 @@ def test_pandas_rate_is_extrapolated_from_the_largest_size_it_ran_and_says_so():
     assert "pandas (extrapolated, not run)" in page
     assert "~500" in page  # 10M rows at 20,000 rows/s
 
+
+
+def test_a_contender_past_the_memory_cap_is_killed_and_reported_without_numbers(tiny_lake):
+    root, _ = tiny_lake
+    # Importing pandas alone takes more than 40 MB of resident memory.
+    got = harness.run_contender("pandas", root, "hour", rss_cap_bytes=40 * 2**20)
+    assert got["killed"] is True
+    assert got["killed_at_rss_bytes"] > 40 * 2**20
+    assert got["timed_seconds"] is None
+    results = {"machine": {}, "sizes": [{"size": "2x7", "manifest": {"raw_rows": 800,
+                                                                     "objects": 4},
+                                         "runs": [got]}]}
+    assert report.pandas_rate(results, results["sizes"][0]) == (None, True)
+    assert "pandas (killed at the memory cap)" in report.markdown(results, None)
