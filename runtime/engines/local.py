@@ -117,6 +117,12 @@ _MACROS = (
     "WHEN typeof(x) = 'TIMESTAMP WITH TIME ZONE' "
     "THEN strftime(TRY_CAST(x AS TIMESTAMPTZ), '%Y-%m-%d %H:%M:%S.%g') || ' UTC' "
     "ELSE CAST(x AS VARCHAR) END",
+    # Trino's to_iso8601: milliseconds, and 'Z' for a UTC timestamp with time zone.
+    "CREATE OR REPLACE MACRO main.__sp_iso8601(x) AS CASE "
+    "WHEN typeof(x) = 'DATE' THEN strftime(TRY_CAST(x AS DATE), '%Y-%m-%d') "
+    "WHEN typeof(x) = 'TIMESTAMP WITH TIME ZONE' "
+    "THEN strftime(TRY_CAST(x AS TIMESTAMPTZ), '%Y-%m-%dT%H:%M:%S.%gZ') "
+    "ELSE strftime(TRY_CAST(x AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%g') END",
 )
 
 _SHOW = re.compile(
@@ -494,6 +500,26 @@ class LocalEngine(Engine):
                 )
             fmt = joda_to_strftime(args[1].this)
             return exp.Anonymous(this="strftime", expressions=[args[0], exp.Literal.string(fmt)])
+        if isinstance(node, exp.Anonymous) and node.name.lower() == "to_iso8601":
+            return exp.Anonymous(this="__sp_iso8601", expressions=node.expressions)
+        if isinstance(node, exp.Anonymous) and node.name.lower() == "with_timezone":
+            # Trino: the wall-clock timestamp read in `zone`, as timestamp with time zone.
+            if len(node.expressions) != 2:
+                raise UnsupportedSQLError(f"with_timezone takes 2 arguments: {node.sql('athena')}")
+            ts = exp.Cast(this=node.expressions[0], to=exp.DataType.build("TIMESTAMP"))
+            return exp.Anonymous(this="timezone", expressions=[node.expressions[1], ts])
+        if isinstance(node, exp.ParseDatetime):
+            fmt = node.args.get("format")
+            if not (isinstance(fmt, exp.Literal) and fmt.is_string):
+                raise UnsupportedSQLError(
+                    "parse_datetime needs a constant Joda pattern on the local engine, got "
+                    f"{node.sql('athena')!r}"
+                )
+            parsed = exp.Anonymous(
+                this="strptime",
+                expressions=[node.this, exp.Literal.string(joda_to_strftime(fmt.this))],
+            )
+            return exp.Cast(this=parsed, to=exp.DataType.build("TIMESTAMPTZ"))
         if isinstance(node, exp.AtTimeZone):
             # Trino: the same instant shown in `zone`. DuckDB: timezone(zone, timestamptz) gives
             # the wall-clock time there; a plain timestamp is first read as UTC (Athena's zone).

@@ -379,3 +379,16 @@ def test_describe_view_and_insert_into_view_refused(engine):
     assert engine.execute("DESCRIBE v").rows == [("a", "bigint", ""), ("b", "string", "")]
     with pytest.raises(UnsupportedSQLError, match="Parquet tables only"):
         engine.execute("INSERT INTO v SELECT 1, 'y'")
+
+
+def test_two_open_engines_in_one_process_share_the_catalog(home):
+    first = LocalEngine(home / "catalog.duckdb")
+    second = LocalEngine(home / "catalog.duckdb")
+    try:
+        first.execute("CREATE VIEW v AS SELECT 41 + 1 AS answer")
+
+        assert second.list_tables() == ["v"]
+        assert second.execute("SELECT answer FROM v").scalar() == 42
+    finally:
+        first.close()
+        second.close()

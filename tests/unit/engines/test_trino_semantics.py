@@ -133,3 +133,20 @@ def test_unsupported_joda_field_is_refused_by_name():
 def test_format_datetime_needs_a_constant_pattern(engine):
     with pytest.raises(UnsupportedSQLError, match="constant Joda pattern"):
         engine.execute("SELECT format_datetime(current_timestamp, x) FROM (VALUES 'yyyy') AS t (x)")
+
+
+def test_iso8601_parse_datetime_and_with_timezone_follow_trino(engine):
+    row = engine.execute(
+        "SELECT to_iso8601(TIMESTAMP '2020-01-02 05:00:00') AS plain, "
+        "to_iso8601(from_unixtime(1577941200)) AS zoned, "
+        "to_iso8601(DATE '2020-01-02') AS day, "
+        "parse_datetime('2020-01-02 05', 'yyyy-MM-dd HH') AS parsed, "
+        "with_timezone(TIMESTAMP '2020-07-01 22:00:00', 'America/New_York') AS ny"
+    ).records()[0]
+
+    assert row["plain"] == "2020-01-02T05:00:00.000"
+    assert row["zoned"] == "2020-01-02T05:00:00.000Z"
+    assert row["day"] == "2020-01-02"
+    assert row["parsed"] == datetime(2020, 1, 2, 5, 0, tzinfo=timezone.utc)
+    # 22:00 EDT (UTC-4) on 2020-07-01 is 02:00 UTC on 2020-07-02.
+    assert row["ny"] == datetime(2020, 7, 2, 2, 0, tzinfo=timezone.utc)
