@@ -130,6 +130,7 @@ _SHOW = re.compile(
 )
 _SHOW_PARTITIONS = re.compile(r"^show\s+partitions\s+(\S+)$", re.I | re.S)
 _MSCK = re.compile(r"^msck\s+repair\s+table\s+(\S+)$", re.I | re.S)
+_LEADING_COMMENTS = re.compile(r"^(?:\s*(?:--[^\n]*(?:\n|$)|/\*.*?\*/))*\s*", re.S)
 _GLOB_CHARS = re.compile(r"[*?\[\]{}]")
 
 
@@ -318,13 +319,14 @@ class LocalEngine(Engine):
         import sqlglot
         from sqlglot import exp
 
-        m = _SHOW.match(text)
+        bare = _LEADING_COMMENTS.sub("", text)
+        m = _SHOW.match(bare)
         if m:
             return self._show(m.group(1).lower(), m.group(2), m.group(3))
-        m = _SHOW_PARTITIONS.match(text)
+        m = _SHOW_PARTITIONS.match(bare)
         if m:
             return self._show_partitions(self._parse_name(m.group(1)))
-        m = _MSCK.match(text)
+        m = _MSCK.match(bare)
         if m:
             return self._repair(self._parse_name(m.group(1)))
         statements = [s for s in sqlglot.parse(text, read="athena") if s is not None]

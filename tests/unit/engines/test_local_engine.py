@@ -299,6 +299,7 @@ def test_show_tables_and_show_partitions(engine, lake):
     assert engine.execute("SHOW TABLES").rows == [("bars",), ("bars_view",)]
     assert engine.execute("SHOW TABLES IN stock_aggregates 'bars_*'").rows == [("bars_view",)]
     assert engine.execute("SHOW VIEWS").rows == [("bars_view",)]
+    assert engine.execute("-- from a .sql file\n/* note */ SHOW TABLES 'bars'").rows == [("bars",)]
     assert engine.execute("SHOW PARTITIONS bars").rows == [
         ("day_hour_partition=2020-01-01-00",),
         ("day_hour_partition=2020-01-01-01",),
