@@ -226,6 +226,9 @@ class TableEntry:
 class LocalEngine(Engine):
     """Athena-dialect SQL on a DuckDB file (the local home's catalog)."""
 
+    # write_partitioned sorts its stage for this engine (range batches then read little).
+    prefers_sorted_stage = True
+
     def __init__(self, settings_or_path: Any, database: Optional[str] = None):
         default_root: Optional[Any] = None
         if hasattr(settings_or_path, "catalog_path"):

@@ -68,7 +68,7 @@ def test_athena_gets_one_ctas_and_inserts_and_the_s3_stage_is_cleaned(s3):
     assert athena.statements[1] == (
         "CREATE TABLE t__stage WITH (external_location = 's3://curated/t__stage/', "
         "format = 'PARQUET', write_compression = 'SNAPPY') "
-        "AS SELECT * FROM (SELECT a, day_hour_partition FROM raw) ORDER BY day_hour_partition"
+        "AS SELECT a, day_hour_partition FROM raw"
     )
     assert athena.statements[3] == (
         "CREATE TABLE t WITH (external_location = 's3://curated/t/', format = 'PARQUET', "
