@@ -393,3 +393,14 @@ def test_two_open_engines_in_one_process_share_the_catalog(home):
     finally:
         first.close()
         second.close()
+
+
+def test_null_partition_goes_to_hive_default_partition_and_reads_back_null(engine, lake):
+    engine.execute(
+        ctas("t", lake / "t", "SELECT 1 AS n, CAST(NULL AS varchar) AS day_hour_partition")
+    )
+
+    assert [p.name for p in (lake / "t").iterdir()] == [
+        "day_hour_partition=__HIVE_DEFAULT_PARTITION__"
+    ]
+    assert engine.execute("SELECT n, day_hour_partition FROM t").rows == [(1, None)]
