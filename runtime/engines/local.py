@@ -12,9 +12,9 @@ or gets wrong is implemented here (DESIGN 4, FACTS "Local tools"):
   be empty, at most 100 partitions per CTAS/INSERT, partition columns last, no
   `timestamp with time zone` column in a table, no unnamed CTAS column.
 - Trino semantics that DuckDB lacks: integer `/` (DuckDB's `integer_division` setting), Joda
-  `format_datetime`, `AT TIME ZONE`, `CAST(timestamp AS varchar)` with milliseconds. (`round`
-  needs nothing: Trino's Math.round(x * 10^n) / 10^n and DuckDB's std::round(x * 10^n) / 10^n
-  both round the binary product half away from zero, and both round decimals exactly.)
+  `format_datetime`, `AT TIME ZONE`, `CAST(timestamp AS varchar)` with milliseconds, and
+  `round(x, n)`, computed as Trino's Math.round(x * 10^n) / 10^n (DuckDB's own round differs
+  where the binary product lands on .5).
 
 Every table is a DuckDB view over its files (read at query time) plus a row in
 `main.__stockpipe_catalog`, both stored in the DuckDB file, so another process sees them.
@@ -530,6 +530,8 @@ class LocalEngine(Engine):
             # the wall-clock time there; a plain timestamp is first read as UTC (Athena's zone).
             ts = exp.Cast(this=node.this, to=exp.DataType.build("TIMESTAMPTZ"))
             return exp.Anonymous(this="timezone", expressions=[node.args["zone"], ts])
+        if isinstance(node, exp.Round):
+            return self._trino_round(node, exp)
         if isinstance(node, exp.Cast) and node.to.is_type(
             exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT, exp.DataType.Type.CHAR
         ):
@@ -537,6 +539,31 @@ class LocalEngine(Engine):
                 return None
             return exp.Anonymous(this="__sp_varchar", expressions=[node.this])
         return None
+
+    @staticmethod
+    def _trino_round(node: Any, exp: Any) -> Any:
+        """round(x, n) as Trino computes it for doubles: Math.round(x * 10^n) / 10^n, mirrored for
+        negatives (half away from zero on the binary product). DuckDB's own round(double, n)
+        differs on products that land exactly on .5: round(75.145E0, 2) is 75.15 in Trino
+        (75.145 * 100 == 7514.5 in binary) but 75.14 in DuckDB."""
+        decimals = node.args.get("decimals")
+        if decimals is None:
+            return None  # round(x): DuckDB's std::round is half away from zero, as Trino's
+        if not (isinstance(decimals, exp.Literal) and not decimals.is_string):
+            raise UnsupportedSQLError(
+                "round(x, n) needs a constant whole number n on the local engine, got "
+                f"{node.sql('athena')!r}"
+            )
+        n = int(decimals.this)
+        arg = node.this
+        is_decimal = (
+            isinstance(arg, exp.Literal) and not arg.is_string and "e" not in arg.this.lower()
+        ) or (isinstance(arg, exp.Cast) and arg.to.is_type(exp.DataType.Type.DECIMAL))
+        if n < 0 or is_decimal:
+            return None  # DuckDB rounds decimals exactly, half up, and keeps the type: as Trino
+        factor = exp.Literal.number(10**n)
+        scaled = exp.Round(this=exp.Mul(this=exp.Paren(this=node.this.copy()), expression=factor))
+        return exp.Paren(this=exp.Div(this=scaled, expression=factor.copy()))
 
     def _columns_of(self, duck_sql: str) -> List[Tuple[str, str]]:
         return [(r[0], r[1]) for r in self.con.execute(f"DESCRIBE {duck_sql}").fetchall()]

@@ -1,5 +1,6 @@
 -- Raw JSON -> typed rows; the partition column comes last, as Athena's CTAS requires.
--- Every numeric column is CAST because the crawler may type the same field bigint in one
+-- Prices, volume and VWAP are rounded to 2 places (the original's step 9; Trino rounds half
+-- away from zero). Every numeric column is CAST because the crawler may type the same field bigint in one
 -- crawl and double in another.
 -- bar_time: the bar's start in UTC without a time zone (AT TIME ZONE 'UTC' pins the wall
 -- clock to UTC whatever the session time zone is).
@@ -12,11 +13,11 @@ SELECT
   CAST(ticker AS varchar) AS ticker,
   CAST(from_unixtime(CAST(t AS double) / 1000.0) AT TIME ZONE 'UTC' AS timestamp) AS bar_time,
   CAST(t AS bigint) AS bar_time_ms,
-  CAST(o AS double) AS open,
-  CAST(h AS double) AS high,
-  CAST(l AS double) AS low,
-  CAST(c AS double) AS close,
-  CAST(v AS double) AS volume,
+  round(CAST(o AS double), 2) AS open,
+  round(CAST(h AS double), 2) AS high,
+  round(CAST(l AS double), 2) AS low,
+  round(CAST(c AS double), 2) AS close,
+  round(CAST(v AS double), 2) AS volume,
   round(CAST(vw AS double), 2) AS vwap,
   CAST(n AS bigint) AS transactions,
   CAST(from_iso8601_timestamp(ingested_at) AT TIME ZONE 'UTC' AS timestamp) AS ingested_at,

@@ -55,6 +55,10 @@ def test_athena_sql_file_gives_trino_values(engine):
     assert [r["vwap"] for r in rows] == [74.61, 1.0, 2.35]
     assert all(isinstance(r["vwap"], float) for r in rows)
     assert rows[0]["decimal_round"] == Decimal("2.35")
+    # 75.145E0 * 100 is exactly 7514.5 in binary, so Math.round gives 7515: 75.15 (DuckDB's
+    # own round(double, 2) says 75.14); negatives mirror.
+    assert rows[0]["double_round_binary_half"] == 75.15
+    assert rows[0]["negative_double_round_binary_half"] == -75.15
     assert rows[0]["negative_half"] == -3.0
     assert [r["half_volume"] for r in rows] == [67823728, 73267756, 3]
     assert rows[0]["seven_halves"] == 3 and isinstance(rows[0]["seven_halves"], int)

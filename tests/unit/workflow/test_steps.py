@@ -30,7 +30,8 @@ def test_transform_types_values_and_new_york_partition(mini, helpers):
         # 2026-11-14 00:00 UTC is still the 13th, 19:00, in New York
         helpers.bar(helpers.ms(2026, 11, 14, 0), c=10.75, v=2.5e6, vw=10.004, n=3),
         # summer time: 13:00 UTC = 09:00 EDT
-        helpers.bar(helpers.ms(2026, 7, 1, 13), ingested_at="2026-07-01T13:05:01.250Z"),
+        helpers.bar(helpers.ms(2026, 7, 1, 13), ingested_at="2026-07-01T13:05:01.250Z",
+                    o=74.0625, h=75.145, l=73.7975, c=75.0875, v=135647.456),
     ])
     result = _build(mini, "transform")["transform"]
     assert (result.rows, result.partitions) == (3, 3)
@@ -47,6 +48,9 @@ def test_transform_types_values_and_new_york_partition(mini, helpers):
     assert (summer[1], summer[10], summer[11]) == (
         datetime(2026, 7, 1, 13, 0), datetime(2026, 7, 1, 13, 5, 1, 250000), "2026-07-01-09"
     )
+    # prices and volume rounded to 2 places, half away from zero (74.0625 -> 74.06 because the
+    # double is 74.0625 exactly and Trino rounds half up: 74.06|25 -> 74.06)
+    assert summer[3:8] == (74.06, 75.15, 73.8, 75.09, 135647.46)
     assert [type(v) for v in brk] == [str, datetime, int, float, float, float, float, float,
                                       float, int, datetime, str]
 

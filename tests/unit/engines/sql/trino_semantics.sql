@@ -20,6 +20,8 @@ SELECT
     ) AS day_hour_partition,
     round(vw, 2) AS vwap,
     round(2.345, 2) AS decimal_round,
+    round(75.145E0, 2) AS double_round_binary_half,
+    round(-75.145E0, 2) AS negative_double_round_binary_half,
     round(-2.5E0) AS negative_half,
     volume / 2 AS half_volume,
     7 / 2 AS seven_halves,
