@@ -173,7 +173,14 @@ def test_duplicate_full_row_fails_both_duplicate_checks(lake, published):
     _quality_then_publish_refused(lake, published, {"duplicate_keys", "duplicate_rows"})
 
 
+def test_a_run_with_no_bars_fails_only_empty_table_and_keeps_production(lake, run_cli, published):
+    # Every raw object gone (as after an API outage on a fresh lake): the tables rebuild empty,
+    # which no other blocking check notices, and an empty copy must not replace production.
+    lake.storage.delete_prefix(lake.settings.raw_uri)
+    _assert_refused_and_untouched(lake, run_cli, published, {"empty_table"})
+
+
 def test_every_blocking_check_is_covered_here():
     covered = {"zero_values", "null_values", "ohlc_consistency", "negative_values",
-               "raw_parquet_row_count", "duplicate_keys", "duplicate_rows"}
+               "raw_parquet_row_count", "duplicate_keys", "duplicate_rows", "empty_table"}
     assert covered == BLOCKING

@@ -15,6 +15,7 @@ def test_every_design_check_has_a_file_with_its_severity():
     assert found == {
         "duplicate_keys": "error",
         "duplicate_rows": "error",
+        "empty_table": "error",
         "freshness": "warning",
         "missing_session_hours": "warning",
         "negative_values": "error",

@@ -141,8 +141,8 @@ def test_quality_history_is_created_then_appended(mini, helpers):
     history = mini.rows(
         f"SELECT run_id, count(*), min(run_at) FROM {s.dq_table} GROUP BY run_id ORDER BY run_id"
     )
-    assert history == [(first.run_id, 9, datetime(2026, 11, 21, 12, 0)),
-                       (second.run_id, 9, datetime(2026, 11, 21, 12, 5))]
+    assert history == [(first.run_id, 10, datetime(2026, 11, 21, 12, 0)),
+                       (second.run_id, 10, datetime(2026, 11, 21, 12, 5))]
     latest = steps.latest_quality(s, mini.engine)
     assert latest.run_id == second.run_id
     assert [c.to_dict() for c in latest.checks] == [c.to_dict() for c in second.checks]
