@@ -36,27 +36,18 @@ def raw_objects(raw_dir: Path) -> List[Path]:
 
 
 def round_half_away(x: np.ndarray, digits: int = 2) -> np.ndarray:
-    """round() as DuckDB does it: the exact binary value rounded half away from zero.
-
-    numpy rounds the (inexact) product x * 10^digits half to even, so it disagrees with the
-    engine on about one value in six of 4-decimal prices (0.125 -> 0.12, 2.675 -> 2.68). Only
-    products within a hair of .5 are ambiguous; those go through `decimal`, exactly.
-    """
-    from decimal import ROUND_HALF_UP, Decimal
-
-    x = np.asarray(x, dtype="float64")
+    """round(x, digits) as Athena (Trino) computes it for doubles, and so the local engine:
+    Math.round(x * 10^digits) / 10^digits, mirrored for negatives, i.e. half away from zero on
+    the binary product. numpy's round is half to even: 0.125 -> 0.12 where Athena gives 0.13."""
     scale = 10.0**digits
-    a = x * scale
-    out = np.round(a) / scale
-    near = np.abs(np.abs(a - np.trunc(a)) - 0.5) < 1e-6
-    quantum = Decimal(1).scaleb(-digits)
-    for i in np.flatnonzero(near):
-        out[i] = float(Decimal(float(x[i])).quantize(quantum, rounding=ROUND_HALF_UP))
-    return out
+    a = np.asarray(x, dtype="float64") * scale
+    whole = np.trunc(a)
+    return np.where(np.abs(a - whole) >= 0.5, whole + np.sign(a), whole) / scale
 
 
 def transform(raw_dir: Path, out_dir: Path, granularity: str = "hour") -> int:
-    """Raw JSON lines -> typed, partitioned Parquet; returns rows written."""
+    """Raw JSON lines -> typed, partitioned Parquet (prices and volume rounded to 2 places, as
+    transform_select.sql); returns rows written."""
     import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -76,11 +67,11 @@ def transform(raw_dir: Path, out_dir: Path, granularity: str = "hour") -> int:
             "ticker": raw["ticker"].astype(str),
             "bar_time": bar_time.astype("datetime64[us]"),
             "bar_time_ms": t,
-            "open": raw["o"].astype("float64"),
-            "high": raw["h"].astype("float64"),
-            "low": raw["l"].astype("float64"),
-            "close": raw["c"].astype("float64"),
-            "volume": raw["v"].astype("float64"),
+            "open": round_half_away(raw["o"].to_numpy(dtype="float64"), 2),
+            "high": round_half_away(raw["h"].to_numpy(dtype="float64"), 2),
+            "low": round_half_away(raw["l"].to_numpy(dtype="float64"), 2),
+            "close": round_half_away(raw["c"].to_numpy(dtype="float64"), 2),
+            "volume": round_half_away(raw["v"].to_numpy(dtype="float64"), 2),
             "vwap": round_half_away(raw["vw"].to_numpy(dtype="float64"), 2),
             "transactions": raw["n"].astype("int64"),
             "ingested_at": pd.to_datetime(raw["ingested_at"], utc=True)
@@ -160,6 +151,7 @@ def quality(
     return {
         "duplicate_keys": int(df.duplicated(KEY, keep="first").sum()),
         "duplicate_rows": int(df.duplicated(keep="first").sum()),
+        "empty_table": int(len(df) == 0),
         "freshness": stale,
         "missing_session_hours": missing,
         "negative_values": int((df[num + ["transactions"]] < 0).any(axis=1).sum()),

@@ -29,22 +29,29 @@ def _raw_records(root):
     return pd.DataFrame(lines)
 
 
-def test_round_half_away_rounds_the_exact_binary_value_like_the_engine():
+def test_round_half_away_rounds_the_binary_product_half_away_from_zero():
     got = pb.round_half_away(np.array([0.125, 12.345, -0.125, 2.675, 74.6099, 1.0]))
-    # 0.125 is an exact half: away from zero. 12.345 is 12.3450000000000006... in binary, so
-    # up; 2.675 is 2.67499999999999982..., so down, although 2.675 * 100 == 267.5 in floats.
-    assert got.tolist() == [0.13, 12.35, -0.13, 2.67, 74.61, 1.0]
-    assert np.round(0.125, 2) == 0.12 and np.round(2.675, 2) == 2.68  # what numpy alone does
+    # 0.125 * 100 = 12.5 exactly: away from zero. 12.345 * 100 and 2.675 * 100 land exactly on
+    # 1234.5 and 267.5 in binary, so they round up too (Java's Math.round(x * 100) / 100).
+    assert got.tolist() == [0.13, 12.35, -0.13, 2.68, 74.61, 1.0]
+    assert np.round(0.125, 2) == 0.12 and np.round(12.345, 2) == 12.34  # numpy: half to even
 
 
-def test_round_half_away_agrees_with_duckdb_round_on_4_decimal_prices():
-    import duckdb
+def test_round_half_away_agrees_with_the_local_engine_round_on_4_decimal_prices(tmp_path):
+    from runtime.engines.local import LocalEngine
 
     rng = np.random.default_rng(3)
-    prices = np.round(rng.uniform(1, 2000, 20000), 4)
-    con = duckdb.connect()
-    con.register("p", pd.DataFrame({"i": np.arange(len(prices)), "x": prices}))
-    want = con.execute("SELECT round(x, 2) AS r FROM p ORDER BY i").fetchnumpy()["r"]
+    # Random 4-decimal prices plus exact-half cases where the rounding rules disagree.
+    prices = np.concatenate([np.round(rng.uniform(1, 2000, 3000), 4),
+                             [0.125, 12.345, 2.675, 75.145, 1.005, 10.005]])
+    values = ", ".join(f"({i}, {float(p)!r}E0)" for i, p in enumerate(prices))
+    engine = LocalEngine(tmp_path / "catalog.duckdb")
+    try:
+        rows = engine.execute(
+            f"SELECT round(x, 2) FROM (VALUES {values}) AS t (i, x) ORDER BY i").rows
+    finally:
+        engine.close()
+    want = np.array([r[0] for r in rows])
     assert (pb.round_half_away(prices) == want).all()
     assert (np.round(prices, 2) != want).sum() > 0  # the case the helper exists for
 
@@ -81,7 +88,9 @@ def test_dedup_keeps_latest_ingested_version(baseline):
     merged = df.merge(latest, left_on=["ticker", "bar_time_ms"], right_on=["ticker", "t"])
     assert len(merged) == 160
     assert (merged["volume"] == merged["v"]).all()
-    assert (merged["close"] == merged["c"]).all()
+    # The typed close is the latest delivery's close rounded to cents.
+    assert (merged["close"] == pb.round_half_away(merged["c"].to_numpy())).all()
+    assert (merged["close"] != merged["c"]).any()
     raw_ingested = pd.to_datetime(merged["ingested_at_y"], utc=True).dt.tz_localize(None)
     assert (merged["ingested_at_x"] == raw_ingested).all()
 
@@ -96,6 +105,7 @@ def test_checks_pass_on_clean_data_and_count_stale_tickers_and_missing_hours(bas
     assert got == {
         "duplicate_keys": 0,
         "duplicate_rows": 0,
+        "empty_table": 0,
         "freshness": 2,
         "missing_session_hours": 36,
         "negative_values": 0,
