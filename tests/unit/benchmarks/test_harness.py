@@ -104,3 +104,13 @@ def test_a_contender_past_the_memory_cap_is_killed_and_reported_without_numbers(
                                          "runs": [got]}]}
     assert report.pandas_rate(results, results["sizes"][0]) == (None, True)
     assert "pandas (killed at the memory cap)" in report.markdown(results, None)
+
+
+def test_best_of_keeps_the_fastest_run_and_lists_every_run(monkeypatch):
+    seconds = iter([12.0, 9.5, 11.0])
+    monkeypatch.setattr(harness, "run_contender",
+                        lambda name, root, gran="hour", cap=None: {"contender": name,
+                                                                   "timed_seconds": next(seconds)})
+    got = harness.best_of(3, "floor", None)
+    assert got["timed_seconds"] == 9.5
+    assert got["repeats"] == [12.0, 9.5, 11.0]
