@@ -53,8 +53,9 @@ workflow = GlueWorkflow("workflow", GlueWorkflowArgs(
     name_prefix=prefix,
     buckets=lake.names,
     bucket_arns=lake.arns,
-    workgroup_name=analytics.workgroup_name,
-    workgroup_arn=analytics.workgroup_arn,
+    # The jobs' CTAS name an external_location, which an enforced workgroup refuses.
+    workgroup_name=analytics.etl_workgroup_name,
+    workgroup_arn=analytics.etl_workgroup_arn,
     glue_script_uri=artifacts.glue_script_uri,
     glue_wheel_uri=artifacts.glue_wheel_uri,
     additional_python_modules=artifacts.glue_additional_modules,
@@ -83,6 +84,7 @@ pulumi.export("lambda_function", ingestion.function_name)
 pulumi.export("glue_workflow", workflow.workflow_name)
 pulumi.export("glue_database", workflow.database_name)
 pulumi.export("athena_workgroup", analytics.workgroup_name)
+pulumi.export("athena_etl_workgroup", analytics.etl_workgroup_name)
 pulumi.export("grafana_role_arn", analytics.grafana_role_arn)
 pulumi.export("alerts_topic_arn", monitoring.topic_arn)
 pulumi.export("api_key_secret_arn", ingestion.secret_arn)

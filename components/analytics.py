@@ -1,6 +1,9 @@
-"""Athena workgroup (enforced, encrypted result location and a bytes-scanned cutoff) and the
-least-privilege identity Grafana's Athena data source uses: a role, and optionally an IAM user
-with an access key for a Grafana running outside AWS."""
+"""Athena workgroups and the least-privilege identity Grafana's Athena data source uses.
+
+The readers' workgroup (Grafana, notebooks) enforces its encrypted result location and a
+bytes-scanned cutoff; the pipeline's workgroup (`<prefix>-etl`) has the same cutoff and engine but
+lets its CTAS statements name their table location, which an enforced workgroup refuses. Grafana
+gets a role, and optionally an IAM user with an access key for a Grafana running outside AWS."""
 
 from __future__ import annotations
 
@@ -17,6 +20,9 @@ from .ingestion import validate_name_prefix
 
 ENGINE_VERSION = "Athena engine version 3"
 RESULTS_PREFIX = "athena/"
+# The pipeline's own workgroup writes its query results apart from the readers', so Grafana's
+# grant on RESULTS_PREFIX never covers the ETL's results.
+ETL_RESULTS_PREFIX = "etl/"
 MIN_BYTES_SCANNED_CUTOFF = 10_000_000  # Athena's documented minimum
 
 
@@ -56,10 +62,12 @@ def _validate(args: AnalyticsArgs) -> None:
 
 
 class Analytics(pulumi.ComponentResource):
-    """Workgroup + Grafana reader; outputs the workgroup name/ARN and the reader role ARN."""
+    """Readers' workgroup (enforced) + the pipeline's workgroup + Grafana reader role."""
 
     workgroup_name: pulumi.Output[str]
     workgroup_arn: pulumi.Output[str]
+    etl_workgroup_name: pulumi.Output[str]
+    etl_workgroup_arn: pulumi.Output[str]
     grafana_role_arn: pulumi.Output[str]
     grafana_access_key_id: Optional[pulumi.Output[str]]
     grafana_secret_access_key: Optional[pulumi.Output[str]]
@@ -87,6 +95,34 @@ class Analytics(pulumi.ComponentResource):
                 "result_configuration": {
                     "output_location": pulumi.Output.concat(
                         "s3://", args.results_bucket_name, "/", RESULTS_PREFIX),
+                    "encryption_configuration": {"encryption_option": "SSE_S3"},
+                },
+            },
+            opts=child,
+        )
+        # The Glue jobs' CTAS statements name their table's external_location, and Athena fails
+        # every such CTAS in a workgroup that enforces its query-result location ("If the
+        # workgroup in which a query will run is configured with an enforced query results
+        # location, do not specify an external_location for the CTAS query": Athena user guide,
+        # "Troubleshoot workgroup errors" and "CTAS considerations"). Without external_location
+        # Athena would put the tables under the results bucket, which expires objects. So the
+        # pipeline runs in its own workgroup that does not override client-side settings; it
+        # still has a default result location, engine version 3 and the same bytes-scanned
+        # cutoff (the cutoff applies whether or not the settings are enforced).
+        etl_workgroup = aws.athena.Workgroup(
+            f"{name}-etl-workgroup",
+            name=f"{args.name_prefix}-etl",
+            description="stockpipe Glue jobs: CTAS/INSERT into the lake (external_location)",
+            state="ENABLED",
+            force_destroy=args.force_destroy,
+            configuration={
+                "enforce_workgroup_configuration": False,
+                "publish_cloudwatch_metrics_enabled": True,
+                "bytes_scanned_cutoff_per_query": args.bytes_scanned_cutoff,
+                "engine_version": {"selected_engine_version": ENGINE_VERSION},
+                "result_configuration": {
+                    "output_location": pulumi.Output.concat(
+                        "s3://", args.results_bucket_name, "/", ETL_RESULTS_PREFIX),
                     "encryption_configuration": {"encryption_option": "SSE_S3"},
                 },
             },
@@ -126,9 +162,12 @@ class Analytics(pulumi.ComponentResource):
 
         self.workgroup_name = workgroup.name
         self.workgroup_arn = workgroup.arn
+        self.etl_workgroup_name = etl_workgroup.name
+        self.etl_workgroup_arn = etl_workgroup.arn
         self.grafana_role_arn = role.arn
         self.register_outputs({
             "workgroup_name": self.workgroup_name,
+            "etl_workgroup_name": self.etl_workgroup_name,
             "grafana_role_arn": self.grafana_role_arn,
         })
 

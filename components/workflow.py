@@ -15,6 +15,7 @@ from runtime.dag import DAG, Node
 from runtime.errors import IdentifierError, validate_identifier, validate_ticker
 
 from . import iam
+from .analytics import ETL_RESULTS_PREFIX
 from .ingestion import RAW_PREFIX, validate_name_prefix
 from .schedule import json_input, scheduled_target, validate_schedule_expression, validate_timezone
 
@@ -37,6 +38,7 @@ class GlueWorkflowArgs:
     """Bucket names by role: raw, curated, archive, results, artifacts (DataLake.names)."""
     bucket_arns: Dict[str, pulumi.Input[str]]
     workgroup_name: pulumi.Input[str]
+    """The pipeline's Athena workgroup; it must not enforce its result location (CTAS)."""
     workgroup_arn: pulumi.Input[str]
     glue_script_uri: pulumi.Input[str]
     glue_wheel_uri: pulumi.Input[str]
@@ -302,7 +304,9 @@ class GlueWorkflow(pulumi.ComponentResource):
             iam.statement(
                 ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload",
                  "s3:ListMultipartUploadParts"],
-                [objects("curated"), objects("archive"), objects("results")], sid="WriteLake",
+                # Query results only under the pipeline workgroup's prefix, not the readers'.
+                [objects("curated"), objects("archive"), objects("results", ETL_RESULTS_PREFIX)],
+                sid="WriteLake",
             ),
             iam.statement(["s3:GetObject"], objects("artifacts", "glue/"), sid="ReadCode"),
             self._glue_logs(ctx, "/aws-glue/"),

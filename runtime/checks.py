@@ -18,7 +18,7 @@ from .errors import ConfigError, validate_identifier, validate_ticker
 SEVERITIES = ("error", "warning")
 _SEVERITY_LINE = re.compile(r"^--\s*severity:\s*(\w+)\s*$")
 # Literals Python places into SQL: only these shapes pass.
-_TIMESTAMP_LITERAL = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{3})?$")
+_TIMESTAMP_LITERAL = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$")
 
 
 def sql_text(name: str) -> str:
@@ -42,15 +42,15 @@ def sql_uri(uri: str) -> str:
 
 
 def timestamp_literal(moment: datetime) -> str:
-    """A naive-UTC `YYYY-MM-DD HH:MM:SS[.fff]` for `TIMESTAMP '...'`.
+    """A naive-UTC `YYYY-MM-DD HH:MM:SS.fff` for `TIMESTAMP '...'`.
 
-    Milliseconds at most: Athena writes timestamp(3) to Parquet, and a timestamp(6) literal in
-    a CTAS would change the column's type."""
+    Always exactly milliseconds: a literal's precision is its number of fraction digits, and
+    Athena's Hive writer accepts only timestamp(3) in a CTAS; timestamp(0) (a whole second
+    without `.000`) or timestamp(6) fails with "NOT_SUPPORTED: Incorrect timestamp precision for
+    timestamp(0); the configured precision is MILLISECONDS" (Trino's Hive connector check)."""
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    text = f"{moment:%Y-%m-%d %H:%M:%S}"
-    if moment.microsecond:
-        text += f".{moment.microsecond // 1000:03d}"
+    text = f"{moment:%Y-%m-%d %H:%M:%S}.{moment.microsecond // 1000:03d}"
     if not _TIMESTAMP_LITERAL.match(text):
         raise ConfigError(f"{text!r} is not a valid timestamp literal")
     return text

@@ -22,6 +22,44 @@ _READ_ONLY = re.compile(r"^\s*\(?\s*(select|with)\b", re.I)
 MAX_REUSE_MINUTES = 10080  # Athena's limit for result reuse (FACTS)
 
 
+def strip_sql_comments(sql: str) -> str:
+    """`sql` without `--` line and `/* */` block comments; quoted text is kept verbatim.
+
+    Athena runs DDL (DROP TABLE, SHOW, CREATE EXTERNAL TABLE) with its Hive parser, which
+    fails on comments: a leading `-- ...` line can comment out the whole statement, reported as
+    `FAILED: ParseException line 1:... cannot recognize input near '<EOF>'` (seen with dbt-athena
+    on engine v3: dbt-labs/dbt-external-tables#203, Tomme/dbt-athena#64). The SQL files start with
+    explanatory comments, so they are removed before the statement is sent.
+    """
+    out: List[str] = []
+    i, n = 0, len(sql)
+    while i < n:
+        ch = sql[i]
+        if ch in ("'", '"', "`"):
+            # A quoted string or identifier; a doubled quote inside is an escaped quote.
+            j = i + 1
+            while j < n:
+                if sql[j] == ch:
+                    if j + 1 < n and sql[j + 1] == ch:
+                        j += 2
+                        continue
+                    break
+                j += 1
+            out.append(sql[i : j + 1])
+            i = j + 1
+        elif sql.startswith("--", i):
+            end = sql.find("\n", i)
+            i = n if end < 0 else end  # keep the newline: it still separates tokens
+        elif sql.startswith("/*", i):
+            end = sql.find("*/", i + 2)
+            out.append(" ")
+            i = n if end < 0 else end + 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out).strip()
+
+
 def _head(sql: str, n: int = 160) -> str:
     one = " ".join(sql.split())
     return one if len(one) <= n else one[: n - 3] + "..."
@@ -85,7 +123,7 @@ class AthenaEngine(Engine):
     def execute(self, sql: str) -> QueryResult:
         from pyathena.error import Error as PyAthenaError
 
-        text = (sql or "").strip().rstrip(";").strip()
+        text = strip_sql_comments(sql or "").rstrip(";").strip()
         if not text:
             raise EngineError("empty statement: give one Athena SQL statement")
         kwargs = {}

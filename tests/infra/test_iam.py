@@ -161,7 +161,7 @@ def test_lambda_role_reaches_only_its_secret_stream_rejects_and_logs(program):
     }
 
 
-def test_glue_jobs_only_read_raw_and_run_athena_in_the_workgroup(program):
+def test_glue_jobs_only_read_raw_and_run_athena_in_the_pipeline_workgroup(program):
     doc = program.policies()["workflow-job-role-policy:policy"]
     raw = f"arn:aws:s3:::{program.exports['raw_bucket']}"
     for stmt in doc["Statement"]:
@@ -171,7 +171,7 @@ def test_glue_jobs_only_read_raw_and_run_athena_in_the_workgroup(program):
                                            "s3:GetBucketLocation"}, stmt
         if any(a.startswith("athena:") for a in stmt["Action"]):
             assert stmt["Resource"] == [
-                f"arn:aws:athena:{program.region}:{program.account}:workgroup/stockpipe-dev"]
+                f"arn:aws:athena:{program.region}:{program.account}:workgroup/stockpipe-dev-etl"]
             assert set(stmt["Action"]) == {
                 "athena:StartQueryExecution", "athena:GetQueryExecution",
                 "athena:GetQueryResults", "athena:StopQueryExecution"}
@@ -201,3 +201,11 @@ def test_parliament_check_would_catch_an_object_action_on_a_bucket_arn():
     bad = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::bucket"]}]}
     assert _serious(bad) == ["RESOURCE_MISMATCH"]
+
+
+def test_glue_jobs_write_query_results_only_under_their_workgroups_prefix(program):
+    doc = program.policies()["workflow-job-role-policy:policy"]
+    results = f"arn:aws:s3:::{program.exports['results_bucket']}"
+    object_grants = [res for stmt in doc["Statement"] for res in stmt["Resource"]
+                     if res.startswith(results + "/")]
+    assert object_grants == [f"{results}/etl/*"]

@@ -160,7 +160,7 @@ def test_one_python_shell_job_per_job_step_with_the_contracted_arguments(program
         args = job["defaultArguments"]
         assert args["--database"] == "stock_aggregates"
         assert args["--table_prefix"] == "stock_aggregate"
-        assert args["--workgroup"] == program.exports["athena_workgroup"]
+        assert args["--workgroup"] == program.exports["athena_etl_workgroup"] == f"{PREFIX}-etl"
         assert args["--raw_uri"] == f"s3://{program.exports['raw_bucket']}/raw/"
         assert args["--curated_uri"] == f"s3://{program.exports['curated_bucket']}/"
         assert args["--archive_uri"] == f"s3://{program.exports['archive_bucket']}/"
@@ -200,7 +200,8 @@ def test_config_reaches_database_prefix_and_granularity(run):
 
 def test_workgroup_enforces_encrypted_results_engine_3_and_cutoff(run):
     prog = run({"athenaBytesScannedCutoff": 50_000_000})
-    (wg,) = prog.of_type("aws:athena/workgroup:Workgroup")
+    (wg,) = [w for w in prog.of_type("aws:athena/workgroup:Workgroup")
+             if w.inputs["name"] == prog.exports["athena_workgroup"]]
     conf = wg.inputs["configuration"]
     assert conf["enforceWorkgroupConfiguration"] is True
     assert conf["bytesScannedCutoffPerQuery"] == 50_000_000
@@ -208,6 +209,29 @@ def test_workgroup_enforces_encrypted_results_engine_3_and_cutoff(run):
     results = conf["resultConfiguration"]
     assert results["outputLocation"] == f"s3://{prog.exports['results_bucket']}/athena/"
     assert results["encryptionConfiguration"] == {"encryptionOption": "SSE_S3"}
+
+
+def test_glue_jobs_run_in_a_workgroup_that_lets_ctas_name_its_location(run):
+    # Athena fails a CTAS with external_location in a workgroup that enforces its result
+    # location; every table the jobs write names one, so their workgroup must not enforce.
+    prog = run({"athenaBytesScannedCutoff": 50_000_000})
+    workgroups = {w.inputs["name"]: w.inputs for w in prog.of_type(
+        "aws:athena/workgroup:Workgroup")}
+    used = {j.inputs["defaultArguments"]["--workgroup"] for j in prog.of_type(JOB)}
+    assert used == {f"{PREFIX}-etl"}
+    conf = workgroups[f"{PREFIX}-etl"]["configuration"]
+    assert conf["enforceWorkgroupConfiguration"] is False
+    # Still a default result location (Athena errors without one), encrypted, apart from the
+    # readers' prefix that Grafana may read; same engine and cutoff as the readers' workgroup.
+    assert conf["resultConfiguration"] == {
+        "outputLocation": f"s3://{prog.exports['results_bucket']}/etl/",
+        "encryptionConfiguration": {"encryptionOption": "SSE_S3"},
+    }
+    assert conf["engineVersion"]["selectedEngineVersion"] == "Athena engine version 3"
+    assert conf["bytesScannedCutoffPerQuery"] == 50_000_000
+    # The readers' workgroup (Grafana) stays enforced.
+    readers = workgroups[prog.exports["athena_workgroup"]]["configuration"]
+    assert readers["enforceWorkgroupConfiguration"] is True
 
 
 def test_monitoring_alarms_and_failure_rules_publish_to_the_alerts_topic(program):
@@ -261,7 +285,8 @@ def test_exports_name_everything_a_user_needs(program):
     assert set(program.exports) == {
         "raw_bucket", "curated_bucket", "archive_bucket", "results_bucket", "artifacts_bucket",
         "firehose_stream", "lambda_function", "glue_workflow", "glue_database",
-        "athena_workgroup", "grafana_role_arn", "alerts_topic_arn", "api_key_secret_arn",
+        "athena_workgroup", "athena_etl_workgroup", "grafana_role_arn", "alerts_topic_arn",
+        "api_key_secret_arn",
         "set_api_key",
     }
     assert program.exports["firehose_stream"] == f"{PREFIX}-raw"

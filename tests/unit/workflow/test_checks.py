@@ -54,9 +54,9 @@ def test_ticker_values_refuse_a_quote():
 
 def test_timestamp_literal_converts_aware_times_to_utc():
     moment = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
-    assert checks.timestamp_literal(moment) == "2026-11-20 09:00:00"
+    assert checks.timestamp_literal(moment) == "2026-11-20 09:00:00.000"
     assert checks.hour_values([datetime(2026, 11, 20, 14)]) == (
-        "(TIMESTAMP '2026-11-20 14:00:00'), (CAST(NULL AS timestamp))"
+        "(TIMESTAMP '2026-11-20 14:00:00.000'), (CAST(NULL AS timestamp))"
     )
     assert checks.hour_values([]) == "(CAST(NULL AS timestamp))"
 
@@ -109,6 +109,14 @@ def test_freshness_threshold_is_midnight_new_york_in_utc():
 )
 def test_parse_window_day(raw, expected):
     assert checks.parse_window_day(raw) == expected
+
+
+def test_timestamp_literal_of_a_whole_second_still_has_milliseconds():
+    # TIMESTAMP '... 12:00:05' is timestamp(0), which Athena's CTAS refuses to write.
+    whole = datetime(2026, 11, 21, 12, 0, 5, tzinfo=timezone.utc)
+    assert checks.timestamp_literal(whole) == "2026-11-21 12:00:05.000"
+    under_a_ms = datetime(2026, 11, 21, 12, 0, 5, 999)
+    assert checks.timestamp_literal(under_a_ms) == "2026-11-21 12:00:05.000"
 
 
 def test_timestamp_literal_keeps_milliseconds_only():

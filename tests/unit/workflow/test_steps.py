@@ -185,3 +185,28 @@ def test_publish_refuses_after_a_failed_blocking_check(mini, helpers):
     tables = [t for t in mini.engine.list_tables() if "_prod_2" in t]
     assert tables == [good.table]
     assert mini.rows(f"SELECT count(*) FROM {s.prod_latest_view}") == [(1,)]
+
+
+def test_quality_sends_only_millisecond_timestamp_literals(mini, helpers):
+    # A whole-second run time must still be written as timestamp(3): Athena's CTAS of the
+    # history table refuses a timestamp(0) column ("Incorrect timestamp precision").
+    import re
+
+    s = mini.settings
+    mini.raw([helpers.bar(T_0900)])
+    _build(mini, "transform", "dedup")
+    sent = []
+    real_execute = mini.engine.execute
+
+    def recording(sql):
+        sent.append(sql)
+        return real_execute(sql)
+
+    mini.engine.execute = recording
+    steps.quality(s, mini.engine, mini.storage, now=NOW)
+    create = [q for q in sent if f"CREATE TABLE {s.dq_table}" in q]
+    assert len(create) == 1
+    assert "TIMESTAMP '2026-11-21 12:00:00.000'" in create[0]
+    literals = [lit for q in sent for lit in re.findall(r"TIMESTAMP '([^']*)'", q)]
+    assert literals and all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}", lit)
+                            for lit in literals), literals
