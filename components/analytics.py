@@ -24,6 +24,16 @@ RESULTS_PREFIX = "athena/"
 # grant on RESULTS_PREFIX never covers the ETL's results.
 ETL_RESULTS_PREFIX = "etl/"
 MIN_BYTES_SCANNED_CUTOFF = 10_000_000  # Athena's documented minimum
+# Grafana's Athena actions by resource type: together exactly the plugin's documented minimum.
+GRAFANA_WORKGROUP_ACTIONS = (
+    "athena:GetWorkGroup", "athena:StartQueryExecution", "athena:StopQueryExecution",
+    "athena:GetQueryExecution", "athena:GetQueryResults",
+)
+GRAFANA_CATALOG_ACTIONS = (
+    "athena:GetDataCatalog", "athena:ListDatabases", "athena:GetDatabase",
+    "athena:ListTableMetadata", "athena:GetTableMetadata",
+)
+GRAFANA_LIST_ACTIONS = ("athena:ListDataCatalogs", "athena:ListWorkGroups")
 
 
 @dataclass
@@ -175,21 +185,20 @@ class Analytics(pulumi.ComponentResource):
         a = self._args
         db = a.database
         results_objects = pulumi.Output.concat(a.results_bucket_arn, "/", RESULTS_PREFIX, "*")
+        # The Athena actions are exactly those of the minimal policy in the plugin's docs
+        # (grafana/athena-datasource docs/sources/configure.md, "IAM policies"), each scoped to
+        # its resource type. Not granted: ListQueryExecutions/BatchGetQueryExecution (reading
+        # other users' query history) and the other read-only calls the plugin does not make.
         return iam.policy_json(
             iam.statement(
-                ["athena:GetWorkGroup", "athena:StartQueryExecution",
-                 "athena:StopQueryExecution", "athena:GetQueryExecution",
-                 "athena:GetQueryResults", "athena:GetQueryRuntimeStatistics",
-                 "athena:BatchGetQueryExecution", "athena:ListQueryExecutions"],
-                workgroup_arn, sid="QueryInWorkgroup",
+                list(GRAFANA_WORKGROUP_ACTIONS), workgroup_arn, sid="QueryInWorkgroup",
             ),
             iam.statement(
-                ["athena:GetDataCatalog", "athena:ListDatabases", "athena:GetDatabase",
-                 "athena:ListTableMetadata", "athena:GetTableMetadata"],
+                list(GRAFANA_CATALOG_ACTIONS),
                 ctx.arn("athena", "datacatalog/AwsDataCatalog"), sid="BrowseCatalog",
             ),
             # These list calls have no resource-level permissions (see iam.STAR_RESOURCE_ACTIONS).
-            iam.statement(sorted(iam.STAR_RESOURCE_ACTIONS), "*", sid="ListAthena"),
+            iam.statement(list(GRAFANA_LIST_ACTIONS), "*", sid="ListAthena"),
             iam.statement(
                 ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables",
                  "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"],

@@ -15,7 +15,6 @@ POLICY_VERSION = "2012-10-17"
 STAR_RESOURCE_ACTIONS: Dict[str, str] = {
     "athena:ListWorkGroups": "lists workgroups; Athena has no resource-level control for it",
     "athena:ListDataCatalogs": "lists catalogs; Athena has no resource-level control for it",
-    "athena:ListEngineVersions": "lists engine versions; no resource type exists",
 }
 
 Resources = Union[pulumi.Input[str], Sequence[pulumi.Input[str]]]

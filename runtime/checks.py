@@ -21,9 +21,20 @@ _SEVERITY_LINE = re.compile(r"^--\s*severity:\s*(\w+)\s*$")
 _TIMESTAMP_LITERAL = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$")
 
 
+def _sql_path(*parts: str):
+    """runtime/sql/<parts...> as an importlib.resources Traversable.
+
+    One joinpath per segment: on Python 3.9 (Glue Python shell) a package imported from a zip or
+    wheel is a zipfile.Path, whose joinpath takes a single argument."""
+    path = resources.files("runtime").joinpath("sql")
+    for part in parts:
+        path = path.joinpath(part)
+    return path
+
+
 def sql_text(name: str) -> str:
     """The text of runtime/sql/<name> (e.g. 'transform_select.sql', 'checks/freshness.sql')."""
-    return resources.files("runtime").joinpath("sql", *name.split("/")).read_text(encoding="utf-8")
+    return _sql_path(*name.split("/")).read_text(encoding="utf-8")
 
 
 def render(name: str, **values: str) -> str:
@@ -103,7 +114,7 @@ class QualityResult:
 
 def all_checks() -> Tuple[Check, ...]:
     """Every check file, sorted by name, with the severity its header declares."""
-    folder = resources.files("runtime").joinpath("sql", "checks")
+    folder = _sql_path("checks")
     out = []
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".sql"):

@@ -209,3 +209,21 @@ def test_glue_jobs_write_query_results_only_under_their_workgroups_prefix(progra
     object_grants = [res for stmt in doc["Statement"] for res in stmt["Resource"]
                      if res.startswith(results + "/")]
     assert object_grants == [f"{results}/etl/*"]
+
+
+# The minimal policy in grafana/athena-datasource docs/sources/configure.md ("IAM policies").
+GRAFANA_PLUGIN_ATHENA_ACTIONS = {
+    "athena:ListDatabases", "athena:ListDataCatalogs", "athena:ListWorkGroups",
+    "athena:GetDatabase", "athena:GetDataCatalog", "athena:GetQueryExecution",
+    "athena:GetQueryResults", "athena:GetTableMetadata", "athena:GetWorkGroup",
+    "athena:ListTableMetadata", "athena:StartQueryExecution", "athena:StopQueryExecution",
+}
+
+
+def test_grafana_gets_exactly_the_plugins_documented_athena_actions(full):
+    doc = full.policies()["analytics-grafana-role-policy:policy"]
+    athena = {a for s in doc["Statement"] for a in s["Action"] if a.startswith("athena:")}
+    assert athena == GRAFANA_PLUGIN_ATHENA_ACTIONS
+    # Only the two account-wide list calls are granted on "*".
+    star = [s for s in doc["Statement"] if s["Resource"] == ["*"]]
+    assert [s["Action"] for s in star] == [["athena:ListDataCatalogs", "athena:ListWorkGroups"]]
