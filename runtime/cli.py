@@ -4,14 +4,20 @@ failed (nothing published), 1 any other error, with a one-line cause on stderr."
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
+import logging
+import math
+import os
 import sys
+import time
 import traceback
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, List, Optional, Sequence, TextIO
+from typing import Any, Callable, Iterator, List, Optional, Sequence, TextIO
 
 from .dag import STEP_NAMES
 from .errors import StockpipeError
@@ -21,6 +27,15 @@ SCHEDULE_TZ = "America/New_York"
 # The cloud's EventBridge Scheduler times (DESIGN 1), reused by `stockpipe schedule`.
 INGEST_AT = (11, 0)
 WORKFLOW_AT = (12, 0)
+# One stockpipe process per home: a second one's ingest would land files under a running
+# workflow (its raw/Parquet row-count check would then fail) and DuckDB allows one writer.
+LOCK_NAME = ".stockpipe.lock"
+# A scheduled job that finds the home busy (a manual `run`) waits this long before giving up.
+SCHEDULED_LOCK_WAIT_SECONDS = 30 * 60
+
+
+class HomeBusy(StockpipeError):
+    """Another stockpipe process holds the home's lock."""
 
 
 # ---- argument parsing ------------------------------------------------------------------------
@@ -123,6 +138,83 @@ class Console:
         print(message, file=self.out)
 
 
+class _ConsoleLog(logging.Handler):
+    """runtime's log records on the console: retries and skipped tickers show as progress on a
+    terminal; errors always; everything (INFO up) with --debug. Messages never carry the key."""
+
+    def __init__(self, console: Console, debug: bool):
+        super().__init__(logging.DEBUG if debug else logging.WARNING)
+        self.console = console
+        self.debug = debug
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = " ".join(record.getMessage().split())
+        except Exception:  # noqa: BLE001 - a bad log call must not break the command
+            return
+        if self.debug:
+            self.console.notice(f"{record.levelname.lower()}: {record.name}: {message}")
+        elif record.levelno >= logging.ERROR:
+            self.console.notice(f"stockpipe: {message}")
+        else:
+            self.console.progress(f"  {message}")
+
+
+@contextlib.contextmanager
+def _runtime_logging(console: Console, debug: bool) -> Iterator[None]:
+    """Route the `runtime` loggers to the console for one command (Python's last-resort
+    handler would print every warning, e.g. each retry, as a bare extra line)."""
+    logger = logging.getLogger("runtime")
+    handler = _ConsoleLog(console, debug)
+    saved = (logger.level, logger.propagate)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO if debug else logging.WARNING)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
+@contextlib.contextmanager
+def home_lock(home: Path, wait_seconds: float = 0.0, poll: float = 5.0) -> Iterator[None]:
+    """Hold `<home>/.stockpipe.lock` (an OS lock, released even if the process dies) or raise
+    HomeBusy naming the holder's PID; waits up to `wait_seconds` for it first."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: DuckDB's own file lock still refuses a second writer
+        yield
+        return
+    home = Path(home)
+    home.mkdir(parents=True, exist_ok=True)
+    handle = open(home / LOCK_NAME, "a+", encoding="utf-8")
+    try:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip()[:20]
+                    who = f" (PID {holder})" if holder.isdigit() else ""
+                    raise HomeBusy(
+                        f"another stockpipe process{who} is using {home}; wait for it to "
+                        "finish, or use another --home"
+                    ) from None
+                time.sleep(poll)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
 def _settings(args: argparse.Namespace):
     from .settings import Settings
 
@@ -165,20 +257,69 @@ def _check_lines(checks: Sequence[dict]) -> List[str]:
     return lines
 
 
+def _text(value: Any) -> str:
+    """A value as Athena's console shows it: true/false, timestamps without trailing zeros."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        # Athena's timestamps are millisecond precision; DuckDB's str() pads to microseconds.
+        if value.microsecond == 0:
+            spec = "seconds"
+        elif value.microsecond % 1000 == 0:
+            spec = "milliseconds"
+        else:
+            spec = "microseconds"
+        return value.isoformat(sep=" ", timespec=spec)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    return str(value)
+
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _cell(text: str) -> str:
+    """One table line per row: control characters (a newline in a value) are shown escaped."""
+    if not any(ord(ch) < 32 for ch in text):
+        return text
+    return "".join(
+        _ESCAPES.get(ch, f"\\x{ord(ch):02x}") if ord(ch) < 32 else ch for ch in text
+    )
+
+
+def _json_value(value: Any) -> Any:
+    """A value JSON can hold: NaN/Infinity as strings (bare NaN is not JSON), exact decimals
+    as numbers when a float keeps them, timestamps and dates as text."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else _text(value)
+    if isinstance(value, Decimal):
+        as_float = float(value)
+        return as_float if Decimal(repr(as_float)) == value else str(value)
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    return _text(value)
+
+
 def format_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> str:
     """A query result as an aligned table, CSV, or a JSON list of objects."""
     if fmt == "json":
-        return json.dumps([dict(zip(columns, r)) for r in rows], default=str)
+        return json.dumps(
+            [{c: _json_value(v) for c, v in zip(columns, r)} for r in rows], allow_nan=False
+        )
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         if columns:
             writer.writerow(columns)
-        writer.writerows(["" if v is None else v for v in r] for r in rows)
+        writer.writerows(["" if v is None else _text(v) for v in r] for r in rows)
         return buf.getvalue().rstrip("\n")
     if not columns:
         return "OK"
-    cells = [["NULL" if v is None else str(v) for v in r] for r in rows]
+    cells = [["NULL" if v is None else _cell(_text(v)) for v in r] for r in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     line = "  ".join(c.ljust(w) for c, w in zip(columns, widths))
     rule = "  ".join("-" * w for w in widths)
@@ -189,10 +330,13 @@ def format_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str)
 
 # ---- commands --------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    from .report import check_writable, report_target
     from .runner import run_pipeline
 
     settings = _settings(args)
     source = _announce_source(console, settings, args.source)
+    # A bad --out must fail before the ingest, not after a publish.
+    check_writable(report_target(settings, args.out))
     result = run_pipeline(
         settings,
         source=source,
@@ -247,7 +391,7 @@ def cmd_ingest(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _with_engine(settings, fn: Callable[[Any, Any], int]) -> int:
+def _with_engine(settings, fn: Callable[[Any, Any], Any]) -> Any:
     from .engines import make_engine, make_storage
 
     engine = make_engine(settings)
@@ -337,8 +481,28 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     return _with_engine(settings, go)
 
 
+def _next_runs(scheduler, now: Optional[datetime] = None) -> List[str]:
+    """'ingest: Mon 2026-11-30 11:00 EST (16:00 UTC)' for each scheduled job, soonest first."""
+    from datetime import timezone
+
+    now = now or datetime.now(timezone.utc)
+    found = []
+    for job in scheduler.get_jobs():
+        when = job.trigger.get_next_fire_time(None, now)
+        if when is not None:
+            found.append((when, job.id))
+    return [
+        f"{job_id}: {when:%a %Y-%m-%d %H:%M %Z} ({when.astimezone(timezone.utc):%H:%M} UTC)"
+        for when, job_id in sorted(found)
+    ]
+
+
 def build_scheduler(settings, console: Console, scheduler_cls: Any = None):
-    """The local scheduler: ingest 11:00 and workflow 12:00 America/New_York (DST-correct)."""
+    """The local scheduler: ingest 11:00 and workflow 12:00 America/New_York (DST-correct).
+
+    Each job takes the home's lock (waiting for a manual run to finish), reports one line, and
+    never raises into the scheduler (which would print a traceback); the workflow job rebuilds
+    report.html after it publishes, as `stockpipe run` does."""
     from zoneinfo import ZoneInfo
 
     from apscheduler.triggers.cron import CronTrigger
@@ -350,31 +514,45 @@ def build_scheduler(settings, console: Console, scheduler_cls: Any = None):
     tz = ZoneInfo(SCHEDULE_TZ)
     scheduler = scheduler_cls(timezone=tz)
 
-    def ingest_job() -> None:
+    def ingest_job() -> str:
         from .ingest import run_ingest
 
         summary = run_ingest(settings, source="auto")
-        console.notice(f"scheduled ingest: {summary.to_dict().get('bars')} bars")
+        return f"{summary.bars} bars from {summary.source}"
 
-    def workflow_job() -> None:
+    def workflow_job() -> str:
+        from .report import build_report
         from .runner import run_workflow
 
-        def go(engine, storage) -> int:
+        def go(engine, storage) -> str:
             wf = run_workflow(settings, engine, storage)
-            console.notice(
-                f"scheduled workflow: published {wf.published_table or 'nothing'}"
-                + (f" ({wf.blocked})" if wf.blocked else "")
-            )
-            return wf.exit_code
+            if wf.blocked:
+                return f"published nothing ({wf.blocked})"
+            report = build_report(settings, engine)
+            return f"published {wf.published_table}; report {report}"
 
-        _with_engine(settings, go)
+        return _with_engine(settings, go)
+
+    def guarded(job_id: str, fn: Callable[[], str]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                with home_lock(settings.home, wait_seconds=SCHEDULED_LOCK_WAIT_SECONDS):
+                    console.notice(f"scheduled {job_id}: {fn()}")
+            except Exception as exc:  # noqa: BLE001 - one line, and the schedule keeps going
+                name = "" if isinstance(exc, StockpipeError) else f"{type(exc).__name__}: "
+                console.notice(f"scheduled {job_id}: failed: {name}{_one_line(exc)}")
+            for line in _next_runs(scheduler):
+                if line.startswith(f"{job_id}:"):
+                    console.notice(f"next {line}")
+
+        return run
 
     for job_id, fn, (hour, minute) in (
         ("ingest", ingest_job, INGEST_AT),
         ("workflow", workflow_job, WORKFLOW_AT),
     ):
         scheduler.add_job(
-            fn,
+            guarded(job_id, fn),
             CronTrigger(hour=hour, minute=minute, timezone=tz),
             id=job_id,
             name=f"stockpipe {job_id}",
@@ -390,12 +568,19 @@ def cmd_schedule(args: argparse.Namespace, console: Console) -> int:
     scheduler = build_scheduler(settings, console)
     console.notice(
         f"scheduled: ingest {INGEST_AT[0]:02d}:{INGEST_AT[1]:02d} and workflow "
-        f"{WORKFLOW_AT[0]:02d}:{WORKFLOW_AT[1]:02d} {SCHEDULE_TZ}; Ctrl-C stops"
+        f"{WORKFLOW_AT[0]:02d}:{WORKFLOW_AT[1]:02d} {SCHEDULE_TZ} for "
+        f"{', '.join(settings.tickers)} in {settings.home}; Ctrl-C stops"
     )
+    for line in _next_runs(scheduler):
+        console.notice(f"next {line}")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         pass
+    finally:
+        with contextlib.suppress(Exception):
+            scheduler.shutdown(wait=False)
+    console.notice("schedule: stopped")
     return 0
 
 
@@ -411,6 +596,10 @@ COMMANDS = {
 }
 
 
+# Commands that open the home's catalog or write its lake, and so take its lock.
+LOCKED = ("run", "ingest", "workflow", "checks", "query", "tables", "report")
+
+
 def main(
     argv: Optional[Sequence[str]] = None,
     stdout: Optional[TextIO] = None,
@@ -422,10 +611,20 @@ def main(
     args = build_parser().parse_args(argv)
     console = Console(out, err, json_mode=bool(getattr(args, "json", False)))
     try:
-        return COMMANDS[args.command](args, console)
+        with _runtime_logging(console, bool(args.debug)):
+            if args.command in LOCKED:
+                with home_lock(_settings(args).home):
+                    return COMMANDS[args.command](args, console)
+            return COMMANDS[args.command](args, console)
     except KeyboardInterrupt:
         print("stockpipe: interrupted", file=err)
         return 130
+    except BrokenPipeError:
+        # `stockpipe query ... | head`: the reader left; say nothing more on a closed pipe.
+        if out is sys.stdout:
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except StockpipeError as exc:
         if args.debug:
             traceback.print_exc(file=err)

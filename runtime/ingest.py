@@ -13,7 +13,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Callable, Dict, List, Optional
 
 from .errors import AuthError, ConfigError, DeliveryError, SourceError
-from .polygon import DeadlineExceeded
+from .polygon import DeadlineExceeded, SourceUnreachable
 from .records import RejectWriter, iso_utc_ms, shape
 from .window import ingest_window
 
@@ -96,8 +96,8 @@ def run_ingest(
     `progress(ticker, index, total)` is called as each ticker starts, index counting from 1.
     `client` replaces the Polygon client built from settings (tests, custom sessions).
     Raises IngestFailed (a SourceError) naming the failed tickers, after delivering the rest;
-    AuthError, DeliveryError and DeadlineExceeded stop the run at once (every later ticker
-    would fail too), after flushing what was fetched.
+    AuthError, DeliveryError, DeadlineExceeded and SourceUnreachable stop the run at once (every
+    later ticker would fail too), after flushing what was fetched.
     """
     started = time.monotonic()
     chosen = resolve_source(settings, source)
@@ -166,11 +166,13 @@ def run_ingest(
             summary.per_ticker[ticker] = info
             try:
                 result = fetch(ticker)
-            except (AuthError, DeliveryError, DeadlineExceeded):
+            except (AuthError, DeliveryError, DeadlineExceeded, SourceUnreachable):
                 raise
             except SourceError as exc:
                 info["error"] = str(exc)
-                log.error("%s failed: %s", ticker, exc, extra={"ticker": ticker})
+                # A warning: the run goes on with the other tickers and its final error names
+                # this one again.
+                log.warning("skipped %s: %s", ticker, exc, extra={"ticker": ticker})
                 continue
             shaped = shape(
                 [(p.request_id, p.results) for p in result.pages],
@@ -230,9 +232,13 @@ def run_ingest(
     failed = summary.failed
     if failed:
         causes = "; ".join(summary.per_ticker[t]["error"] for t in failed)
-        raise IngestFailed(
-            f"{len(failed)} of {len(tickers)} ticker(s) failed ({', '.join(failed)}); the other "
-            f"tickers' {summary.bars} bars were delivered. Causes: {causes}",
-            summary,
-        )
+        if len(failed) == len(tickers):
+            message = f"{len(failed)} of {len(tickers)} ticker(s) failed, nothing ingested: "
+            message += causes
+        else:
+            message = (
+                f"{len(failed)} of {len(tickers)} ticker(s) failed ({', '.join(failed)}); the "
+                f"other tickers' {summary.bars} bars were delivered. Causes: {causes}"
+            )
+        raise IngestFailed(message, summary)
     return summary

@@ -75,6 +75,10 @@ class RateLimiter:
             waited += delay
 
 
+class SourceUnreachable(SourceError):
+    """The API host could not be reached at all after every retry: every ticker would fail."""
+
+
 class DeadlineExceeded(SourceError):
     """Waiting any longer would outlive the run's time budget (the Lambda's remaining time)."""
 
@@ -341,8 +345,11 @@ class PolygonClient:
                     allow_redirects=False,  # a redirect could carry the header elsewhere
                 )
             except (requests.Timeout, requests.ConnectionError) as exc:
-                kind = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
-                last_problem = f"{kind} ({type(exc).__name__})"
+                host = self._origin[1]
+                if isinstance(exc, requests.Timeout):
+                    last_problem = f"timed out waiting for {host} ({type(exc).__name__})"
+                else:
+                    last_problem = f"cannot connect to {host}: {_connection_reason(exc)}"
                 wait = self._backoff(attempt)
             else:
                 status = resp.status_code
@@ -384,10 +391,14 @@ class PolygonClient:
                     extra={"ticker": ticker, "attempt": attempt, "wait_seconds": wait},
                 )
                 self.sleep(wait)
+        if last_problem.startswith("cannot connect"):
+            raise SourceUnreachable(
+                f"{ticker}: {last_problem} (after {self.max_attempts} attempts); check "
+                "POLYGON_BASE_URL and the network, or try again later"
+            )
         raise SourceError(
-            f"{ticker}: gave up on {shown} after {self.max_attempts} attempts, "
-            f"last: {last_problem}; "
-            "try again later"
+            f"{ticker}: gave up after {self.max_attempts} attempts on {shown}, "
+            f"last: {last_problem}; try again later"
         )
 
     def _decode(self, ticker: str, resp: Any) -> Dict[str, Any]:
@@ -440,6 +451,28 @@ class PolygonClient:
                 extra={"ticker": ticker, "request_id": rid},
             )
         return Page(request_id=rid, results=results)
+
+
+def _connection_reason(exc: BaseException) -> str:
+    """'connection refused', 'host name not found'... from the exception chain requests wraps
+    (requests -> urllib3 MaxRetryError.reason -> NewConnectionError -> OSError)."""
+    import socket
+
+    seen = set()
+    stack: List[Any] = [exc]
+    while stack:
+        e = stack.pop()
+        if not isinstance(e, BaseException) or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(e, socket.gaierror):
+            return "host name not found"
+        if isinstance(e, ConnectionResetError):
+            return "connection reset"
+        stack.extend([e.__cause__, e.__context__, getattr(e, "reason", None), *e.args])
+    return f"connection failed ({type(exc).__name__})"
 
 
 def _request_id_of(resp: Any) -> str:

@@ -4,6 +4,7 @@ expanded the way Grafana's Athena plugin expands it."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import os
@@ -14,7 +15,7 @@ from typing import Any, Dict, List, Optional
 
 from . import panels
 from .engines.base import Engine, QueryResult
-from .errors import StockpipeError
+from .errors import StockpipeError, StorageError
 from .settings import EXCHANGE_TZ, Settings
 
 log = logging.getLogger(__name__)
@@ -381,16 +382,55 @@ def render(data: ReportData, settings: Settings) -> str:
     return "\n".join(head + ["<body>"] + body + ["</body>", "</html>"]) + "\n"
 
 
-def build_report(settings: Settings, engine: Engine, out: Optional[Path] = None) -> Path:
-    """Write report.html (default under settings.reports_dir) and return its path."""
+def report_target(settings: Settings, out: Optional[Path] = None) -> Path:
+    """Where the report goes: `out` (a folder gets report.html) or <home>/reports/report.html."""
     target = Path(out) if out is not None else settings.reports_dir / REPORT_NAME
     if target.is_dir():
         target = target / REPORT_NAME
+    return target
+
+
+def check_writable(target: Path) -> None:
+    """Raise StorageError now if `target` cannot be written, before a long run ends in vain."""
+    for folder in target.parents:
+        if folder.exists():
+            if not folder.is_dir():
+                raise StorageError(
+                    _cannot_write(target, NotADirectoryError(20, f"{folder} is a file"))
+                )
+            break
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(_cannot_write(target, exc)) from None
+    if not os.access(target.parent, os.W_OK | os.X_OK) or (
+        target.exists() and not os.access(target, os.W_OK)
+    ):
+        raise StorageError(_cannot_write(target, PermissionError(13, "Permission denied")))
+
+
+def _cannot_write(target: Path, exc: OSError) -> str:
+    reason = exc.strerror or str(exc)
+    return (
+        f"cannot write the report to {target}: {reason}; "
+        "pass --out with a writable file or folder"
+    )
+
+
+def build_report(settings: Settings, engine: Engine, out: Optional[Path] = None) -> Path:
+    """Write report.html (default under settings.reports_dir) and return its path."""
+    target = report_target(settings, out)
+    check_writable(target)
     data = collect(settings, engine)
     page = render(data, settings)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    # Written beside the target then renamed, so a reader never sees half a page.
     tmp = target.with_name(f".tmp-{target.name}-{os.getpid()}")
-    tmp.write_text(page, encoding="utf-8")
-    os.replace(tmp, target)
+    try:
+        tmp.write_text(page, encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise StorageError(_cannot_write(target, exc)) from None
     log.info("report written", extra={"report": str(target), "tickers": data.tickers})
     return target

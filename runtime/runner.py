@@ -50,6 +50,19 @@ def _say(progress: Progress, message: str) -> None:
         progress(message)
 
 
+# Steps that CTAS a table the `reset` step clears: rerun on their own (`--from dedup`), they
+# need their table gone and its location empty first, or the CTAS fails (Athena's rules).
+REBUILT_BY = {"transform": "parquet_table", "dedup": "sans_dup_table"}
+
+
+def _clear(settings: Settings, engine: Engine, storage: Storage, table: str) -> int:
+    """Drop `table` (metadata only, as Athena) and delete its files; returns objects deleted."""
+    from .checks import render
+
+    engine.execute(render("drop_table.sql", table=table))
+    return storage.delete_prefix(settings.table_location(table))
+
+
 def run_workflow(
     settings: Settings,
     engine: Engine,
@@ -69,6 +82,10 @@ def run_workflow(
         _say(progress, f"[{i}/{len(nodes)}] {node.name}: {node.description}")
         started = time.monotonic()
         kwargs = {"now": now} if node.name in ("quality", "publish") and now is not None else {}
+        if node.name in REBUILT_BY and "reset" not in [s.name for s in out.steps]:
+            table = getattr(settings, REBUILT_BY[node.name])
+            _say(progress, f"[{i}/{len(nodes)}] {node.name}: dropping {table} to rebuild it")
+            _clear(settings, engine, storage, table)
         try:
             result = node.function(settings, engine, storage, **kwargs)
         except QualityCheckFailed as exc:

@@ -257,6 +257,14 @@ class LocalEngine(Engine):
         try:
             con = duckdb.connect(self.path)
         except duckdb.Error as exc:
+            held = re.search(r"Conflicting lock is held in .*?\(PID (\d+)\)", str(exc))
+            if held or "Could not set lock" in str(exc):
+                # DuckDB allows one process per file; its own text runs to several lines.
+                who = f" (PID {held.group(1)})" if held else ""
+                raise EngineError(
+                    f"the local catalog {self.path} is open in another process{who}; wait for "
+                    "it to finish, or close its connection (a notebook's too), then retry"
+                ) from exc
             raise EngineError(
                 f"cannot open the local catalog {self.path}: {exc}. If another stockpipe process "
                 "is using this home, wait for it to finish."

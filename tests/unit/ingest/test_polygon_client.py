@@ -106,3 +106,31 @@ def test_url_has_documented_params_and_quoted_ticker_but_no_key():
 def test_redact_hides_the_key_in_server_text():
     assert redact("bad key test-key-not-real here", "test-key-not-real") == "bad key *** here"
     assert redact("nothing", None) == "nothing"
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_refused_connection_names_the_host_and_stops_the_whole_ingest(tmp_path):
+    from runtime.ingest import run_ingest
+    from runtime.polygon import SourceUnreachable
+    from runtime.settings import Settings
+
+    port = _closed_port()
+    client = PolygonClient("test-key-not-real", f"http://127.0.0.1:{port}",
+                           sleep=lambda s: None, max_attempts=3)
+    settings = Settings(home=tmp_path, tickers=("AAPL", "MSFT", "IBM"),
+                        polygon_api_key="test-key-not-real")
+    with pytest.raises(SourceUnreachable) as err:
+        run_ingest(settings, source="polygon", end_date=date(2026, 11, 27), client=client)
+    assert str(err.value) == (
+        f"AAPL: cannot connect to 127.0.0.1:{port}: connection refused (after 3 attempts); "
+        "check POLYGON_BASE_URL and the network, or try again later"
+    )
+    # MSFT and IBM would meet the same closed port: not tried, no 3 x 15 s of retries
+    assert client.requests_sent == 3

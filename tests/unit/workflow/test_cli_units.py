@@ -101,3 +101,194 @@ def test_scheduler_runs_ingest_at_11_and_workflow_at_12_new_york_time(tmp_path):
     workflow = jobs["workflow"].trigger
     nxt = workflow.get_next_fire_time(None, winter)
     assert (nxt.hour, nxt.utcoffset().total_seconds()) == (12, -5 * 3600)
+
+
+# ---- output formats ---------------------------------------------------------------------------
+def test_csv_shows_booleans_and_millisecond_timestamps_as_athena_does():
+    from datetime import date
+
+    rows = [(True, datetime(2026, 1, 2, 3, 4, 5, 123000), datetime(2026, 1, 2, 3, 4, 5),
+             date(2026, 1, 2), None, 'say "hi", now')]
+    text = cli.format_rows(["b", "ts", "ts0", "d", "n", "s"], rows, "csv")
+    assert text == (
+        "b,ts,ts0,d,n,s\n"
+        'true,2026-01-02 03:04:05.123,2026-01-02 03:04:05,2026-01-02,,"say ""hi"", now"'
+    )
+
+
+def test_json_output_is_valid_json_for_nan_infinity_and_decimals():
+    from decimal import Decimal
+
+    rows = [(float("nan"), float("inf"), Decimal("0.10"), Decimal("12345678901234567890.12"),
+             datetime(2026, 1, 2, 3, 4, 5, 123000), [1.5, float("-inf")], False)]
+    text = cli.format_rows(["n", "i", "d", "big", "ts", "arr", "b"], rows, "json")
+    # allow_nan=False in json.loads' counterpart: the text must parse as strict JSON
+    assert json.loads(text, parse_constant=lambda c: pytest.fail(f"bare {c} in JSON")) == [{
+        "n": "NaN", "i": "Infinity", "d": 0.1, "big": "12345678901234567890.12",
+        "ts": "2026-01-02 03:04:05.123", "arr": [1.5, "-Infinity"], "b": False,
+    }]
+
+
+def test_table_keeps_one_line_per_row_when_a_value_holds_a_newline():
+    text = cli.format_rows(["a", "b"], [("line1\nline2", True), ("", None)], "table")
+    assert text.splitlines() == [
+        "a             b",
+        "------------  ----",
+        "line1\\nline2  true",
+        "              NULL",
+        "(2 rows)",
+    ]
+
+
+# ---- console, logging, pipes ------------------------------------------------------------------
+class _Tty(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_runtime_warnings_are_progress_on_a_terminal_and_silent_otherwise():
+    import logging
+
+    log = logging.getLogger("runtime.polygon")
+    for err, expected in ((_Tty(), "  AAPL: attempt 1/5 failed\n"), (io.StringIO(), "")):
+        console = cli.Console(io.StringIO(), err, json_mode=False)
+        with cli._runtime_logging(console, debug=False):
+            log.warning("AAPL: attempt %d/5 failed", 1)
+            log.info("fetched 16 bars")
+        assert err.getvalue() == expected
+    # errors always reach stderr, as one line
+    err = io.StringIO()
+    with cli._runtime_logging(cli.Console(io.StringIO(), err, json_mode=True), debug=False):
+        log.error("buffered records could not be\ndelivered")
+    assert err.getvalue() == "stockpipe: buffered records could not be delivered\n"
+    # the handler is gone after the command
+    assert not any(isinstance(h, cli._ConsoleLog) for h in logging.getLogger("runtime").handlers)
+
+
+class _ClosedPipe(io.StringIO):
+    def write(self, text):
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_closed_stdout_pipe_ends_quietly_with_141(tmp_path):
+    err = io.StringIO()
+    code = cli.main(["query", "--home", str(tmp_path), "SELECT 1 AS x"], stdout=_ClosedPipe(),
+                    stderr=err)
+    # `stockpipe query ... | head` after head left: no "error: BrokenPipeError" line
+    assert (code, err.getvalue()) == (141, "")
+
+
+# ---- one process per home ---------------------------------------------------------------------
+HOLD_LOCK = """
+import sys, time
+from runtime.cli import home_lock
+with home_lock(sys.argv[1]):
+    print("held", flush=True)
+    sys.stdin.readline()
+"""
+
+
+@pytest.fixture
+def locked_home(tmp_path):
+    """A home whose lock another process holds until the test ends; yields (home, pid)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    home = tmp_path / "home"
+    repo = Path(cli.__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(home)], cwd=repo,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        yield home, proc.pid
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+
+
+@pytest.mark.parametrize("argv", [["run", "--source", "demo"], ["ingest"], ["query", "SELECT 1"]])
+def test_second_process_on_a_home_fails_with_one_line_and_writes_nothing(locked_home, argv):
+    home, pid = locked_home
+    err = io.StringIO()
+    code = cli.main([*argv, "--home", str(home)], stdout=io.StringIO(), stderr=err)
+    assert code == 1
+    assert err.getvalue().splitlines() == [
+        f"stockpipe: error: another stockpipe process (PID {pid}) is using {home}; wait for it "
+        "to finish, or use another --home"
+    ]
+    # nothing landed under the busy home: no raw files, no catalog
+    assert sorted(p.name for p in home.iterdir()) == [cli.LOCK_NAME]
+
+
+def test_lock_is_free_again_after_a_command(tmp_path):
+    assert cli.main(["tables", "--home", str(tmp_path)], stdout=io.StringIO(),
+                    stderr=io.StringIO()) == 0
+    with cli.home_lock(tmp_path):
+        assert (tmp_path / cli.LOCK_NAME).read_text().strip() == str(__import__("os").getpid())
+
+
+# ---- schedule ---------------------------------------------------------------------------------
+def test_schedule_lists_the_next_runs_in_new_york_and_utc(tmp_path):
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from runtime.settings import Settings
+
+    console = cli.Console(io.StringIO(), io.StringIO(), json_mode=False)
+    scheduler = cli.build_scheduler(Settings(home=tmp_path), console, BackgroundScheduler)
+    # Sunday 2026-11-29 18:00 EST: both jobs next fire on Monday, EST = UTC-5
+    now = datetime(2026, 11, 29, 23, 0, tzinfo=ZoneInfo("UTC"))
+    assert cli._next_runs(scheduler, now) == [
+        "ingest: Mon 2026-11-30 11:00 EST (16:00 UTC)",
+        "workflow: Mon 2026-11-30 12:00 EST (17:00 UTC)",
+    ]
+    # between the two: the workflow comes first
+    now = datetime(2026, 7, 1, 15, 30, tzinfo=ZoneInfo("UTC"))  # 11:30 EDT
+    assert cli._next_runs(scheduler, now) == [
+        "workflow: Wed 2026-07-01 12:00 EDT (16:00 UTC)",
+        "ingest: Thu 2026-07-02 11:00 EDT (15:00 UTC)",
+    ]
+
+
+def test_schedule_command_prints_next_runs_and_stops_cleanly_on_ctrl_c(tmp_path, monkeypatch):
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    def interrupted(self, *a, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(BlockingScheduler, "start", interrupted)
+    err = io.StringIO()
+    code = cli.main(["schedule", "--home", str(tmp_path)], stdout=io.StringIO(), stderr=err)
+    lines = err.getvalue().splitlines()
+    assert code == 0
+    assert lines[0] == (
+        "scheduled: ingest 11:00 and workflow 12:00 America/New_York for AAPL in "
+        f"{tmp_path}; Ctrl-C stops"
+    )
+    assert [line.split(":")[0] for line in lines[1:3]] == ["next ingest", "next workflow"] or [
+        line.split(":")[0] for line in lines[1:3]] == ["next workflow", "next ingest"]
+    assert lines[3:] == ["schedule: stopped"]
+    assert "Traceback" not in err.getvalue()
+
+
+def test_a_failing_scheduled_job_reports_one_line_and_the_schedule_goes_on(
+    locked_home, monkeypatch
+):
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from runtime.settings import Settings
+
+    home, pid = locked_home
+    monkeypatch.setattr(cli, "SCHEDULED_LOCK_WAIT_SECONDS", 0)
+    err = io.StringIO()
+    console = cli.Console(io.StringIO(), err, json_mode=False)
+    scheduler = cli.build_scheduler(Settings(home=home), console, BackgroundScheduler)
+    job = {j.id: j for j in scheduler.get_jobs()}["ingest"]
+    job.func()  # must not raise into the scheduler
+    lines = err.getvalue().splitlines()
+    assert lines[0] == (
+        f"scheduled ingest: failed: another stockpipe process (PID {pid}) is using {home}; "
+        "wait for it to finish, or use another --home"
+    )
+    assert lines[1].startswith("next ingest: ") and lines[1].endswith(" UTC)")
+    assert len(lines) == 2

@@ -1,0 +1,107 @@
+"""What a user meets at the command line: one-line errors, reruns of part of the workflow, report
+paths, and query output as Athena shows it."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+KEY = "pk-test-not-a-real-key-7f3a"
+
+
+def _closed_port() -> int:
+    """A loopback port nobody listens on: connecting to it is refused at once."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def no_backoff(monkeypatch):
+    """The client's retries without their real sleeps (1 + 2 + 4 + 8 s)."""
+    from runtime.polygon import PolygonClient
+
+    original = PolygonClient.from_settings.__func__
+
+    def fast(cls, settings, **kw):
+        return original(cls, settings, sleep=lambda seconds: None, **kw)
+
+    monkeypatch.setattr(PolygonClient, "from_settings", classmethod(fast))
+
+
+def test_unreachable_api_is_one_line_exit_1_without_the_key(home, run_cli, monkeypatch,
+                                                             no_backoff):
+    port = _closed_port()
+    monkeypatch.setenv("POLYGON_API_KEY", KEY)
+    monkeypatch.setenv("POLYGON_BASE_URL", f"http://127.0.0.1:{port}")
+    result = run_cli("run", "--home", str(home), "--tickers", "AAPL,MSFT")
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        "source: polygon (auto: POLYGON_API_KEY is set)",
+        f"stockpipe: error: AAPL: cannot connect to 127.0.0.1:{port}: connection refused "
+        "(after 5 attempts); check POLYGON_BASE_URL and the network, or try again later",
+    ]
+    assert KEY not in result.err + result.out
+    assert result.out == ""
+
+
+def test_run_with_an_unwritable_report_path_fails_before_ingesting(home, run_cli, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    out = blocker / "report.html"
+    result = run_cli("run", "--home", str(home), "--source", "demo", "--out", str(out))
+    assert result.code == 1
+    assert result.err.splitlines()[-1] == (
+        f"stockpipe: error: cannot write the report to {out}: {blocker} is a file; "
+        "pass --out with a writable file or folder"
+    )
+    assert not (home / "lake").exists()  # nothing ingested, nothing to clean up
+
+
+@pytest.fixture
+def published(home, run_cli):
+    result = run_cli("run", "--home", str(home), "--tickers", "AAPL", "--days", "7",
+                     "--end-date", "2026-11-20", "--source", "demo")
+    assert result.code == 0, result.err
+    return home
+
+
+def test_report_command_to_an_unwritable_path_is_one_line(published, run_cli, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    result = run_cli("report", "--home", str(published), "--out", str(blocker / "r.html"))
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        f"stockpipe: error: cannot write the report to {blocker / 'r.html'}: {blocker} is a file; "
+        "pass --out with a writable file or folder"
+    ]
+
+
+@pytest.mark.parametrize("step", ["transform", "dedup"])
+def test_workflow_from_a_middle_step_rebuilds_its_table(published, run_cli, step):
+    result = run_cli("workflow", "--home", str(published), "--from", step, "--json")
+    assert result.code == 0, result.err
+    data = result.json()
+    steps = ["transform", "dedup", "quality", "publish"]
+    assert data["steps"] == steps[steps.index(step):]
+    assert data["published_table"].startswith("stock_aggregate_prod_")
+    # 6 sessions x 16 demo bars, once each
+    count = run_cli("query", "--home", str(published), "--format", "csv",
+                    "SELECT count(*) AS n FROM stock_aggregate_sans_dup")
+    assert count.out.splitlines() == ["n", "96"]
+
+
+def test_query_csv_of_booleans_timestamps_and_nulls_matches_athena(published, run_cli):
+    result = run_cli(
+        "query", "--home", str(published), "--format", "csv",
+        "SELECT true AS b, TIMESTAMP '2026-01-02 03:04:05.123' AS ts, min(bar_time) AS first, "
+        "CAST(NULL AS varchar) AS n FROM stock_aggregate_prod_latest",
+    )
+    assert result.code == 0, result.err
+    # first demo bar: 2026-11-13 04:00 EST = 09:00 UTC
+    assert result.out.splitlines() == [
+        "b,ts,first,n", "true,2026-01-02 03:04:05.123,2026-11-13 09:00:00,"
+    ]
