@@ -1,7 +1,8 @@
 -- Volatility per hourly bar: the 16-bar rolling sample standard deviation of hourly log returns,
 -- annualised by sqrt(252 * 16) (252 trading sessions a year, 16 hourly bars per extended
 -- session) and shown in percent; and the bar's high-low range as a percent of its close.
--- The first bar in the range has no return; a window needs two returns for a deviation.
+-- The line starts once a window holds its 16 returns (the range's 17th bar): a deviation of a
+-- few returns, annualised, would read as a volatility spike or calm that never happened.
 WITH bars AS (
   SELECT
     bar_time,
@@ -18,8 +19,11 @@ WITH bars AS (
 )
 SELECT
   bar_time AS "time",
-  stddev_samp(log_return) OVER (ORDER BY bar_time ROWS BETWEEN 15 PRECEDING AND CURRENT ROW)
-    * sqrt(252.0 * 16.0) * 100.0 AS volatility_ann_pct,
+  CASE
+    WHEN count(log_return) OVER (ORDER BY bar_time ROWS BETWEEN 15 PRECEDING AND CURRENT ROW) = 16
+    THEN stddev_samp(log_return) OVER (ORDER BY bar_time ROWS BETWEEN 15 PRECEDING AND CURRENT ROW)
+      * sqrt(252.0 * 16.0) * 100.0
+  END AS volatility_ann_pct,
   (high - low) / close * 100.0 AS range_pct
 FROM bars
 ORDER BY bar_time

@@ -1,9 +1,13 @@
 -- Hourly volume with its 16-bar moving average (16 hourly bars = one extended session,
--- 04:00-20:00 America/New_York). The average spans only bars inside the chosen time range.
+-- 04:00-20:00 America/New_York). The average spans only bars inside the chosen time range, and
+-- starts at the range's 16th bar: an average of fewer bars is not a 16-bar average.
 SELECT
   bar_time AS "time",
   volume,
-  avg(volume) OVER (ORDER BY bar_time ROWS BETWEEN 15 PRECEDING AND CURRENT ROW) AS volume_ma_16
+  CASE
+    WHEN count(volume) OVER (ORDER BY bar_time ROWS BETWEEN 15 PRECEDING AND CURRENT ROW) = 16
+    THEN avg(volume) OVER (ORDER BY bar_time ROWS BETWEEN 15 PRECEDING AND CURRENT ROW)
+  END AS volume_ma_16
 FROM {{prod_latest_view}}
 WHERE ticker = '$ticker'
   AND $__timeFilter(bar_time)

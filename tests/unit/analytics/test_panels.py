@@ -67,8 +67,9 @@ def test_volume_panel_sums_match_the_data_and_moving_average_spans_16_bars(loade
     volumes = [r[1] for r in result.rows]
     assert sum(volumes) == 39000.0  # 20 x 1000 + 100 x (0 + ... + 19)
     ma = [r[2] for r in result.rows]
-    assert ma[0] == pytest.approx(1000.0)
-    assert ma[5] == pytest.approx(1250.0)  # mean of bars 0..5
+    # no average until 16 bars are in the window: a 6-bar mean is not a 16-bar average
+    assert ma[:15] == [None] * 15
+    assert ma[15] == pytest.approx(1750.0)  # mean of bars 0..15: 1000 + 100 x 7.5
     assert ma[19] == pytest.approx(2150.0)  # mean of bars 4..19
 
 
@@ -82,9 +83,11 @@ def test_volatility_of_alternating_one_percent_log_returns_matches_hand_computat
     result = run(loaded, settings, "volatility")
     assert result.columns == ["time", "volatility_ann_pct", "range_pct"]
     vol = [r[1] for r in result.rows]
-    assert vol[0] is None and vol[1] is None  # no return, then a single return
-    # bars 1..2: returns +0.01, -0.01 -> sample sd 0.01 * sqrt(2)
-    assert vol[2] == pytest.approx(0.01 * math.sqrt(2) * ANNUALISE * 100)
+    # bar 0 has no return; bars 1..15 have fewer than 16 returns in their window: no value, not
+    # an annualised deviation of two returns (which read as a spike or a calm)
+    assert vol[:16] == [None] * 16
+    # bar 16: returns of bars 1..16, eight +0.01 and eight -0.01 -> sd 0.01 * sqrt(16 / 15)
+    assert vol[16] == pytest.approx(0.01 * math.sqrt(16 / 15) * ANNUALISE * 100)
     # bar 19: 16 returns, eight +0.01 and eight -0.01 -> sd 0.01 * sqrt(16 / 15)
     assert vol[19] == pytest.approx(0.01 * math.sqrt(16 / 15) * ANNUALISE * 100)
     assert vol[19] == pytest.approx(65.5805, abs=1e-4)
