@@ -58,11 +58,14 @@ PANELS: Tuple[Panel, ...] = (
           unit="currencyUSD"),
     Panel("volume", "Volume per hour with 16-bar moving average", "timeseries",
           "Shares traded per hourly bar; the line is the mean of the last 16 bars "
-          "(one extended session, 04:00-20:00 ET).", unit="short"),
+          "(one extended session, 04:00-20:00 ET), drawn from the range's 16th bar on.",
+          unit="short"),
     Panel("volatility", "Volatility: 16-bar rolling, annualised (%), and high-low range (%)",
           "timeseries",
-          "Sample standard deviation of the last 16 hourly log returns x sqrt(252 x 16) x 100; "
-          "and (high - low) / close x 100 per bar.", unit="percent"),
+          "Sample standard deviation of the last 16 hourly log returns x sqrt(252 x 16) x 100, "
+          "drawn once 16 returns are in the window; the step from a session's last bar to the "
+          "next session's first (overnight, weekend) counts as one return, so gaps raise it. "
+          "And (high - low) / close x 100 per bar.", unit="percent"),
     Panel("dq_latest", "Data quality: latest run", "table",
           "Every check of the most recent quality run, failures first.", per_ticker=False),
     Panel("dq_failures", "Data quality: failed checks history", "table",

@@ -139,16 +139,34 @@ def _frame(result: QueryResult):
     return df
 
 
+def closed_weekdays(times) -> List[str]:
+    """Weekdays between the first and last bar with no bar at all (exchange holidays such as
+    Thanksgiving), as 'YYYY-MM-DD'."""
+    import pandas as pd
+
+    if times.empty:
+        return []
+    days = pd.date_range(times.min().normalize(), times.max().normalize(), freq="D")
+    traded = set(times.dt.normalize())
+    return [f"{d:%Y-%m-%d}" for d in days if d.day_of_week < 5 and d not in traded]
+
+
 def _hide_closed_hours(fig, times) -> None:
-    """Skip nights and weekends on the time axis when no bar falls in them (stocks, not crypto)."""
+    """Skip nights, weekends and holidays on the time axis when no bar falls in them (stocks,
+    not crypto), so the line of a held-over value is not drawn across a closed market."""
     if times.empty:
         return
-    breaks = []
+    breaks: List[Dict[str, Any]] = []
     if times.dt.day_of_week.max() < 5:
         breaks.append({"bounds": ["sat", "mon"]})
     # Extended hours: bars start 04:00-19:00 exchange time, so 20:00-04:00 holds none.
     if times.dt.hour.min() >= 4 and times.dt.hour.max() <= 19:
         breaks.append({"bounds": [20, 4], "pattern": "hour"})
+        holidays = closed_weekdays(times)
+        if holidays:
+            # The session hours of each closed weekday (its night is already skipped).
+            breaks.append({"values": [f"{d} 04:00" for d in holidays],
+                           "dvalue": 16 * 3600 * 1000})
     if breaks:
         fig.update_xaxes(rangebreaks=breaks)
 
@@ -204,8 +222,11 @@ def panel_figure(pr: PanelResult):
         _layout(fig, f"{pr.ticker}: {p.title}")
         fig.update_xaxes(title_text=time_title)
         _hide_closed_hours(fig, df["time"])
-        fig.update_yaxes(title_text="annualised volatility (%)", secondary_y=False)
-        fig.update_yaxes(title_text="range (%)", secondary_y=True)
+        # Both from zero: a bar drawn up from an axis starting at 0.05 % exaggerates it.
+        fig.update_yaxes(title_text="volatility, annualised (%)", rangemode="tozero",
+                         ticksuffix=" %", secondary_y=False)
+        fig.update_yaxes(title_text="high-low range per bar (% of close)", rangemode="tozero",
+                         ticksuffix=" %", tickformat=".2f", showgrid=False, secondary_y=True)
         return fig
     if p.name == "stats":
         row = df.iloc[0]
@@ -217,10 +238,12 @@ def panel_figure(pr: PanelResult):
             delta={"reference": _num(last) - _num(change), "valueformat": ",.2f"},
             domain={"row": 0, "column": 0}))
         fig.add_trace(go.Indicator(
-            mode="number", value=_num(row["change_pct"]), title={"text": "change since first open"},
+            mode="number", value=_num(row["change_pct"]),
+            title={"text": "change since the range's first open"},
             number={"suffix": " %", "valueformat": "+.2f"}, domain={"row": 0, "column": 1}))
         fig.add_trace(go.Indicator(
-            mode="number", value=_num(row["total_volume"]), title={"text": "total volume"},
+            mode="number", value=_num(row["total_volume"]),
+            title={"text": "total volume (shares)"},
             number={"valueformat": ",.0f"}, domain={"row": 0, "column": 2}))
         fig.add_trace(go.Indicator(
             mode="number", value=_num(row["realised_vol_ann_pct"]),
@@ -229,14 +252,68 @@ def panel_figure(pr: PanelResult):
         _layout(fig, f"{pr.ticker}: {p.title} ({int(row['bars'])} bars)", height=230)
         fig.update_layout(grid={"rows": 1, "columns": 4, "pattern": "independent"})
         return fig
-    # Tables: the data-quality panels.
+    # Tables: the data-quality panels, times as recorded (UTC), not converted like the charts.
+    df = pr.result.to_pandas()
+    title = p.title
+    if p.name == "dq_latest":
+        first = pr.result.records()[0]
+        title = f"{p.title}: run {first['run_id']} at {_cell(first['run_at'])} UTC"
+        df = _check_table(df)
+    elif p.name == "dq_failures":
+        df = df.rename(columns={"time": "run at (UTC)", "run_id": "run",
+                                "check_name": "check", "failing_rows": "failing rows"})
     cells = [[_cell(v) for v in df[c]] for c in df.columns]
+    fill = ["white"] * len(df)
+    if "result" in df.columns:
+        fill = [_RESULT_COLOURS.get(v, "white") for v in df["result"]]
     fig = go.Figure(go.Table(
-        header={"values": [str(c) for c in df.columns], "align": "left",
-                "fill_color": "#e8eef7"},
-        cells={"values": cells, "align": "left"}))
-    _layout(fig, p.title, height=min(120 + 28 * len(df), 700))
+        columnwidth=[_width(c) for c in df.columns],
+        header={"values": [f"<b>{c}</b>" for c in df.columns],
+                "align": "left", "fill_color": "#e8eef7", "height": 28},
+        cells={"values": cells, "align": "left", "height": 24, "fill_color": [fill]}))
+    _layout(fig, title, height=min(50 + 28 + 24 * len(df) + 30, 900))
+    fig.update_layout(margin={"l": 20, "r": 20, "t": 50, "b": 10})
     return fig
+
+
+# What each check counts, for a reader who has not read runtime/sql/checks/.
+CHECK_DESCRIPTIONS = {
+    "duplicate_keys": "extra rows for the same (ticker, bar start) in the deduplicated table",
+    "duplicate_rows": "rows repeated with every column equal",
+    "empty_table": "1 when the deduplicated table is empty (nothing would be published)",
+    "freshness": "tickers whose latest bar is older than the last completed trading day",
+    "missing_session_hours": "regular-session hours of the exchange calendar without a bar",
+    "negative_values": "rows with a negative price, volume or trade count",
+    "null_values": "rows with a missing value in any column",
+    "ohlc_consistency": "rows where low/high do not bound open, close and VWAP (1-cent tolerance)",
+    "raw_parquet_row_count": "difference between raw rows and typed Parquet rows",
+    "zero_values": "rows with a zero price or volume",
+}
+_RESULT_COLOURS = {"FAIL": "#f8d7da", "WARN": "#fff3cd"}
+
+
+def _check_table(df):
+    """The latest run as an analyst reads it: verdict first, what was counted, no run columns
+    repeated on every row (they are in the title)."""
+    import pandas as pd
+
+    def verdict(row) -> str:
+        if bool(row["passed"]):
+            return "PASS"
+        return "FAIL" if row["severity"] == "error" else "WARN"
+
+    return pd.DataFrame({
+        "result": [verdict(r) for _, r in df.iterrows()],
+        "check": df["check_name"],
+        "severity": [f"{s} (blocks publish)" if s == "error" else str(s)
+                     for s in df["severity"]],
+        "failing rows": df["failing_rows"],
+        "what it counts": [CHECK_DESCRIPTIONS.get(str(n), "") for n in df["check_name"]],
+    })
+
+
+def _width(column: str) -> int:
+    return {"what it counts": 5, "run": 3, "check": 2, "severity": 2}.get(column, 1)
 
 
 def _num(value: Any) -> float:
@@ -250,8 +327,12 @@ def _num(value: Any) -> float:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return str(value)
 
 
@@ -304,6 +385,13 @@ details pre { background: #f6f8fa; padding: .5rem; overflow-x: auto; font-size: 
 """
 
 
+# What an empty panel means, where "no rows in this range" would mislead.
+_EMPTY = {
+    "dq_failures": "No check has failed in any recorded quality run.",
+    "dq_latest": "No quality run recorded yet.",
+}
+
+
 def _section(pr: PanelResult, ticker: Optional[str], figures: List[str]) -> str:
     p = pr.panel
     ident = f"{p.name}-{ticker}" if ticker else p.name
@@ -317,7 +405,8 @@ def _section(pr: PanelResult, ticker: Optional[str], figures: List[str]) -> str:
     if pr.error:
         parts.append(f'<p class="error">This panel failed: {html.escape(pr.error)}</p>')
     elif not pr.rows:
-        parts.append(f'<p class="empty">{html.escape(p.title)}: no rows in this range.</p>')
+        empty = _EMPTY.get(p.name, f"{p.title}: no rows in this range.")
+        parts.append(f'<p class="empty">{html.escape(empty)}</p>')
     else:
         fig = panel_figure(pr)
         div_id = "plot-" + "".join(c if c.isalnum() else "-" for c in ident)
@@ -330,6 +419,13 @@ def _section(pr: PanelResult, ticker: Optional[str], figures: List[str]) -> str:
     return "\n".join(parts)
 
 
+def _exchange_time(utc_naive: datetime) -> str:
+    from zoneinfo import ZoneInfo
+
+    local = utc_naive.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(EXCHANGE_TZ))
+    return local.strftime("%a %Y-%m-%d %H:%M")
+
+
 def render(data: ReportData, settings: Settings) -> str:
     """The whole page as one HTML string, plotly.js inlined."""
     from plotly.offline import get_plotlyjs
@@ -340,9 +436,11 @@ def render(data: ReportData, settings: Settings) -> str:
     body.append("<header><h1>stockpipe: hourly bars</h1>")
     if data.time_from is not None:
         body.append(
-            f"<p>Range: {data.time_from.strftime(fmt)} to {data.time_to.strftime(fmt)} "
-            f"(the last {settings.window_days} days ending at the latest bar). "
-            f"Charts show bar start times in {EXCHANGE_TZ}. Source: "
+            f"<p>Range: bars starting {_exchange_time(data.time_from)} to "
+            f"{_exchange_time(data.time_to)} {EXCHANGE_TZ} ({data.time_from.strftime(fmt)} to "
+            f"{data.time_to.strftime(fmt)}): the last {settings.window_days} days ending at the "
+            f"latest bar. Charts show bar start times in {EXCHANGE_TZ}; prices in USD; "
+            "volatility is annualised. Source: "
             f"<code>{html.escape(settings.prod_latest_view)}</code>.</p>"
         )
     body.append(f"<p>Generated {data.generated_at.strftime(fmt)}.</p>")

@@ -136,4 +136,8 @@ def test_report_page_lists_both_tickers_and_names_the_range(run_report):
     page = path.read_text("utf-8")
     for t in TICKERS:
         assert f'id="ticker-{t}"' in page
-    assert re.search(r"Range: \d{4}-\d\d-\d\d \d\d:\d\d UTC to 2026-11-\d\d \d\d:\d\d UTC", page)
+    # in exchange time, as the charts' axes, with UTC beside it; the last demo bar of the
+    # window (Fri 2026-11-20) starts 19:00 New York time = 00:00 UTC on the 21st
+    assert re.search(r"Range: bars starting \w{3} \d{4}-\d\d-\d\d \d\d:\d\d to "
+                     r"Fri 2026-11-20 19:00 America/New_York \(\d{4}-\d\d-\d\d \d\d:\d\d UTC "
+                     r"to 2026-11-21 00:00 UTC\)", page)
