@@ -578,6 +578,7 @@ class LocalEngine(Engine):
 
     # ---- statements ----------------------------------------------------------------------
     def _select(self, node: Any) -> QueryResult:
+        node = _athena_column_names(node)
         cur = self.con.execute(self._transpile(node))
         columns = [d[0] for d in (cur.description or [])]
         return QueryResult(columns=columns, rows=cur.fetchall())
@@ -1106,6 +1107,33 @@ class LocalEngine(Engine):
                 )
         # Partitions are folders read at query time: nothing to add.
         return QueryResult()
+
+
+def _athena_column_names(node: Any) -> Any:
+    """Athena names an unaliased expression `_col<position>` (`SELECT ticker, count(*)` gives
+    `ticker, _col1`); DuckDB would say `count_star()`. Applied to the outermost SELECT (the
+    first branch of a UNION) unless it has a `*`, whose expansion would shift the positions."""
+    from sqlglot import exp
+
+    select = node
+    while isinstance(select, exp.SetOperation):
+        select = select.this
+    if not isinstance(select, exp.Select):
+        return node
+    items = select.expressions
+    if any(isinstance(i, exp.Star) or (isinstance(i, exp.Column) and i.is_star) for i in items):
+        return node
+    if all(isinstance(i, (exp.Alias, exp.Column)) for i in items):
+        return node
+    node = node.copy()
+    select = node
+    while isinstance(select, exp.SetOperation):
+        select = select.this
+    select.set("expressions", [
+        i if isinstance(i, (exp.Alias, exp.Column)) else exp.alias_(i, f"_col{pos}", quoted=True)
+        for pos, i in enumerate(select.expressions)
+    ])
+    return node
 
 
 def _literal_text(node: Any) -> str:

@@ -404,3 +404,15 @@ def test_null_partition_goes_to_hive_default_partition_and_reads_back_null(engin
         "day_hour_partition=__HIVE_DEFAULT_PARTITION__"
     ]
     assert engine.execute("SELECT n, day_hour_partition FROM t").rows == [(1, None)]
+
+
+def test_unaliased_expressions_are_named_by_position_as_athena_names_them(engine):
+    result = engine.execute(
+        "SELECT x, count(*), max(x) AS top, x + 1 FROM (VALUES 1, 2, 2) AS t(x) GROUP BY x "
+        "ORDER BY x"
+    )
+    assert result.columns == ["x", "_col1", "top", "_col3"]
+    assert result.rows == [(1, 1, 1, 2), (2, 2, 2, 3)]
+    # a UNION takes the first branch's names; a * keeps the engine's names (positions shift)
+    assert engine.execute("SELECT 1 UNION ALL SELECT 2").columns == ["_col0"]
+    assert engine.execute("SELECT *, 1 AS one FROM (SELECT 2 AS y)").columns == ["y", "one"]
