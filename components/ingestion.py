@@ -21,7 +21,15 @@ LAMBDA_RUNTIME = "python3.12"
 LAMBDA_MAX_TIMEOUT = 900
 RAW_PREFIX = "raw/"
 REJECTS_PREFIX = "rejects/"
-ERROR_PREFIX = "errors/!{firehose:error-output-type}/"
+# The hour folders written out, in UTC, rather than left to Firehose's implicit default (which
+# appends the same `yyyy/MM/dd/HH/`): the raw layout of DESIGN 3.3 is then visible here, and the
+# pair satisfies Firehose's prefix rules under any reading (a Prefix with expressions needs an
+# ErrorOutputPrefix; an ErrorOutputPrefix with expressions must hold error-output-type).
+TIMESTAMP_FOLDERS = "!{timestamp:yyyy/MM/dd/HH}/"
+FIREHOSE_PREFIX = RAW_PREFIX + TIMESTAMP_FOLDERS
+ERROR_PREFIX = "errors/!{firehose:error-output-type}/" + TIMESTAMP_FOLDERS
+_EXPRESSION = re.compile(r"!\{(firehose|timestamp|partitionKeyFromQuery|partitionKeyFromLambda):"
+                         r"[^{}]+\}")
 FIREHOSE_LOG_STREAM = "DestinationDelivery"
 NAME_PREFIX = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{0,39}$")
 
@@ -52,6 +60,25 @@ def validate_name_prefix(prefix: object) -> str:
             f"name_prefix {prefix!r} must be 1-40 letters, digits or '-', starting with a letter"
         )
     return prefix
+
+
+def validate_firehose_prefixes(prefix: str, error_prefix: str) -> None:
+    """Firehose's semantic rules for Prefix/ErrorOutputPrefix (Firehose developer guide,
+    "Custom prefixes for Amazon S3 objects"); raise ValueError naming the broken rule."""
+    for label, value in (("prefix", prefix), ("error prefix", error_prefix)):
+        if "!{" in _EXPRESSION.sub("", value):
+            raise ValueError(f"Firehose {label} {value!r}: '!{{' may only start an expression")
+        if len(value) > 512:
+            raise ValueError(f"Firehose {label} is longer than 512 characters")
+    if "!{" in prefix and not error_prefix:
+        raise ValueError("Firehose needs an ErrorOutputPrefix when the Prefix has expressions")
+    if "!{" in error_prefix and "!{firehose:error-output-type}" not in error_prefix:
+        raise ValueError(
+            f"Firehose error prefix {error_prefix!r} has expressions but no "
+            "!{firehose:error-output-type}"
+        )
+    if "!{firehose:error-output-type}" in prefix:
+        raise ValueError("Firehose Prefix cannot contain !{firehose:error-output-type}")
 
 
 def _validate(args: IngestionArgs) -> None:
@@ -97,6 +124,7 @@ class Ingestion(pulumi.ComponentResource):
     ):
         super().__init__("stockpipe:ingestion:Ingestion", name, None, opts)
         _validate(args)
+        validate_firehose_prefixes(FIREHOSE_PREFIX, ERROR_PREFIX)
         ctx = iam.aws_context(self)
         child = pulumi.ResourceOptions(parent=self)
         stream_name = f"{args.name_prefix}-raw"
@@ -149,9 +177,8 @@ class Ingestion(pulumi.ComponentResource):
             extended_s3_configuration={
                 "bucket_arn": args.raw_bucket_arn,
                 "role_arn": fh_role.arn,
-                # A prefix without expressions gets Firehose's YYYY/MM/dd/HH/ appended (UTC),
-                # which is the raw layout of DESIGN 3.3.
-                "prefix": RAW_PREFIX,
+                # raw/YYYY/MM/dd/HH/ by arrival time in UTC: the raw layout of DESIGN 3.3.
+                "prefix": FIREHOSE_PREFIX,
                 "error_output_prefix": ERROR_PREFIX,
                 "buffering_size": args.buffer_size_mb,
                 "buffering_interval": args.buffer_interval_seconds,

@@ -27,6 +27,14 @@ CRAWLER_CONFIGURATION = {
     "Version": 1.0,
     # Firehose files from different days must land in one table, not one table per folder.
     "Grouping": {"TableGroupingPolicy": "CombineCompatibleSchemas"},
+    # Each new hour folder is inferred on its own: one holding a single bar with a whole-dollar
+    # price types `o` as int where the table says double, and Athena then fails every query on
+    # the table with HIVE_PARTITION_SCHEMA_MISMATCH (it checks each partition's column types
+    # against the table's). New partitions take the table's schema instead ("Update all new and
+    # existing partitions with metadata from the table"; AWS knowledge center
+    # athena-hive-partition-schema-mismatch; Glue guide: SchemaChangePolicy LOG +
+    # InheritFromTable).
+    "CrawlerOutput": {"Partitions": {"AddOrUpdateBehavior": "InheritFromTable"}},
     "CreatePartitionIndex": True,
 }
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from unittest import mock
+
+import pytest
 
 from runtime import settings as rs
 from runtime.dag import DAG, STEP_NAMES, Node
@@ -22,12 +25,47 @@ def test_firehose_buffers_5_mb_or_60_seconds_into_raw_prefix(program):
     s3 = stream.inputs["extendedS3Configuration"]
     assert stream.inputs["destination"] == "extended_s3"
     assert (s3["bufferingSize"], s3["bufferingInterval"]) == (5, 60)
-    assert s3["prefix"] == "raw/"
-    assert s3["errorOutputPrefix"] == "errors/!{firehose:error-output-type}/"
+    assert s3["prefix"] == "raw/!{timestamp:yyyy/MM/dd/HH}/"
+    assert s3["errorOutputPrefix"] == (
+        "errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH}/")
     assert s3["bucketArn"] == f"arn:aws:s3:::{program.exports['raw_bucket']}"
     logging = s3["cloudwatchLoggingOptions"]
     assert logging["enabled"] is True
     assert logging["logGroupName"] == f"/aws/kinesisfirehose/{PREFIX}-raw"
+
+
+def _evaluate_firehose_prefix(prefix: str, at) -> str:
+    """What Firehose makes of the prefix at UTC time `at` (the Java pattern yyyy/MM/dd/HH)."""
+    return prefix.replace("!{timestamp:yyyy/MM/dd/HH}", at.strftime("%Y/%m/%d/%H"))
+
+
+def test_firehose_keys_match_the_raw_layout_the_local_sink_and_crawler_use(program):
+    from datetime import datetime, timezone
+
+    from runtime.records import arrival_key
+
+    (stream,) = program.of_type(FIREHOSE)
+    prefix = stream.inputs["extendedS3Configuration"]["prefix"]
+    at = datetime(2026, 11, 21, 16, 5, 9, tzinfo=timezone.utc)
+    local = arrival_key("raw/", "stockpipe-local", at)
+    assert _evaluate_firehose_prefix(prefix, at) == "raw/2026/11/21/16/"
+    assert local.startswith(_evaluate_firehose_prefix(prefix, at))
+    # The crawler's include path is the part before the expressions.
+    (crawler,) = program.of_type("aws:glue/crawler:Crawler")
+    assert crawler.inputs["s3Targets"][0]["path"].endswith("/" + prefix.split("!{")[0])
+
+
+@pytest.mark.parametrize("prefix, error_prefix, rule", [
+    ("raw/!{timestamp:yyyy}/", "", "needs an ErrorOutputPrefix"),
+    ("raw/", "errors/!{timestamp:yyyy}/", "no !{firehose:error-output-type}"),
+    ("raw/!{firehose:error-output-type}/", "e/!{firehose:error-output-type}/", "cannot contain"),
+    ("raw/!{oops/", "e/!{firehose:error-output-type}/", "may only start an expression"),
+])
+def test_firehose_prefix_rules_refuse_what_firehose_refuses(prefix, error_prefix, rule):
+    from components.ingestion import validate_firehose_prefixes
+
+    with pytest.raises(ValueError, match=re.escape(rule)):
+        validate_firehose_prefixes(prefix, error_prefix)
 
 
 def test_both_schedules_are_cron_in_new_york_time_without_flexible_window(program):
@@ -183,6 +221,8 @@ def test_crawler_adds_new_folders_to_one_prefixed_raw_table_with_partition_index
     assert json.loads(c["configuration"]) == {
         "Version": 1.0,
         "Grouping": {"TableGroupingPolicy": "CombineCompatibleSchemas"},
+        # New hour folders inherit the table's column types (no partition schema mismatch).
+        "CrawlerOutput": {"Partitions": {"AddOrUpdateBehavior": "InheritFromTable"}},
         "CreatePartitionIndex": True,
     }
 
