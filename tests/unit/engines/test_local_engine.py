@@ -416,3 +416,27 @@ def test_unaliased_expressions_are_named_by_position_as_athena_names_them(engine
     # a UNION takes the first branch's names; a * keeps the engine's names (positions shift)
     assert engine.execute("SELECT 1 UNION ALL SELECT 2").columns == ["_col0"]
     assert engine.execute("SELECT *, 1 AS one FROM (SELECT 2 AS y)").columns == ["y", "one"]
+
+
+def test_catalog_held_by_another_process_is_a_one_line_error_naming_its_pid(home):
+    import subprocess
+    import sys
+
+    from runtime.errors import EngineError
+
+    path = home / "catalog.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+         "print('open', flush=True); sys.stdin.readline()", str(path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(EngineError) as err:
+            LocalEngine(path)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert str(err.value) == (
+        f"the local catalog {path} is open in another process (PID {holder.pid}); wait for it "
+        "to finish, or close its connection (a notebook's too), then retry"
+    )
