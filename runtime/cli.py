@@ -139,11 +139,12 @@ class Console:
 
 
 class _ConsoleLog(logging.Handler):
-    """runtime's log records on the console: retries and skipped tickers show as progress on a
-    terminal; errors always; everything (INFO up) with --debug. Messages never carry the key."""
+    """runtime's log records on the console: on a terminal, INFO and up as progress (bars
+    fetched, rate-limit waits, retries, skipped tickers); errors always; with --debug every
+    record with its level and logger. Messages never carry the key."""
 
     def __init__(self, console: Console, debug: bool):
-        super().__init__(logging.DEBUG if debug else logging.WARNING)
+        super().__init__(logging.INFO if debug or console.live else logging.ERROR)
         self.console = console
         self.debug = debug
 
@@ -168,7 +169,7 @@ def _runtime_logging(console: Console, debug: bool) -> Iterator[None]:
     handler = _ConsoleLog(console, debug)
     saved = (logger.level, logger.propagate)
     logger.addHandler(handler)
-    logger.setLevel(logging.INFO if debug else logging.WARNING)
+    logger.setLevel(handler.level)
     logger.propagate = False
     try:
         yield

@@ -333,7 +333,17 @@ class PolygonClient:
         shown = _loggable(url)
         last_problem = ""
         for attempt in range(1, self.max_attempts + 1):
-            left = self._check_time(ticker, self.limiter.wait_needed(), "the rate limit")
+            needed = self.limiter.wait_needed()
+            left = self._check_time(ticker, needed, "the rate limit")
+            if needed >= 1.0:
+                # The free tier's 5 requests/minute: say why a run sits still for a minute.
+                log.info(
+                    "%s: waiting %.0f s for the rate limit (%g requests/minute)",
+                    ticker,
+                    needed,
+                    self.limiter.capacity * 60.0 / self.limiter.period,
+                    extra={"ticker": ticker, "wait_seconds": needed},
+                )
             self.limiter.acquire()
             self.requests_sent += 1
             connect, read = self.timeout

@@ -134,3 +134,37 @@ def test_refused_connection_names_the_host_and_stops_the_whole_ingest(tmp_path):
     )
     # MSFT and IBM would meet the same closed port: not tried, no 3 x 15 s of retries
     assert client.requests_sent == 3
+
+
+class _OkSession:
+    """Answers every request with one empty page of the documented envelope."""
+
+    class _Resp:
+        status_code = 200
+        headers: dict = {}
+        content = b'{"status":"OK","request_id":"rq-1","results":[],"resultsCount":0}'
+
+        def close(self):
+            pass
+
+    def get(self, url, **kw):
+        return self._Resp()
+
+    def close(self):
+        pass
+
+
+def test_a_rate_limit_wait_is_logged_with_its_length(caplog):
+    import logging
+
+    clock = FakeClock()
+    client = PolygonClient("test-key-not-real", session=_OkSession(), clock=clock,
+                           sleep=clock.sleep)
+    with caplog.at_level(logging.INFO, logger="runtime.polygon"):
+        for ticker in ("A", "B", "C", "D", "E", "F"):
+            client.fetch_aggregates(ticker, date(2026, 11, 20), date(2026, 11, 27))
+            clock.now += 1.0
+    waits = [r.getMessage() for r in caplog.records if "rate limit" in r.getMessage()]
+    # five requests at t = 0..4; the sixth, at t = 5, waits until t = 60
+    assert waits == ["F: waiting 55 s for the rate limit (5 requests/minute)"]
+    assert clock.sleeps == [55.0]

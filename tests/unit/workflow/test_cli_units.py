@@ -146,15 +146,17 @@ class _Tty(io.StringIO):
         return True
 
 
-def test_runtime_warnings_are_progress_on_a_terminal_and_silent_otherwise():
+def test_runtime_logs_are_progress_on_a_terminal_and_silent_otherwise():
     import logging
 
     log = logging.getLogger("runtime.polygon")
-    for err, expected in ((_Tty(), "  AAPL: attempt 1/5 failed\n"), (io.StringIO(), "")):
+    tty_lines = "  AAPL: attempt 1/5 failed\n  fetched 16 bars\n"
+    for err, expected in ((_Tty(), tty_lines), (io.StringIO(), "")):
         console = cli.Console(io.StringIO(), err, json_mode=False)
         with cli._runtime_logging(console, debug=False):
             log.warning("AAPL: attempt %d/5 failed", 1)
             log.info("fetched 16 bars")
+            log.debug("urllib3 chatter")
         assert err.getvalue() == expected
     # errors always reach stderr, as one line
     err = io.StringIO()
