@@ -436,6 +436,14 @@ def cmd_checks(args: argparse.Namespace, console: Console) -> int:
     settings = _settings(args)
 
     def go(engine, storage) -> int:
+        missing = [t for t in (settings.raw_table, settings.parquet_table, settings.sans_dup_table)
+                   if not engine.table_exists(t)]
+        if missing:
+            raise StockpipeError(
+                f"nothing to check yet: {', '.join(missing)} not in the catalog of "
+                f"{settings.home}; run `stockpipe run` (or `stockpipe ingest`, then "
+                "`stockpipe workflow`) first"
+            )
         result = quality(settings, engine, storage)
         if args.json:
             console.print(json.dumps(result.to_dict()))
@@ -566,6 +574,7 @@ def build_scheduler(settings, console: Console, scheduler_cls: Any = None):
 
 def cmd_schedule(args: argparse.Namespace, console: Console) -> int:
     settings = _settings(args)
+    _announce_source(console, settings, "auto")
     scheduler = build_scheduler(settings, console)
     console.notice(
         f"scheduled: ingest {INGEST_AT[0]:02d}:{INGEST_AT[1]:02d} and workflow "
@@ -581,7 +590,8 @@ def cmd_schedule(args: argparse.Namespace, console: Console) -> int:
     finally:
         with contextlib.suppress(Exception):
             scheduler.shutdown(wait=False)
-    console.notice("schedule: stopped")
+    # On a terminal the ^C echo ends no line: start a fresh one.
+    console.notice(("\n" if console.live else "") + "schedule: stopped")
     return 0
 
 

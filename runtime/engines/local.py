@@ -310,7 +310,7 @@ class LocalEngine(Engine):
             except StockpipeError:
                 raise
             except (duckdb.Error, sqlglot.errors.SqlglotError) as exc:
-                raise EngineError(f"{exc} [statement: {_head(text)}]") from exc
+                raise _athena_error(exc, self.database, text) from exc
 
     def list_tables(self) -> List[str]:
         with self._lock:
@@ -1107,6 +1107,34 @@ class LocalEngine(Engine):
                 )
         # Partitions are folders read at query time: nothing to add.
         return QueryResult()
+
+
+_MISSING_TABLE = re.compile(r"Table with name (\S+) does not exist")
+_MISSING_COLUMN = re.compile(r'Referenced column "([^"]+)" not found')
+_CANDIDATES = re.compile(r"Candidate bindings: (.*?)(?:\n|LINE \d|$)", re.S)
+
+
+def _athena_error(exc: Exception, database: str, text: str) -> EngineError:
+    """DuckDB's message under Athena's error name for the two errors an analyst meets most (a
+    mistyped table or column); DuckDB's own guesses ('Did you mean pg_attrdef') mislead here."""
+    message = str(exc)
+    table = _MISSING_TABLE.search(message)
+    if table:
+        return EngineError(
+            f"TABLE_NOT_FOUND: Table '{database}.{table.group(1)}' does not exist; "
+            f"`stockpipe tables` lists the catalog [statement: {_head(text)}]",
+            error_name="TABLE_NOT_FOUND",
+        )
+    column = _MISSING_COLUMN.search(message)
+    if column:
+        found = _CANDIDATES.search(message)
+        hint = f" (similar: {' '.join(found.group(1).split())})" if found else ""
+        return EngineError(
+            f"COLUMN_NOT_FOUND: Column '{column.group(1)}' cannot be resolved{hint} "
+            f"[statement: {_head(text)}]",
+            error_name="COLUMN_NOT_FOUND",
+        )
+    return EngineError(f"{message} [statement: {_head(text)}]")
 
 
 def _athena_column_names(node: Any) -> Any:

@@ -105,3 +105,35 @@ def test_query_csv_of_booleans_timestamps_and_nulls_matches_athena(published, ru
     assert result.out.splitlines() == [
         "b,ts,first,n", "true,2026-01-02 03:04:05.123,2026-11-13 09:00:00,"
     ]
+
+
+def test_checks_on_a_fresh_home_says_what_to_run_first(home, run_cli):
+    result = run_cli("checks", "--home", str(home))
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        "stockpipe: error: nothing to check yet: stock_aggregate_raw, stock_aggregate_parquet, "
+        f"stock_aggregate_sans_dup not in the catalog of {home}; run `stockpipe run` (or "
+        "`stockpipe ingest`, then `stockpipe workflow`) first"
+    ]
+
+
+def test_query_of_a_mistyped_table_or_column_gets_athena_error_names(published, run_cli):
+    table = run_cli("query", "--home", str(published), "SELECT * FROM stock_aggregate_prod")
+    assert table.code == 1
+    assert table.err.splitlines() == [
+        "stockpipe: error: TABLE_NOT_FOUND: Table 'stock_aggregates.stock_aggregate_prod' does "
+        "not exist; `stockpipe tables` lists the catalog "
+        "[statement: SELECT * FROM stock_aggregate_prod]"
+    ]
+    column = run_cli("query", "--home", str(published),
+                     "SELECT closing FROM stock_aggregate_prod_latest")
+    assert column.code == 1
+    (line,) = column.err.splitlines()
+    assert line.startswith("stockpipe: error: COLUMN_NOT_FOUND: Column 'closing' cannot be "
+                           'resolved (similar: "close"')
+
+
+def test_unaliased_aggregate_is_named_like_athena(published, run_cli):
+    result = run_cli("query", "--home", str(published), "--format", "csv",
+                     "SELECT ticker, count(*) FROM stock_aggregate_prod_latest GROUP BY 1")
+    assert result.out.splitlines() == ["ticker,_col1", "AAPL,96"]
