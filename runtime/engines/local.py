@@ -762,7 +762,10 @@ class LocalEngine(Engine):
                 raise EngineError(
                     f"{TOO_MANY_PARTITIONS}: Exceeded limit of {MAX_OPEN_PARTITIONS} open writers "
                     f"for partitions/buckets ({n} partitions in one statement; write at most "
-                    f"{MAX_OPEN_PARTITIONS} per CTAS or INSERT INTO, e.g. with write_partitioned)",
+                    f"{MAX_OPEN_PARTITIONS} per statement: a CTAS of the first "
+                    f"{MAX_OPEN_PARTITIONS}, then INSERT INTO batches of at most "
+                    f"{MAX_OPEN_PARTITIONS} (Athena's documented workaround; runtime.engines."
+                    "partitioned.write_partitioned does it))",
                     error_name=TOO_MANY_PARTITIONS,
                 )
             Path(location).mkdir(parents=True, exist_ok=True)
