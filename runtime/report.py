@@ -188,7 +188,7 @@ def panel_figure(pr: PanelResult):
 
     p = pr.panel
     df = _frame(pr.result)
-    time_title = f"bar start ({EXCHANGE_TZ}; nights and weekends without bars skipped)"
+    time_title = f"bar start ({EXCHANGE_TZ}; closed nights, weekends and holidays skipped)"
     if p.name == "price":
         fig = go.Figure()
         fig.add_trace(go.Candlestick(x=df["time"], open=df["open"], high=df["high"],
@@ -257,7 +257,7 @@ def panel_figure(pr: PanelResult):
     title = p.title
     if p.name == "dq_latest":
         first = pr.result.records()[0]
-        title = f"{p.title}: run {first['run_id']} at {_cell(first['run_at'])} UTC"
+        title = f"{p.title} ({first['run_id']}, {_cell(first['run_at'])} UTC)"
         df = _check_table(df)
     elif p.name == "dq_failures":
         df = df.rename(columns={"time": "run at (UTC)", "run_id": "run",

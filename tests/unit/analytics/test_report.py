@@ -128,6 +128,8 @@ def test_price_axis_skips_a_holiday_as_well_as_nights_and_weekends():
     rows = _bars([("2026-11-25", h) for h in range(4, 20)] + [("2026-11-27", 4), ("2026-11-27", 5)])
     fig = report.panel_figure(_panel_result("price", PRICE_COLUMNS, rows))
     breaks = [b.to_plotly_json() for b in fig.layout.xaxis.rangebreaks]
+    assert fig.layout.xaxis.title.text == (
+        "bar start (America/New_York; closed nights, weekends and holidays skipped)")
     # Thanksgiving's session hours are skipped: no flat VWAP line drawn across a closed market
     assert {"values": ["2026-11-26 04:00"], "dvalue": 57600000} in breaks
     assert {"bounds": [20, 4], "pattern": "hour"} in breaks
@@ -147,7 +149,7 @@ def test_latest_checks_table_shows_verdicts_and_what_each_check_counts(loaded, s
     data = report.collect(settings, loaded)
     latest = [pr for pr in data.quality if pr.panel.name == "dq_latest"][0]
     fig = report.panel_figure(latest)
-    assert fig.layout.title.text == "Data quality: latest run: run r2 at 2026-11-21 12:00:00 UTC"
+    assert fig.layout.title.text == "Data quality: latest run (r2, 2026-11-21 12:00:00 UTC)"
     table = fig.data[0]
     assert list(table.header.values) == ["<b>result</b>", "<b>check</b>", "<b>severity</b>",
                                          "<b>failing rows</b>", "<b>what it counts</b>"]
