@@ -225,7 +225,8 @@ def markdown(results: Dict, png_name: Optional[str]) -> str:
             lines.append("")
             lines.append("Runs (s): " + ", ".join(f"{x:.2f}" for x in job["runs"]))
     if png_name:
-        lines += ["", f"![rows per second and peak memory by size]({png_name})"]
+        lines += ["", f"![rows per second and peak memory by size]({png_name})", "",
+                  "(plotted offline with matplotlib's Agg backend)"]
     lines += [
         "",
         "## Machine",
@@ -278,17 +279,20 @@ def plot(results: Dict, png: Path) -> bool:
     except ImportError:
         return False
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for contender, marker in (("stockpipe", "o"), ("pandas", "s"), ("floor", "^")):
+    series = (("stockpipe", "hour", "o", "-", "stockpipe"), ("pandas", "hour", "s", "-", "pandas"),
+              ("floor", "hour", "^", "-", "floor"),
+              ("stockpipe", "day", "o", "--", "stockpipe, day partitions"))
+    for contender, gran, marker, style, label in series:
         xs, rates, rss = [], [], []
         for s in results["sizes"]:
-            r = _one(s, contender)
+            r = _one(s, contender, gran)
             if r:
                 xs.append(s["manifest"]["raw_rows"])
                 rates.append(r["rows_per_second"])
                 rss.append(r["peak_rss_bytes"] / GB)
         if xs:
-            ax1.plot(xs, rates, marker=marker, label=contender)
-            ax2.plot(xs, rss, marker=marker, label=contender)
+            ax1.plot(xs, rates, marker=marker, linestyle=style, label=label)
+            ax2.plot(xs, rss, marker=marker, linestyle=style, label=label)
     ax1.set(xscale="log", yscale="log", xlabel="raw rows", ylabel="raw rows / second",
             title="throughput (transform + dedup + quality)")
     ax2.set(xscale="log", xlabel="raw rows", ylabel="peak RSS (GB)", title="peak memory")
