@@ -408,13 +408,21 @@ def cmd_workflow(args: argparse.Namespace, console: Console) -> int:
     settings = _settings(args)
 
     def go(engine, storage) -> int:
+        from .report import build_report
+
         wf = run_workflow(settings, engine, storage, args.from_step, console.progress)
         checks = [c.to_dict() for c in wf.quality.checks] if wf.quality else []
+        report = None
+        if wf.published_table:
+            # A new production copy: the report would otherwise show the previous one.
+            console.progress("report: building report.html")
+            report = str(build_report(settings, engine))
         if args.json:
             console.print(json.dumps({
                 "steps": [s.name for s in wf.steps],
                 "checks": checks,
                 "published_table": wf.published_table,
+                "report": report,
             }))
         else:
             console.print("steps: " + ", ".join(s.name for s in wf.steps))
@@ -423,6 +431,8 @@ def cmd_workflow(args: argparse.Namespace, console: Console) -> int:
                 for line in _check_lines(checks):
                     console.print(line)
             console.print(f"published: {wf.published_table or 'nothing'}")
+            if report:
+                console.print(f"report: {report}")
         if wf.blocked:
             console.notice(f"stockpipe: {wf.blocked}")
         return wf.exit_code

@@ -82,12 +82,17 @@ def test_report_command_to_an_unwritable_path_is_one_line(published, run_cli, tm
 
 @pytest.mark.parametrize("step", ["transform", "dedup"])
 def test_workflow_from_a_middle_step_rebuilds_its_table(published, run_cli, step):
+    before = (published / "reports" / "report.html").stat().st_mtime_ns
     result = run_cli("workflow", "--home", str(published), "--from", step, "--json")
     assert result.code == 0, result.err
     data = result.json()
     steps = ["transform", "dedup", "quality", "publish"]
     assert data["steps"] == steps[steps.index(step):]
     assert data["published_table"].startswith("stock_aggregate_prod_")
+    # the report follows the new production copy: rewritten, not left from the first run
+    page = published / "reports" / "report.html"
+    assert data["report"] == str(page)
+    assert page.stat().st_mtime_ns > before
     # 6 sessions x 16 demo bars, once each
     count = run_cli("query", "--home", str(published), "--format", "csv",
                     "SELECT count(*) AS n FROM stock_aggregate_sans_dup")
