@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -85,8 +86,12 @@ def trading_sessions(days: int, end: dt.date = DEFAULT_END) -> List[dt.date]:
     import exchange_calendars as xcals
 
     start = end - dt.timedelta(days=days - 1)
-    cal = xcals.get_calendar("XNYS")
-    return [ts.date() for ts in cal.sessions_in_range(start.isoformat(), end.isoformat())]
+    with warnings.catch_warnings():
+        # exchange_calendars trips a pandas deprecation warning that is not ours to fix.
+        warnings.simplefilter("ignore")
+        cal = xcals.get_calendar("XNYS")
+        sessions = cal.sessions_in_range(start.isoformat(), end.isoformat())
+    return [ts.date() for ts in sessions]
 
 
 def _et_ms(day: dt.date, hour: int, second: int = 0) -> int:

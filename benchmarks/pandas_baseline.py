@@ -55,7 +55,7 @@ def transform(raw_dir: Path, out_dir: Path, granularity: str = "hour") -> int:
     # precise_float: pandas' default JSON float parser is off by an ulp on some values
     # (124.9634 -> 124.96340000000001), so the tables would differ from the engine's.
     frames = [
-        pd.read_json(p, lines=True, convert_dates=False, dtype=False, precise_float=True)
+        pd.read_json(p, lines=True, dtype=False, precise_float=True)
         for p in raw_objects(raw_dir)
     ]
     raw = pd.concat(frames, ignore_index=True)
