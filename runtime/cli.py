@@ -17,7 +17,7 @@ import traceback
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterator, List, Optional, Sequence, TextIO
+from typing import Any, Callable, Iterator, List, NoReturn, Optional, Sequence, TextIO
 
 from .dag import STEP_NAMES
 from .errors import StockpipeError
@@ -87,8 +87,15 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 1 (DESIGN 3.1: 1 on other errors)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(1, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="stockpipe", description="Hourly stock aggregate bars, ingested, checked, published."
     )
     _common(parser, suppress=False)

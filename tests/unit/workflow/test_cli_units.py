@@ -64,11 +64,13 @@ def test_run_options_parse():
         (["workflow", "--from", "nope"], "invalid choice: 'nope'"),
     ],
 )
-def test_bad_arguments_exit_2_with_the_reason(argv, message, capsys):
+def test_bad_arguments_exit_1_with_a_one_line_reason(argv, message, capsys):
     with pytest.raises(SystemExit) as info:
         cli.build_parser().parse_args(argv)
-    assert info.value.code == 2
-    assert message in capsys.readouterr().err
+    assert info.value.code == 1
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1, err
 
 
 def test_ticker_error_is_one_line_exit_1_without_traceback(tmp_path):
