@@ -195,9 +195,7 @@ def bench_size(size: Size, granularities: List[str], with_pandas: bool,
         log(f"{size.label}: stockpipe ({gran} partitions)")
         sp = best_of(repeat, "stockpipe", root, gran)
         runs.append(sp)
-        # The day-partition baseline only where the full baseline is cheap: the comparison
-        # of granularities is about stockpipe; the baseline's answer is checked on hours.
-        if with_pandas and (gran == "hour" or manifest.raw_rows <= PANDAS_MAX_RAW_ROWS):
+        if with_pandas:
             log(f"{size.label}: pandas ({gran} partitions)")
             # The baseline is repeated too, except where one run takes minutes.
             reps = repeat if manifest.raw_rows <= PANDAS_MAX_RAW_ROWS else 1
