@@ -46,6 +46,7 @@ run: install
 	$(VENV)/bin/stockpipe run
 
 test: install-dev $(WHEELHOUSE_STAMP) chromium
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
 lint: install-dev

@@ -28,18 +28,20 @@ class StorageError(StockpipeError):
 class EngineError(StockpipeError):
     """The SQL engine refused or failed a statement."""
 
-    def __init__(self, message: str, query_id: Optional[str] = None, error_name: Optional[str] = None):
+    def __init__(
+        self, message: str, query_id: Optional[str] = None, error_name: Optional[str] = None
+    ):
         super().__init__(message)
         self.query_id = query_id
         self.error_name = error_name
 
 
 class AthenaQueryError(EngineError):
-    """An Athena query ended FAILED or CANCELLED; carries Athena's StateChangeReason and query id."""
+    """An Athena query ended FAILED or CANCELLED; carries the StateChangeReason and query id."""
 
 
 class UnsupportedSQLError(EngineError):
-    """The local engine cannot honour a statement or property, so it refuses instead of dropping it."""
+    """The local engine cannot honour a statement or property: it refuses, never drops it."""
 
 
 class SourceError(StockpipeError):
@@ -74,7 +76,7 @@ _TICKER = re.compile(r"^(?:[A-Z]{1,2}:)?[A-Z0-9][A-Z0-9.\-]{0,15}$")
 
 
 def validate_identifier(value: object, what: str = "identifier") -> str:
-    """Return `value` if it is a safe Athena/Glue identifier, else raise IdentifierError naming it."""
+    """Return `value` if it is a safe Athena/Glue identifier; else IdentifierError naming it."""
     if not isinstance(value, str) or not value:
         raise IdentifierError(f"{what} must be a non-empty name, got {value!r}")
     if len(value) > _MAX_IDENT:

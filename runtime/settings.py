@@ -18,7 +18,7 @@ ENV_WINDOW_DAYS = "STOCKPIPE_WINDOW_DAYS"
 ENV_HOME = "STOCKPIPE_HOME"
 ENV_RATE_LIMIT = "STOCKPIPE_RATE_LIMIT_PER_MIN"
 ENV_FIREHOSE_STREAM = "FIREHOSE_STREAM_NAME"
-ENV_API_KEY_SECRET_ARN = "POLYGON_API_KEY_SECRET_ARN"
+ENV_API_KEY_SECRET_ARN = "POLYGON_API_KEY_SECRET_ARN"  # noqa: S105 - a variable name, not a secret
 ENV_DATABASE = "STOCKPIPE_DATABASE"
 ENV_TABLE_PREFIX = "STOCKPIPE_TABLE_PREFIX"
 ENV_PARTITION_GRANULARITY = "STOCKPIPE_PARTITION_GRANULARITY"
@@ -117,7 +117,7 @@ class Settings:
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
-    def from_env(cls, environ: Optional[Mapping[str, str]] = None, **overrides: object) -> "Settings":
+    def from_env(cls, environ: Optional[Mapping[str, str]] = None, **overrides: object) -> Settings:
         """Read the environment (DESIGN 3.2); keyword overrides (from CLI flags) win."""
         env = os.environ if environ is None else environ
         kw: dict = {}
@@ -158,7 +158,7 @@ class Settings:
             kw[key] = value
         return cls(**kw)
 
-    def replace(self, **changes: object) -> "Settings":
+    def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)
 
     # ---- locations ---------------------------------------------------------------------

@@ -5,7 +5,9 @@ import pytest
 from runtime.errors import IdentifierError, validate_identifier, validate_ticker
 
 
-@pytest.mark.parametrize("name", ["stock_aggregates", "stock_aggregate_prod_20261129_120000", "_t1"])
+@pytest.mark.parametrize(
+    "name", ["stock_aggregates", "stock_aggregate_prod_20261129_120000", "_t1"]
+)
 def test_valid_identifiers_pass_unchanged(name):
     assert validate_identifier(name) == name
 
@@ -28,7 +30,8 @@ def test_bad_identifiers_are_rejected_naming_the_value(name, match):
 
 
 @pytest.mark.parametrize(
-    "raw, expected", [("aapl", "AAPL"), (" BRK.B ", "BRK.B"), ("bf-b", "BF-B"), ("X:BTCUSD", "X:BTCUSD")]
+    "raw, expected",
+    [("aapl", "AAPL"), (" BRK.B ", "BRK.B"), ("bf-b", "BF-B"), ("X:BTCUSD", "X:BTCUSD")],
 )
 def test_tickers_are_normalised(raw, expected):
     assert validate_ticker(raw) == expected
