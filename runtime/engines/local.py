@@ -24,6 +24,7 @@ duckdb and sqlglot are imported lazily: this module is never imported on the Lam
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 import uuid
@@ -44,6 +45,13 @@ from .base import Engine, QueryResult
 from .storage import LocalStorage, local_path
 
 CATALOG_TABLE = "__stockpipe_catalog"
+# DuckDB's default is 80% of RAM; the scale target is a peak RSS under 4 GB.
+MEMORY_LIMIT = "3GB"
+# A Parquet table read twice with the same files is copied into a connection-local temp table
+# up to this many bytes of Parquet: the quality checks scan the sans-dup table nine times, and
+# with thousands of small partition files every scan pays for opening each file again.
+SCAN_CACHE_MAX_BYTES = 256 * 1024 * 1024
+CACHE_PREFIX = "__sp_cache_"
 MAX_OPEN_PARTITIONS = 100  # Athena's limit per CTAS / INSERT INTO (FACTS "Amazon Athena")
 TOO_MANY_PARTITIONS = "HIVE_TOO_MANY_OPEN_PARTITIONS"
 PATH_ALREADY_EXISTS = "HIVE_PATH_ALREADY_EXISTS"
@@ -246,6 +254,10 @@ class LocalEngine(Engine):
         self._settings = default_root
         self._lock = threading.RLock()
         self._storage = LocalStorage()
+        # Scan cache (see _cached_tables): table -> signature when last read, and table ->
+        # (signature, temp table) once materialized.
+        self._seen: Dict[str, Tuple[Any, ...]] = {}
+        self._cached: Dict[str, Tuple[Tuple[Any, ...], str]] = {}
         self._con = self._connect()
 
     # ---- connection ------------------------------------------------------------------
@@ -272,6 +284,7 @@ class LocalEngine(Engine):
         # Athena runs in UTC and divides integers as integers (7 / 2 = 3).
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET integer_division = true")
+        self._tune(con)
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {_q(self.database)}")
         con.execute(f"SET search_path = {_lit(self.database + ',main')}")
         con.execute(
@@ -283,6 +296,34 @@ class LocalEngine(Engine):
         for macro in _MACROS:
             con.execute(macro)
         return con
+
+    def _tune(self, con: Any) -> None:
+        """Speed and memory settings (measured in docs/performance.md); none changes a result."""
+        # Athena gives no row order without ORDER BY, so DuckDB need not keep it: COPY and the
+        # stage CTAS then run in parallel without buffering rows to restore their order.
+        con.execute("SET preserve_insertion_order = false")
+        # Quality scans each table many times: keep the Parquet footers instead of re-reading
+        # thousands of them per statement.
+        con.execute("SET parquet_metadata_cache = true")
+        # A bound, so a big dedup window or sort spills to disk instead of growing past the
+        # 4 GB target; the spill folder lives next to the catalog, inside the home.
+        con.execute(f"SET memory_limit = {_lit(MEMORY_LIMIT)}")
+        if self.path != ":memory:":
+            spill = Path(self.path + ".tmp")  # DuckDB's own default name for it
+            con.execute(f"SET temp_directory = {_lit(str(spill))}")
+        # A JSON table's view lists this empty file after its glob so that it keeps its typed
+        # columns while the location holds no object yet (see _json_view).
+        empty = self._empty_json_path()
+        if not empty.exists():
+            empty.parent.mkdir(parents=True, exist_ok=True)
+            empty.write_bytes(b"")
+
+    def _empty_json_path(self) -> Path:
+        if self.path == ":memory:":
+            import tempfile
+
+            return Path(tempfile.gettempdir()) / "stockpipe-empty.json"
+        return Path(self.path + ".empty.json")
 
     @property
     def con(self):
@@ -579,9 +620,87 @@ class LocalEngine(Engine):
     # ---- statements ----------------------------------------------------------------------
     def _select(self, node: Any) -> QueryResult:
         node = _athena_column_names(node)
+        node = self._cached_tables(node)
         cur = self.con.execute(self._transpile(node))
         columns = [d[0] for d in (cur.description or [])]
         return QueryResult(columns=columns, rows=cur.fetchall())
+
+    def _cached_tables(self, node: Any) -> Any:
+        """`node` with each Parquet table that was read before with the very same files (path,
+        size, mtime) swapped for a temp-table copy of it. The copy is made on the second read
+        and used until any file of the table changes, so results never differ from a scan."""
+        from sqlglot import exp
+
+        ctes = {c.alias_or_name.lower() for c in node.find_all(exp.CTE)}
+        swaps: Dict[int, str] = {}
+        for table in node.find_all(exp.Table):
+            name = (table.name or "").lower()
+            db = table.args.get("db")
+            if (
+                not name
+                or name in ctes
+                or table.args.get("catalog") is not None
+                or (db is not None and db.name.lower() != self.database)
+            ):
+                continue
+            temp = self._cache_for(name)
+            if temp is not None:
+                swaps[id(table)] = temp
+        if not swaps:
+            return node
+        node = node.copy()
+        for table in list(node.find_all(exp.Table)):
+            name = (table.name or "").lower()
+            if name in ctes or table.args.get("catalog") is not None:
+                continue
+            db = table.args.get("db")
+            if db is not None and db.name.lower() != self.database:
+                continue
+            cached = self._cached.get(name)
+            if cached is None:
+                continue
+            alias = table.alias or name
+            table.replace(exp.to_table(cached[1]).as_(alias, quoted=True))
+        return node
+
+    def _cache_for(self, name: str) -> Optional[str]:
+        """The temp table holding `name`'s current rows, made now if this is its second read."""
+        try:
+            validate_identifier(name, "table name")
+        except IdentifierError:
+            return None
+        entry = self._entry(name)
+        if entry is None or entry.kind != "parquet" or not entry.location:
+            self._seen.pop(name, None)
+            self._drop_cached(name)
+            return None
+        sig = _files_signature(entry)
+        if sig is None:
+            self._seen.pop(name, None)
+            self._drop_cached(name)
+            return None
+        cached = self._cached.get(name)
+        if cached is not None and cached[0] == sig:
+            return cached[1]
+        self._drop_cached(name)
+        if self._seen.get(name) != sig:
+            self._seen[name] = sig
+            return None
+        temp = CACHE_PREFIX + name
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_q(temp)} AS "
+            f"SELECT * FROM {_q(self.database)}.{_q(name)}"
+        )
+        if _files_signature(entry) != sig:  # written to while we copied: do not trust it
+            self.con.execute(f"DROP TABLE IF EXISTS temp.{_q(temp)}")
+            return None
+        self._cached[name] = (sig, temp)
+        return temp
+
+    def _drop_cached(self, name: str) -> None:
+        cached = self._cached.pop(name, None)
+        if cached is not None:
+            self.con.execute(f"DROP TABLE IF EXISTS temp.{_q(cached[1])}")
 
     def _ctas(self, node: Any) -> QueryResult:
         from sqlglot import exp
@@ -807,25 +926,32 @@ class LocalEngine(Engine):
     def _json_view(self, entry: TableEntry) -> str:
         loc = entry.location or ""
         depth = len(entry.partitions)
-        glob = loc + "*/" * depth + "*"
+        # Athena skips objects whose name starts with '.' or '_' (temp and marker files); the
+        # glob leaves them out of the file list, which costs nothing per row (a regexp on every
+        # row's file name doubled the cost of a scan at 10 M rows).
+        glob = loc + "*/" * depth + "[!._]*"
+        # The empty file keeps the columns typed while no object matches the glob (read_json
+        # then has no schema at all); it adds no row. A UNION with a typed empty SELECT did the
+        # same but stopped DuckDB from pruning the unused columns (2.0 s against 1.1 s for a
+        # count(*) of 10 M rows).
+        files = f"[{_lit(glob)}, {_lit(str(self._empty_json_path()))}]"
         struct = "{" + ", ".join(f"{_lit(c)}: {_lit(t)}" for c, t in entry.columns) + "}"
         ignore = ", ignore_errors = true" if entry.properties.get("ignore_malformed") else ""
+        # DuckDB's virtual `filename` column is only computed when a query uses it (a partition
+        # column); a table with its own `filename` column gets the file name under another name.
+        names = {c for c, _ in entry.columns}
+        file_col = "filename" if "filename" not in names else "__sp_file"
+        named = "" if file_col == "filename" else f", filename = {_lit(file_col)}"
         src = (
-            f"read_json({_lit(glob)}, format = 'newline_delimited', columns = {struct}, "
-            f"filename = '__sp_file', hive_partitioning = false, allow_empty = true{ignore})"
+            f"read_json({files}, format = 'newline_delimited', columns = {struct}{named}, "
+            f"hive_partitioning = false, allow_empty = true{ignore})"
         )
-        typed = ", ".join(f"CAST(NULL AS {t}) AS {_q(c)}" for c, t in entry.columns)
-        typed = (typed + ", " if typed else "") + "CAST(NULL AS VARCHAR) AS __sp_file"
         outs = [_q(c) for c, _ in entry.columns]
         # Folder level i below the prefix is partition i-1, as the Glue crawler names them.
         base = loc.count("/")
         for i, (c, t) in enumerate(entry.partitions, start=1):
-            outs.append(f"CAST(split_part(__sp_file, '/', {base + i}) AS {t}) AS {_q(c)}")
-        # Athena skips objects whose name starts with '.' or '_' (temp and marker files).
-        return (
-            f"SELECT {', '.join(outs)} FROM (SELECT {typed} WHERE false UNION ALL BY NAME "
-            f"SELECT * FROM {src}) WHERE NOT regexp_matches(__sp_file, '/[._][^/]*$')"
-        )
+            outs.append(f"CAST(split_part({file_col}, '/', {base + i}) AS {t}) AS {_q(c)}")
+        return f"SELECT {', '.join(outs)} FROM {src}"
 
     def _create_external(self, node: Any) -> QueryResult:
         from sqlglot import exp
@@ -1110,6 +1236,27 @@ class LocalEngine(Engine):
                 )
         # Partitions are folders read at query time: nothing to add.
         return QueryResult()
+
+
+def _files_signature(entry: TableEntry) -> Optional[Tuple[Any, ...]]:
+    """What identifies a Parquet table's current rows: its definition and every data file's
+    path, size and modification time. None when it is empty or too big to cache."""
+    root = entry.location or ""
+    files = []
+    total = 0
+    for folder, dirs, names in os.walk(root):
+        dirs.sort()
+        for fname in sorted(names):
+            if not fname.endswith(".parquet"):
+                continue
+            st = os.stat(os.path.join(folder, fname))
+            total += st.st_size
+            if total > SCAN_CACHE_MAX_BYTES:
+                return None
+            files.append((folder, fname, st.st_size, st.st_mtime_ns))
+    if not files:
+        return None
+    return (root, json.dumps(entry.all_columns), tuple(files))
 
 
 _MISSING_TABLE = re.compile(r"Table with name (\S+) does not exist")

@@ -1,0 +1,130 @@
+"""The LocalEngine's speed measures (issue #7) must never change an answer: the scan cache, the
+JSON view's file-name handling and the DuckDB settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from runtime.engines import local as local_mod
+from runtime.engines.local import CACHE_PREFIX, LocalEngine
+
+from .conftest import parquet_files, write_firehose_object
+
+
+def _ctas(engine: LocalEngine, lake, rows: str) -> None:
+    engine.execute(
+        f"CREATE TABLE t WITH (external_location = '{lake / 't'}', format = 'PARQUET', "
+        f"partitioned_by = ARRAY['p']) AS SELECT x, p FROM (VALUES {rows}) AS v (x, p)"
+    )
+
+
+def test_second_read_with_unchanged_files_is_served_from_a_temp_copy(engine, lake):
+    _ctas(engine, lake, "(1, 'a'), (2, 'b')")
+    assert engine.execute("SELECT sum(x) FROM t").scalar() == 3
+    assert engine._cached == {}
+    assert engine.execute("SELECT sum(x) FROM t WHERE p = 'b'").scalar() == 2
+    assert engine._cached["t"][1] == CACHE_PREFIX + "t"
+    # A join of the table with itself and a qualified name both read the copy, right.
+    assert engine.execute(
+        "SELECT count(*), sum(a.x) FROM stock_aggregates.t a JOIN t b ON a.p = b.p"
+    ).rows == [(2, 3)]
+
+
+def test_insert_into_a_cached_table_is_seen_by_the_next_read(engine, lake):
+    _ctas(engine, lake, "(1, 'a'), (2, 'b')")
+    engine.execute("SELECT sum(x) FROM t")
+    engine.execute("SELECT sum(x) FROM t")
+    engine.execute("INSERT INTO t SELECT x, p FROM (VALUES (10, 'c')) AS v (x, p)")
+    assert engine.execute("SELECT sum(x) FROM t").scalar() == 13
+    assert "t" not in engine._cached  # the files changed: first read of the new files
+    assert engine.execute("SELECT count(*) FROM t").scalar() == 3
+
+
+def test_deleting_a_file_of_a_cached_table_drops_its_rows(engine, lake):
+    _ctas(engine, lake, "(1, 'a'), (2, 'b')")
+    engine.execute("SELECT sum(x) FROM t")
+    assert engine.execute("SELECT sum(x) FROM t").scalar() == 3
+    [gone] = [f for f in parquet_files(lake / "t") if "p=a" in str(f)]
+    gone.unlink()
+    assert engine.execute("SELECT sum(x) FROM t").scalar() == 2
+
+
+def test_table_recreated_at_the_same_location_is_not_read_from_the_old_copy(engine, lake):
+    _ctas(engine, lake, "(1, 'a'), (2, 'b')")
+    engine.execute("SELECT sum(x) FROM t")
+    engine.execute("SELECT sum(x) FROM t")
+    engine.execute("DROP TABLE t")
+    for f in parquet_files(lake / "t"):
+        f.unlink()
+    _ctas(engine, lake, "(5, 'a')")
+    assert engine.execute("SELECT sum(x) FROM t").scalar() == 5
+
+
+def test_cte_named_like_a_cached_table_reads_the_cte(engine, lake):
+    _ctas(engine, lake, "(1, 'a'), (2, 'b')")
+    engine.execute("SELECT sum(x) FROM t")
+    engine.execute("SELECT sum(x) FROM t")
+    assert engine.execute("WITH t AS (SELECT 40 AS x) SELECT sum(x) FROM t").scalar() == 40
+
+
+def test_table_larger_than_the_cache_budget_is_always_scanned(engine, lake, monkeypatch):
+    monkeypatch.setattr(local_mod, "SCAN_CACHE_MAX_BYTES", 10)
+    _ctas(engine, lake, "(1, 'a'), (2, 'b')")
+    for _ in range(3):
+        assert engine.execute("SELECT sum(x) FROM t").scalar() == 3
+    assert engine._cached == {}
+
+
+def test_views_stored_in_the_catalog_never_refer_to_a_temp_copy(engine, lake, home):
+    _ctas(engine, lake, "(1, 'a'), (2, 'b')")
+    engine.execute("SELECT sum(x) FROM t")
+    engine.execute("SELECT sum(x) FROM t")
+    engine.execute("CREATE VIEW v AS SELECT x FROM t")
+    engine.close()
+    other = LocalEngine(home / "catalog.duckdb")
+    try:
+        assert other.execute("SELECT sum(x) FROM v").scalar() == 3
+    finally:
+        other.close()
+
+
+def test_json_table_with_its_own_filename_column_keeps_it_and_its_partitions(engine, home):
+    raw = home / "raw"
+    write_firehose_object(raw, "2026/11/20/14", "s-1", [{"filename": "mine.csv", "n": 1}])
+    engine.execute(
+        "CREATE EXTERNAL TABLE r (filename string, n bigint) PARTITIONED BY (partition_0 string, "
+        "partition_1 string, partition_2 string, partition_3 string) ROW FORMAT SERDE "
+        f"'org.openx.data.jsonserde.JsonSerDe' LOCATION '{raw}/'"
+    )
+    assert engine.execute("SELECT filename, n, partition_0, partition_3 FROM r").rows == [
+        ("mine.csv", 1, "2026", "14")
+    ]
+
+
+def test_json_table_over_an_empty_prefix_keeps_its_typed_columns(engine, home):
+    raw = home / "raw"
+    raw.mkdir()
+    engine.execute(
+        "CREATE EXTERNAL TABLE r (ticker string, t bigint) PARTITIONED BY (partition_0 string) "
+        f"ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe' LOCATION '{raw}/'"
+    )
+    assert engine.execute("DESCRIBE r").rows == [
+        ("ticker", "string", ""),
+        ("t", "bigint", ""),
+        ("partition_0", "string", "partition key"),
+    ]
+    result = engine.execute("SELECT ticker, t, partition_0 FROM r")
+    assert (result.columns, result.rows) == (["ticker", "t", "partition_0"], [])
+
+
+@pytest.mark.parametrize(
+    "setting, expected",
+    [("memory_limit", "2.7 GiB"), ("preserve_insertion_order", False)],
+)
+def test_connection_bounds_memory_and_drops_insertion_order(engine, setting, expected):
+    assert engine.con.execute(f"SELECT current_setting('{setting}')").fetchone()[0] == expected
+
+
+def test_spill_folder_is_next_to_the_catalog(engine, home):
+    spill = engine.con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+    assert spill == str(home / "catalog.duckdb") + ".tmp"
