@@ -101,21 +101,39 @@ def write_partitioned(
             f"external_location = '{location}', format = '{fmt}', "
             f"write_compression = '{compression}', partitioned_by = ARRAY['{partition_col}']"
         )
+        written: Optional[int] = 0
         for i, batch in enumerate(batches):
             where = _predicate(partition_col, batch)
             if i == 0:
-                engine.execute(
+                result = engine.execute(
                     f"CREATE TABLE {table} WITH ({props}) AS SELECT * FROM {stage} WHERE {where}"
                 )
             else:
-                engine.execute(f"INSERT INTO {table} SELECT * FROM {stage} WHERE {where}")
-        rows = engine.execute(f"SELECT count(*) FROM {table}").scalar()
+                result = engine.execute(f"INSERT INTO {table} SELECT * FROM {stage} WHERE {where}")
+            written = _add_written(written, result)
+        # Both engines report the rows each CTAS/INSERT wrote; counting the new table again
+        # would open every file it has (0.7 s for 4,016 files locally). Count only when a
+        # statement did not say.
+        rows = (
+            written
+            if written is not None
+            else engine.execute(f"SELECT count(*) FROM {table}").scalar()
+        )
     finally:
         try:
             _drop_stage(engine, storage, stage, stage_location)
         except Exception:  # never hide the error that got us here
             log.warning("could not clean the staging table %s at %s", stage, stage_location)
     return WriteResult(rows=int(rows or 0), partitions=len(values), statements=len(batches))
+
+
+def _add_written(total: Optional[int], result: Any) -> Optional[int]:
+    """`total` plus the row count a CTAS/INSERT reported (None once one reports none)."""
+    rows = getattr(result, "rows", None)
+    columns = getattr(result, "columns", None)
+    if total is None or columns != ["rows"] or not rows or not isinstance(rows[0][0], int):
+        return None
+    return total + int(rows[0][0])
 
 
 def _drop_stage(engine: Engine, storage: Storage, stage: str, stage_location: str) -> None:

@@ -6,9 +6,12 @@ from __future__ import annotations
 import pytest
 
 from runtime.engines import local as local_mod
+from runtime.engines.base import QueryResult
 from runtime.engines.local import CACHE_PREFIX, LocalEngine
+from runtime.engines.partitioned import WriteResult, write_partitioned
 
 from .conftest import parquet_files, write_firehose_object
+from .test_partitioned import HOURS, Recording
 
 
 def _ctas(engine: LocalEngine, lake, rows: str) -> None:
@@ -128,3 +131,31 @@ def test_connection_bounds_memory_and_drops_insertion_order(engine, setting, exp
 def test_spill_folder_is_next_to_the_catalog(engine, home):
     spill = engine.con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
     assert spill == str(home / "catalog.duckdb") + ".tmp"
+
+
+class _Silent(Recording):
+    """An engine whose CTAS/INSERT report no row count (as Athena does for some statements)."""
+
+    def execute(self, sql: str) -> QueryResult:
+        result = super().execute(sql)
+        if sql.startswith(("CREATE TABLE bars ", "INSERT INTO bars ")):
+            return QueryResult()
+        return result
+
+
+def test_written_rows_are_the_sum_the_statements_report_without_a_recount(engine, lake):
+    rec = Recording(engine)
+    result = write_partitioned(
+        rec, table="bars", select_sql=HOURS.format(last=149), location=f"{lake}/bars/"
+    )
+    assert result == WriteResult(rows=150, partitions=150, statements=2)
+    assert "SELECT count(*) FROM bars" not in rec.statements
+
+
+def test_written_rows_are_counted_when_a_statement_reports_none(engine, lake):
+    rec = _Silent(engine)
+    result = write_partitioned(
+        rec, table="bars", select_sql=HOURS.format(last=149), location=f"{lake}/bars/"
+    )
+    assert result == WriteResult(rows=150, partitions=150, statements=2)
+    assert rec.statements.count("SELECT count(*) FROM bars") == 1
