@@ -19,29 +19,13 @@ NOW = datetime(2026, 11, 20, 17, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture(autouse=True)
-def aws_env(monkeypatch):
-    for k, v in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(k, v)
+def _fake_aws(aws_env):
+    """Fake credentials for every test here (tests/conftest.py)."""
 
 
 @pytest.fixture
-def connection():
-    from pyathena import connect
-
-    conn = connect(
-        region_name="us-east-1",
-        schema_name="stock_aggregates",
-        work_group="stockpipe-dev-etl",
-        s3_staging_dir="s3://results/etl/",
-        poll_interval=0.001,
-    )
-    yield conn
-    conn.close()
+def connection(athena_connection):
+    return athena_connection("stockpipe-dev-etl", "s3://results/etl/")
 
 
 def _succeeded_ddl() -> dict:
