@@ -91,25 +91,10 @@ class Analytics(pulumi.ComponentResource):
         ctx = iam.aws_context(self)
         child = pulumi.ResourceOptions(parent=self)
 
-        workgroup = aws.athena.Workgroup(
-            f"{name}-workgroup",
-            name=args.name_prefix,
-            state="ENABLED",
-            force_destroy=args.force_destroy,
-            configuration={
-                # Clients cannot override the result location, encryption or cutoff.
-                "enforce_workgroup_configuration": True,
-                "publish_cloudwatch_metrics_enabled": True,
-                "bytes_scanned_cutoff_per_query": args.bytes_scanned_cutoff,
-                "engine_version": {"selected_engine_version": ENGINE_VERSION},
-                "result_configuration": {
-                    "output_location": pulumi.Output.concat(
-                        "s3://", args.results_bucket_name, "/", RESULTS_PREFIX),
-                    "encryption_configuration": {"encryption_option": "SSE_S3"},
-                },
-            },
-            opts=child,
-        )
+        # Readers (Grafana, notebooks): clients cannot override the result location,
+        # encryption or cutoff.
+        workgroup = self._workgroup(f"{name}-workgroup", args.name_prefix, None, True,
+                                    RESULTS_PREFIX, child)
         # The Glue jobs' CTAS statements name their table's external_location, and Athena fails
         # every such CTAS in a workgroup that enforces its query-result location ("If the
         # workgroup in which a query will run is configured with an enforced query results
@@ -119,24 +104,10 @@ class Analytics(pulumi.ComponentResource):
         # pipeline runs in its own workgroup that does not override client-side settings; it
         # still has a default result location, engine version 3 and the same bytes-scanned
         # cutoff (the cutoff applies whether or not the settings are enforced).
-        etl_workgroup = aws.athena.Workgroup(
-            f"{name}-etl-workgroup",
-            name=f"{args.name_prefix}-etl",
-            description="stockpipe Glue jobs: CTAS/INSERT into the lake (external_location)",
-            state="ENABLED",
-            force_destroy=args.force_destroy,
-            configuration={
-                "enforce_workgroup_configuration": False,
-                "publish_cloudwatch_metrics_enabled": True,
-                "bytes_scanned_cutoff_per_query": args.bytes_scanned_cutoff,
-                "engine_version": {"selected_engine_version": ENGINE_VERSION},
-                "result_configuration": {
-                    "output_location": pulumi.Output.concat(
-                        "s3://", args.results_bucket_name, "/", ETL_RESULTS_PREFIX),
-                    "encryption_configuration": {"encryption_option": "SSE_S3"},
-                },
-            },
-            opts=child,
+        etl_workgroup = self._workgroup(
+            f"{name}-etl-workgroup", f"{args.name_prefix}-etl",
+            "stockpipe Glue jobs: CTAS/INSERT into the lake (external_location)", False,
+            ETL_RESULTS_PREFIX, child,
         )
         policy = self._reader_policy(ctx, workgroup.arn)
 
@@ -180,6 +151,32 @@ class Analytics(pulumi.ComponentResource):
             "etl_workgroup_name": self.etl_workgroup_name,
             "grafana_role_arn": self.grafana_role_arn,
         })
+
+    def _workgroup(
+        self, resource_name: str, wg_name: str, description: Optional[str], enforce: bool,
+        results_prefix: str, opts: pulumi.ResourceOptions,
+    ) -> aws.athena.Workgroup:
+        """An engine-v3 workgroup with the stack's bytes-scanned cutoff and SSE-S3 results."""
+        args = self._args
+        return aws.athena.Workgroup(
+            resource_name,
+            name=wg_name,
+            description=description,
+            state="ENABLED",
+            force_destroy=args.force_destroy,
+            configuration={
+                "enforce_workgroup_configuration": enforce,
+                "publish_cloudwatch_metrics_enabled": True,
+                "bytes_scanned_cutoff_per_query": args.bytes_scanned_cutoff,
+                "engine_version": {"selected_engine_version": ENGINE_VERSION},
+                "result_configuration": {
+                    "output_location": pulumi.Output.concat(
+                        "s3://", args.results_bucket_name, "/", results_prefix),
+                    "encryption_configuration": {"encryption_option": "SSE_S3"},
+                },
+            },
+            opts=opts,
+        )
 
     def _reader_policy(self, ctx: iam.AwsContext, workgroup_arn: pulumi.Output[str]):
         a = self._args
