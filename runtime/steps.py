@@ -4,11 +4,12 @@ which engine they hold, so the same code runs in Glue jobs (Athena) and locally 
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from .checks import (
     CheckResult,
@@ -127,12 +128,32 @@ def dedup(settings: Settings, engine: Engine, storage: Storage) -> TableResult:
 
 
 # ---- quality -----------------------------------------------------------------------------------
-def _check_values(settings: Settings, engine: Engine, now: datetime) -> dict:
+def latest_ingest_window(settings: Settings, storage: Storage) -> Optional[Tuple[str, str]]:
+    """`(window_from, window_to)` of the newest raw object's last record, or None.
+
+    Firehose (and the local sink) name objects `raw/YYYY/MM/DD/HH/<stream>-1-<arrival time>-..`,
+    so the last key is the latest delivery. Reading that one object replaces a query that
+    scanned every raw record (in Athena: every raw byte, every day) to find the same window.
+    """
+    for uri in reversed(storage.list(settings.raw_uri)):
+        if uri.rsplit("/", 1)[-1].startswith((".", "_")):  # as Athena, skip hidden objects
+            continue
+        for line in reversed(storage.read(uri).splitlines()):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and record.get("window_from") and record.get("window_to"):
+                return str(record["window_from"]), str(record["window_to"])
+    return None
+
+
+def _check_values(settings: Settings, storage: Storage, now: datetime) -> dict:
     """The Python-computed inputs of the calendar checks, as validated SQL fragments."""
     fresh_since = session_start_utc(last_completed_session(now))
-    window = engine.execute(render("latest_window.sql", raw_table=settings.raw_table)).rows
-    first = parse_window_day(window[0][0]) if window else None
-    last = parse_window_day(window[0][1]) if window else None
+    window = latest_ingest_window(settings, storage)
+    first = parse_window_day(window[0]) if window else None
+    last = parse_window_day(window[1]) if window else None
     if first is None or last is None:
         first, last = default_window(now, settings.window_days)
     return {
@@ -170,7 +191,7 @@ def quality(
     """
     moment = _now(now)
     run_id = f"{moment:%Y%m%dT%H%M%S%f}Z-{uuid.uuid4().hex[:8]}"
-    values = _check_values(settings, engine, moment)
+    values = _check_values(settings, storage, moment)
     results = []
     for check in all_checks():
         failing = engine.execute(render(check.sql_file, **values)).scalar()

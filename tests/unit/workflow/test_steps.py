@@ -210,3 +210,16 @@ def test_quality_sends_only_millisecond_timestamp_literals(mini, helpers):
     literals = [lit for q in sent for lit in re.findall(r"TIMESTAMP '([^']*)'", q)]
     assert literals and all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}", lit)
                             for lit in literals), literals
+
+
+def test_latest_ingest_window_comes_from_the_newest_raw_object(mini):
+    s, st = mini.settings, mini.storage
+    assert steps.latest_ingest_window(s, st) is None  # nothing ingested yet
+    older = f"{s.raw_uri}2026/11/20/16/test-1-2026-11-20-16-00-00-aaaa"
+    newer = f"{s.raw_uri}2026/11/21/16/test-1-2026-11-21-16-00-00-bbbb"
+    hidden = f"{s.raw_uri}2026/11/22/16/.test-1-2026-11-22-16-00-00-cccc"
+    st.write(older, b'{"t":1,"window_from":"2026-11-12","window_to":"2026-11-19"}\n')
+    st.write(newer, b'{"t":2,"window_from":"2026-11-13","window_to":"2026-11-20"}\n'
+                    b'{"t":3,"window_from":"2026-11-13","window_to":"2026-11-20"}\n')
+    st.write(hidden, b'{"t":4,"window_from":"2026-01-01","window_to":"2026-01-08"}\n')
+    assert steps.latest_ingest_window(s, st) == ("2026-11-13", "2026-11-20")
