@@ -115,8 +115,8 @@ def _floor_gap_note(sp: Dict) -> str:
     text = "remaining: " + ", ".join(parts) if parts else ""
     if files:
         text += (f"{'; ' if text else ''}{files:,} Parquet files per table (hour partitions), "
-                 "each written and opened on its own, and three reads of the raw JSON "
-                 "(transform, raw count, latest window); see docs/performance.md")
+                 "each written and opened on its own, and two reads of the raw JSON "
+                 "(transform, raw count); see docs/performance.md")
     return text
 
 
