@@ -72,6 +72,18 @@ def timing_engine(engine: Any, log: List[Statement], step: Dict[str, str], raw_t
                                      bool(raw_ref.search(sql)) and kind != "CREATE TABLE",
                                      " ".join(sql.split())[:140]))
 
+        def create_stage(self, name, select_sql, location, **kwargs):
+            start = time.perf_counter()
+            try:
+                return engine.create_stage(name, select_sql, location, **kwargs)
+            finally:
+                log.append(Statement(step["name"], "STAGE", name, time.perf_counter() - start,
+                                     bool(raw_ref.search(select_sql)),
+                                     " ".join(select_sql.split())[:140]))
+
+        def drop_stage(self, name, location, storage, **kwargs):
+            return engine.drop_stage(name, location, storage, **kwargs)
+
         def list_tables(self):
             return engine.list_tables()
 

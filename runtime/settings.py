@@ -214,6 +214,10 @@ class Settings:
         return self.table("dq_results")
 
     @property
+    def lineage_table(self) -> str:
+        return self.table("lineage")
+
+    @property
     def prod_latest_view(self) -> str:
         return self.table("prod_latest")
 

@@ -32,6 +32,10 @@ from .errors import ConfigError, EngineError, QualityCheckFailed, validate_ident
 from .settings import Settings
 
 PARTITION_COL = "day_hour_partition"
+# The bar start in ms sorts rows in day_hour_partition order too (exchange-time hours never run
+# backwards: the repeated 01 hour of the DST change keeps its place), and an integer sorts
+# faster than the string: write_partitioned clusters its stage by it.
+CLUSTER_COL = "bar_time_ms"
 # date_format patterns (Trino, MySQL-style) for each partition granularity.
 PARTITION_FORMATS = {"hour": "%Y-%m-%d-%H", "day": "%Y-%m-%d"}
 # How many one-second bumps publish tries before it gives up on a free timestamp.
@@ -90,6 +94,7 @@ class TableResult:
     rows: int
     partitions: int
     statements: int = 0
+    source_rows: int = -1  # the rows the source SELECT gave (-1: not known)
 
 
 def _write(
@@ -104,10 +109,16 @@ def _write(
         select_sql=select_sql,
         location=location,
         partition_col=PARTITION_COL,
+        cluster_by=CLUSTER_COL,
         storage=storage,
     )
     return TableResult(
-        table, location, int(result.rows), int(result.partitions), int(result.statements)
+        table,
+        location,
+        int(result.rows),
+        int(result.partitions),
+        int(result.statements),
+        int(result.source_rows),
     )
 
 
@@ -118,13 +129,57 @@ def transform(settings: Settings, engine: Engine, storage: Storage) -> TableResu
         raw_table=settings.raw_table,
         partition_format=PARTITION_FORMATS[settings.partition_granularity],
     )
-    return _write(settings, engine, storage, settings.parquet_table, select_sql)
+    result = _write(settings, engine, storage, settings.parquet_table, select_sql)
+    # transform_select has no filter and no join: the rows it gave are the raw rows it read.
+    record_lineage(settings, engine, result, settings.raw_table)
+    return result
 
 
 def dedup(settings: Settings, engine: Engine, storage: Storage) -> TableResult:
     """One row per (ticker, bar_time_ms); the most recently ingested version wins."""
     select_sql = render("dedup_select.sql", parquet_table=settings.parquet_table)
     return _write(settings, engine, storage, settings.sans_dup_table, select_sql)
+
+
+def record_lineage(
+    settings: Settings,
+    engine: Engine,
+    result: TableResult,
+    source_table: str,
+    *,
+    now: Optional[datetime] = None,
+) -> None:
+    """Append (when, table, source table, rows read from it, rows written) to the lineage table.
+
+    Only for a write whose SELECT keeps every source row (transform): its `source_rows`, the
+    rows the SELECT gave, are then the rows it read."""
+    lineage = settings.lineage_table
+    validate_identifier(result.table, "table name")
+    validate_identifier(source_table, "source table name")
+    values = (
+        f"    (TIMESTAMP '{timestamp_literal(_now(now))}', CAST('{result.table}' AS varchar), "
+        f"CAST('{source_table}' AS varchar), CAST({int(result.source_rows)} AS bigint), "
+        f"CAST({int(result.rows)} AS bigint))"
+    )
+    if engine.table_exists(lineage):
+        engine.execute(render("lineage_insert.sql", lineage_table=lineage, values=values))
+    else:
+        location = sql_uri(settings.table_location(lineage))
+        engine.execute(
+            render("lineage_create.sql", lineage_table=lineage, location=location, values=values)
+        )
+
+
+def recorded_source_rows(settings: Settings, engine: Engine, table: str) -> Optional[int]:
+    """The source rows the latest write of `table` recorded in the lineage table, or None."""
+    lineage = settings.lineage_table
+    if not engine.table_exists(lineage):
+        return None
+    value = engine.execute(
+        render("lineage_source_rows.sql", lineage_table=lineage,
+               table=validate_identifier(table, "table name"))
+    ).scalar()
+    return None if value is None else int(value)
 
 
 # ---- quality -----------------------------------------------------------------------------------
@@ -148,8 +203,9 @@ def latest_ingest_window(settings: Settings, storage: Storage) -> Optional[Tuple
     return None
 
 
-def _check_values(settings: Settings, storage: Storage, now: datetime) -> dict:
-    """The Python-computed inputs of the calendar checks, as validated SQL fragments."""
+def _check_values(settings: Settings, engine: Engine, storage: Storage, now: datetime) -> dict:
+    """The Python-computed inputs of the checks, as validated SQL fragments."""
+    raw_rows = recorded_source_rows(settings, engine, settings.parquet_table)
     fresh_since = session_start_utc(last_completed_session(now))
     window = latest_ingest_window(settings, storage)
     first = parse_window_day(window[0]) if window else None
@@ -158,6 +214,11 @@ def _check_values(settings: Settings, storage: Storage, now: datetime) -> dict:
         first, last = default_window(now, settings.window_days)
     return {
         "raw_table": settings.raw_table,
+        "raw_rows": (
+            f"CAST({raw_rows} AS bigint)"
+            if raw_rows is not None and raw_rows >= 0
+            else f"(SELECT count(*) FROM {settings.raw_table})"
+        ),
         "parquet_table": settings.parquet_table,
         "sans_dup_table": settings.sans_dup_table,
         "expected_tickers": ticker_values(settings.tickers),
@@ -191,7 +252,7 @@ def quality(
     """
     moment = _now(now)
     run_id = f"{moment:%Y%m%dT%H%M%S%f}Z-{uuid.uuid4().hex[:8]}"
-    values = _check_values(settings, storage, moment)
+    values = _check_values(settings, engine, storage, moment)
     results = []
     for check in all_checks():
         failing = engine.execute(render(check.sql_file, **values)).scalar()

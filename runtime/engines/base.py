@@ -47,6 +47,36 @@ class Engine(ABC):
     def table_exists(self, name: str) -> bool:
         return name in self.list_tables()
 
+    def create_stage(
+        self,
+        name: str,
+        select_sql: str,
+        location: str,
+        *,
+        compression: str = "SNAPPY",
+        order_by: Optional[str] = None,
+    ) -> None:
+        """Evaluate `select_sql` once into the intermediate table `name`, which later statements
+        on this engine read (write_partitioned's stage) until drop_stage.
+
+        Here, as Athena needs: an unpartitioned Parquet CTAS at `location`. `order_by` is a hint
+        that an engine may use to cluster the rows; Athena ignores it, because the ORDER BY of a
+        CTAS runs on a single node and its batches prune anyway. Callers validate the names."""
+        self.execute(
+            f"CREATE TABLE {name} WITH (external_location = '{location}', "
+            f"format = 'PARQUET', write_compression = '{compression}') AS {select_sql}"
+        )
+
+    def drop_stage(
+        self, name: str, location: str, storage: Any, *, keep_as: Optional[str] = None
+    ) -> None:
+        """Forget the stage `name` and delete its files under `location` (safe when absent).
+
+        `keep_as` names a table that now holds exactly the stage's rows; an engine may keep the
+        stage as that table's cached copy (Athena has nothing to keep)."""
+        self.execute(f"DROP TABLE IF EXISTS {name}")
+        storage.delete_prefix(location)
+
     def close(self) -> None:  # noqa: B027 - optional hook: engines without connections skip it
         """Release connections; safe to call twice."""
 

@@ -234,9 +234,6 @@ class TableEntry:
 class LocalEngine(Engine):
     """Athena-dialect SQL on a DuckDB file (the local home's catalog)."""
 
-    # write_partitioned sorts its stage for this engine (range batches then read little).
-    prefers_sorted_stage = True
-
     def __init__(self, settings_or_path: Any, database: Optional[str] = None):
         default_root: Optional[Any] = None
         if hasattr(settings_or_path, "catalog_path"):
@@ -258,6 +255,7 @@ class LocalEngine(Engine):
         # (signature, temp table) once materialized.
         self._seen: Dict[str, Tuple[Any, ...]] = {}
         self._cached: Dict[str, Tuple[Tuple[Any, ...], str]] = {}
+        self._adopted: set = set()  # cached tables that were kept from a write stage
         self._con = self._connect()
 
     # ---- connection ------------------------------------------------------------------
@@ -352,6 +350,91 @@ class LocalEngine(Engine):
                 raise
             except (duckdb.Error, sqlglot.errors.SqlglotError) as exc:
                 raise _athena_error(exc, self.database, text) from exc
+
+    def create_stage(
+        self,
+        name: str,
+        select_sql: str,
+        location: str,
+        *,
+        compression: str = "SNAPPY",
+        order_by: Optional[str] = None,
+    ) -> None:
+        """The stage in memory: a DuckDB temp table of this session (spilled to the temp folder
+        past memory_limit), sorted by `order_by` so that each batch's range predicate skips the
+        other row groups. Writing it to Parquet and reading it back, as Athena must, cost about a
+        third of the transform at 10 M rows; nothing outside this session ever reads it."""
+        import duckdb
+        import sqlglot
+        import sqlglot.errors
+        from sqlglot import exp
+
+        validate_identifier(name, "staging table name")
+        with self._lock:
+            try:
+                if self._entry(name) is not None:
+                    raise EngineError(
+                        f"{ALREADY_EXISTS}: Table {self.database}.{name} already exists; drop it "
+                        "first (drop_stage)",
+                        error_name=ALREADY_EXISTS,
+                    )
+                node = sqlglot.parse_one(select_sql, read="athena")
+                if not isinstance(node, exp.Query):
+                    raise EngineError(
+                        f"the stage {name} needs a SELECT, got: {_head(select_sql)}"
+                    )
+                sel = self._transpile(self._cached_tables(_athena_column_names(node)))
+                self._check_columns(self._columns_of(sel), [], name)
+                order = ""
+                if order_by:
+                    order = f" ORDER BY {_q(validate_identifier(order_by, 'stage order column'))}"
+                self.con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {_q(name)} AS SELECT * FROM ({sel}){order}"
+                )
+            except StockpipeError:
+                raise
+            except (duckdb.Error, sqlglot.errors.SqlglotError) as exc:
+                raise _athena_error(exc, self.database, select_sql) from exc
+
+    def drop_stage(
+        self, name: str, location: str, storage: Any, *, keep_as: Optional[str] = None
+    ) -> None:
+        """Drop the in-memory stage, or keep it as the scan cache of `keep_as` (the table it
+        was just written to, row for row): the next step reads that table from memory instead
+        of opening its thousands of files (dedup reads the typed table, quality the sans-dup
+        one). At most one such table is kept, so memory holds one step's output at a time."""
+        validate_identifier(name, "staging table name")
+        with self._lock:
+            if not (keep_as and self._adopt_stage(name, keep_as)):
+                self.con.execute(f"DROP TABLE IF EXISTS temp.{_q(name)}")
+        # A Parquet stage (a catalog table and files) left by an older version's crashed run.
+        super().drop_stage(name, location, storage)
+
+    def _adopt_stage(self, stage: str, table: str) -> bool:
+        """Rename the temp table `stage` to `table`'s scan cache, if it has the same columns."""
+        entry = self._entry(table)
+        exists = self.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [stage]
+        ).fetchone()[0]
+        if entry is None or entry.kind != "parquet" or not exists:
+            return False
+        described = self.con.execute(f"DESCRIBE temp.{_q(stage)}").fetchall()
+        stage_cols = [(str(r[0]).lower(), str(r[1]).upper()) for r in described]
+        if stage_cols != [(c.lower(), t.upper()) for c, t in entry.all_columns]:
+            return False
+        sig = _files_signature(entry, max_bytes=None)
+        if sig is None:
+            return False
+        for other in list(self._adopted):
+            self._drop_cached(other)
+        self._drop_cached(table)
+        temp = CACHE_PREFIX + table
+        self.con.execute(f"DROP TABLE IF EXISTS temp.{_q(temp)}")
+        self.con.execute(f"ALTER TABLE temp.{_q(stage)} RENAME TO {_q(temp)}")
+        self._cached[table] = (sig, temp)
+        self._seen[table] = sig
+        self._adopted = {table}
+        return True
 
     def list_tables(self) -> List[str]:
         with self._lock:
@@ -481,6 +564,8 @@ class LocalEngine(Engine):
             raise
 
     def _forget(self, name: str) -> None:
+        self._drop_cached(name)
+        self._seen.pop(name, None)
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
@@ -674,7 +759,10 @@ class LocalEngine(Engine):
             self._seen.pop(name, None)
             self._drop_cached(name)
             return None
-        sig = _files_signature(entry)
+        # A table kept from its write stage stays cached whatever its size.
+        sig = _files_signature(
+            entry, max_bytes=None if name in self._adopted else SCAN_CACHE_MAX_BYTES
+        )
         if sig is None:
             self._seen.pop(name, None)
             self._drop_cached(name)
@@ -698,6 +786,7 @@ class LocalEngine(Engine):
         return temp
 
     def _drop_cached(self, name: str) -> None:
+        self._adopted.discard(name)
         cached = self._cached.pop(name, None)
         if cached is not None:
             self.con.execute(f"DROP TABLE IF EXISTS temp.{_q(cached[1])}")
@@ -1238,9 +1327,11 @@ class LocalEngine(Engine):
         return QueryResult()
 
 
-def _files_signature(entry: TableEntry) -> Optional[Tuple[Any, ...]]:
+def _files_signature(
+    entry: TableEntry, max_bytes: Optional[int] = SCAN_CACHE_MAX_BYTES
+) -> Optional[Tuple[Any, ...]]:
     """What identifies a Parquet table's current rows: its definition and every data file's
-    path, size and modification time. None when it is empty or too big to cache."""
+    path, size and modification time. None when it is empty or bigger than `max_bytes`."""
     root = entry.location or ""
     files = []
     total = 0
@@ -1251,7 +1342,7 @@ def _files_signature(entry: TableEntry) -> Optional[Tuple[Any, ...]]:
                 continue
             st = os.stat(os.path.join(folder, fname))
             total += st.st_size
-            if total > SCAN_CACHE_MAX_BYTES:
+            if max_bytes is not None and total > max_bytes:
                 return None
             files.append((folder, fname, st.st_size, st.st_mtime_ns))
     if not files:

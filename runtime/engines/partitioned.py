@@ -2,8 +2,9 @@
 
 Athena's documented workaround (FACTS "Amazon Athena"): one CTAS, then INSERT INTO batches of at
 most 100 partition values each. The source SELECT is evaluated once, into an unpartitioned
-staging table next to the target, and the batches read the stage; the stage is dropped and its
-files deleted afterwards, and cleaned first when a previous run crashed half way.
+staging table (`Engine.create_stage`: Parquet next to the target on Athena, memory on the local
+engine), and the batches read the stage; the stage is dropped and its files deleted afterwards,
+and cleaned first when a previous run crashed half way.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, List, Optional, Sequence
+from typing import Any, List, Optional, Sequence, Tuple
 
 from ..errors import ConfigError, validate_identifier
 from .base import Engine
@@ -28,11 +29,13 @@ _WORD = re.compile(r"^[A-Za-z0-9_]+$")
 
 @dataclass(frozen=True)
 class WriteResult:
-    """Rows in the written table (counted), distinct partition values, CTAS + INSERT statements."""
+    """Rows in the written table, distinct partition values, CTAS + INSERT statements, and the
+    rows the source SELECT gave (evaluated once, into the stage)."""
 
     rows: int
     partitions: int
     statements: int
+    source_rows: int = -1
 
 
 def write_partitioned(
@@ -42,6 +45,7 @@ def write_partitioned(
     select_sql: str,
     location: str,
     partition_col: str = "day_hour_partition",
+    cluster_by: Optional[str] = None,
     storage: Optional[Storage] = None,
     fmt: str = "PARQUET",
     compression: str = "SNAPPY",
@@ -49,9 +53,15 @@ def write_partitioned(
 ) -> WriteResult:
     """CTAS `table` at `location` from `select_sql` (partition column last), in batches of at
     most `max_partitions` partition values; the target table must not exist and its location must
-    be empty (callers reset them)."""
+    be empty (callers reset them).
+
+    `cluster_by` names a column whose order is also the partition column's order and that is
+    cheaper to sort (bar_time_ms for day_hour_partition: an integer instead of a string); the
+    stage is clustered by it, else by the partition column. It only affects speed: every batch
+    selects its rows with an exact predicate on the partition column."""
     validate_identifier(table, "table name")
     validate_identifier(partition_col, "partition column")
+    cluster = validate_identifier(cluster_by or partition_col, "cluster column")
     stage = validate_identifier(table + STAGE_SUFFIX, "staging table name")
     if not isinstance(max_partitions, int) or not 1 <= max_partitions <= ATHENA_MAX_PARTITIONS:
         raise ConfigError(
@@ -74,36 +84,41 @@ def write_partitioned(
     stage_location = location.rstrip("/") + STAGE_SUFFIX + "/"
     storage = storage or storage_for(location)
 
-    # Sorting the stage by the partition column lets each batch's range predicate skip the other
-    # row groups, so the batches together read the stage about once. Only engines that ask for
-    # it sort: Athena's final ORDER BY runs on a single node, and its batches prune anyway.
-    stage_select = select_sql
-    if getattr(engine, "prefers_sorted_stage", False):
-        stage_select = f"SELECT * FROM ({select_sql}) ORDER BY {partition_col}"
-
     # A crashed run may have left the stage behind: forget it and delete its files first.
-    _drop_stage(engine, storage, stage, stage_location)
+    engine.drop_stage(stage, stage_location, storage)
+    keep_as: Optional[str] = None
     try:
-        engine.execute(
-            f"CREATE TABLE {stage} WITH (external_location = '{stage_location}', "
-            f"format = 'PARQUET', write_compression = '{compression}') AS {stage_select}"
+        # Clustered in partition order (where the engine sorts at all), each batch's range
+        # predicate skips the other row groups: the batches together read the stage about once.
+        engine.create_stage(
+            stage, select_sql, stage_location, compression=compression, order_by=cluster
         )
-        values = [
-            row[0]
-            for row in engine.execute(
-                f"SELECT DISTINCT {partition_col} FROM {stage} ORDER BY 1"
-            ).rows
+        # Each partition value with its row count and the range of the cluster column in it. A
+        # batch also selects that range, which an engine whose statistics keep only a prefix of
+        # strings (DuckDB's in-memory zonemaps: 8 bytes, a month of YYYY-MM-DD-HH) can prune
+        # on. The range is redundant (every row of the batch lies in it): it never changes
+        # which rows a batch reads.
+        spans = engine.execute(
+            f"SELECT {partition_col}, count(*), min({cluster}), max({cluster}), "
+            f"count(*) = count({cluster}) FROM {stage} GROUP BY 1 ORDER BY 1"
+        ).rows
+        values = [row[0] for row in spans]
+        source_rows = sum(int(row[1]) for row in spans)
+        ranges: List[Optional[Tuple[Any, Any]]] = [
+            (row[2], row[3]) if row[4] and cluster != partition_col else None for row in spans
         ]
-        batches: List[Sequence[Any]] = [
-            values[i : i + max_partitions] for i in range(0, len(values), max_partitions)
-        ] or [[]]
+        batches = [
+            range(i, min(i + max_partitions, len(spans)))
+            for i in range(0, len(spans), max_partitions)
+        ] or [range(0)]
         props = (
             f"external_location = '{location}', format = '{fmt}', "
             f"write_compression = '{compression}', partitioned_by = ARRAY['{partition_col}']"
         )
         written: Optional[int] = 0
         for i, batch in enumerate(batches):
-            where = _predicate(partition_col, batch)
+            where = _predicate(partition_col, [values[j] for j in batch])
+            where = _with_cluster_range(where, cluster, [ranges[j] for j in batch])
             if i == 0:
                 result = engine.execute(
                     f"CREATE TABLE {table} WITH ({props}) AS SELECT * FROM {stage} WHERE {where}"
@@ -119,12 +134,22 @@ def write_partitioned(
             if written is not None
             else engine.execute(f"SELECT count(*) FROM {table}").scalar()
         )
+        # Every stage row was written exactly once (and no partition value is NULL, which
+        # engines spell differently in folder names): the stage now holds exactly the table's
+        # rows, and an engine may keep it as the table's cached copy for the next step.
+        if int(rows or 0) == source_rows and None not in values:
+            keep_as = table
     finally:
         try:
-            _drop_stage(engine, storage, stage, stage_location)
+            engine.drop_stage(stage, stage_location, storage, keep_as=keep_as)
         except Exception:  # never hide the error that got us here
             log.warning("could not clean the staging table %s at %s", stage, stage_location)
-    return WriteResult(rows=int(rows or 0), partitions=len(values), statements=len(batches))
+    return WriteResult(
+        rows=int(rows or 0),
+        partitions=len(values),
+        statements=len(batches),
+        source_rows=source_rows,
+    )
 
 
 def _add_written(total: Optional[int], result: Any) -> Optional[int]:
@@ -134,11 +159,6 @@ def _add_written(total: Optional[int], result: Any) -> Optional[int]:
     if total is None or columns != ["rows"] or not rows or not isinstance(rows[0][0], int):
         return None
     return total + int(rows[0][0])
-
-
-def _drop_stage(engine: Engine, storage: Storage, stage: str, stage_location: str) -> None:
-    engine.execute(f"DROP TABLE IF EXISTS {stage}")
-    storage.delete_prefix(stage_location)
 
 
 def _predicate(column: str, values: Sequence[Any]) -> str:
@@ -153,6 +173,19 @@ def _predicate(column: str, values: Sequence[Any]) -> str:
     if len(present) != len(values):
         parts.append(f"{column} IS NULL")
     return " OR ".join(parts) if parts else "false"
+
+
+def _with_cluster_range(
+    where: str, cluster: str, spans: Sequence[Optional[Tuple[Any, Any]]]
+) -> str:
+    """`where` AND the cluster column's range over the batch's partitions, when every partition
+    in it has one (a NULL cluster value anywhere would fall outside any range)."""
+    known = [span for span in spans if span is not None and None not in span]
+    if not spans or len(known) != len(spans):
+        return where
+    lo = min(span[0] for span in known)
+    hi = max(span[1] for span in known)
+    return f"({where}) AND {cluster} BETWEEN {_literal(lo)} AND {_literal(hi)}"
 
 
 def _literal(value: Any) -> str:

@@ -24,8 +24,14 @@ class ScriptedAthena(Engine):
 
     def execute(self, sql: str) -> QueryResult:
         self.statements.append(sql)
-        if sql.startswith("SELECT DISTINCT"):
-            return QueryResult(["p"], [(p,) for p in self.partitions])
+        if sql.startswith("SELECT day_hour_partition, count(*)"):
+            # Per partition: rows, min(a), max(a), and whether no `a` is NULL (the last
+            # partition has one, so its batch gets no range on `a`).
+            last = len(self.partitions) - 1
+            return QueryResult(
+                ["p", "n", "lo", "hi", "full"],
+                [(p, 1, i, i, i != last) for i, p in enumerate(self.partitions)],
+            )
         if sql.startswith("SELECT count(*)"):
             return QueryResult(["_col0"], [(self.rows,)])
         return QueryResult()
@@ -60,10 +66,11 @@ def test_athena_gets_one_ctas_and_inserts_and_the_s3_stage_is_cleaned(s3):
         table="t",
         select_sql="SELECT a, day_hour_partition FROM raw",
         location="s3://curated/t/",
+        cluster_by="a",
         storage=S3Storage(client=s3),
     )
 
-    assert result == WriteResult(rows=5000, partitions=176, statements=2)
+    assert result == WriteResult(rows=5000, partitions=176, statements=2, source_rows=176)
     assert athena.statements[0] == "DROP TABLE IF EXISTS t__stage"
     assert athena.statements[1] == (
         "CREATE TABLE t__stage WITH (external_location = 's3://curated/t__stage/', "
@@ -74,8 +81,10 @@ def test_athena_gets_one_ctas_and_inserts_and_the_s3_stage_is_cleaned(s3):
         "CREATE TABLE t WITH (external_location = 's3://curated/t/', format = 'PARQUET', "
         "write_compression = 'SNAPPY', partitioned_by = ARRAY['day_hour_partition']) "
         "AS SELECT * FROM t__stage "
-        f"WHERE day_hour_partition BETWEEN '{hours[0]}' AND '{hours[99]}'"
+        f"WHERE (day_hour_partition BETWEEN '{hours[0]}' AND '{hours[99]}') "
+        "AND a BETWEEN 0 AND 99"
     )
+    # A NULL `a` in the last partition: no range on `a` could hold it, so none is added.
     assert athena.statements[4] == (
         "INSERT INTO t SELECT * FROM t__stage "
         f"WHERE day_hour_partition BETWEEN '{hours[100]}' AND '{hours[175]}'"

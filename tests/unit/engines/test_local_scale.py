@@ -148,7 +148,7 @@ def test_written_rows_are_the_sum_the_statements_report_without_a_recount(engine
     result = write_partitioned(
         rec, table="bars", select_sql=HOURS.format(last=149), location=f"{lake}/bars/"
     )
-    assert result == WriteResult(rows=150, partitions=150, statements=2)
+    assert result == WriteResult(rows=150, partitions=150, statements=2, source_rows=150)
     assert "SELECT count(*) FROM bars" not in rec.statements
 
 
@@ -157,5 +157,5 @@ def test_written_rows_are_counted_when_a_statement_reports_none(engine, lake):
     result = write_partitioned(
         rec, table="bars", select_sql=HOURS.format(last=149), location=f"{lake}/bars/"
     )
-    assert result == WriteResult(rows=150, partitions=150, statements=2)
+    assert result == WriteResult(rows=150, partitions=150, statements=2, source_rows=150)
     assert rec.statements.count("SELECT count(*) FROM bars") == 1

@@ -27,13 +27,22 @@ class Recording(Engine):
         self.database = inner.database
         self.statements: List[str] = []
         self.fail_on = fail_on
-        self.prefers_sorted_stage = getattr(inner, "prefers_sorted_stage", False)
 
     def execute(self, sql: str) -> QueryResult:
         self.statements.append(sql)
         if self.fail_on and sql.startswith(self.fail_on):
             raise EngineError(f"simulated crash on {self.fail_on}")
         return self.inner.execute(sql)
+
+    # The stage goes to the inner engine's own implementation (memory, for the local engine),
+    # recorded as pseudo-statements.
+    def create_stage(self, name, select_sql, location, **kwargs):
+        self.statements.append(f"STAGE {name} ORDER BY {kwargs.get('order_by')}: {select_sql}")
+        return self.inner.create_stage(name, select_sql, location, **kwargs)
+
+    def drop_stage(self, name, location, storage, **kwargs):
+        self.statements.append(f"DROP STAGE {name} KEEP AS {kwargs.get('keep_as')}")
+        return self.inner.drop_stage(name, location, storage, **kwargs)
 
     def list_tables(self) -> List[str]:
         return self.inner.list_tables()
@@ -46,7 +55,7 @@ def test_250_partitions_are_written_in_three_statements(engine, lake):
         rec, table="bars", select_sql=HOURS.format(last=249), location=f"{lake}/bars/"
     )
 
-    assert result == WriteResult(rows=250, partitions=250, statements=3)
+    assert result == WriteResult(rows=250, partitions=250, statements=3, source_rows=250)
     writes = [
         s for s in rec.statements if s.startswith(("CREATE TABLE bars ", "INSERT INTO bars "))
     ]
@@ -56,11 +65,15 @@ def test_250_partitions_are_written_in_three_statements(engine, lake):
     assert writes[0].endswith("BETWEEN '2020-01-01-00' AND '2020-01-05-03'")
     assert writes[1].endswith("BETWEEN '2020-01-05-04' AND '2020-01-09-07'")
     assert writes[2].endswith("BETWEEN '2020-01-09-08' AND '2020-01-11-09'")
-    # The expensive source select ran once, into the stage (sorted for the local engine); the
-    # batches read the stage.
+    # The expensive source select ran once, into the stage (clustered by the partition column
+    # when no cheaper column is named); the batches read the stage, which then became the
+    # table's cached copy.
     assert sum("UNNEST(sequence" in s for s in rec.statements) == 1
-    stage_ctas = next(s for s in rec.statements if s.startswith("CREATE TABLE bars__stage"))
-    assert stage_ctas.endswith(") ORDER BY day_hour_partition")
+    assert [s.split(":")[0] for s in rec.statements if "STAGE" in s] == [
+        "DROP STAGE bars__stage KEEP AS None",
+        "STAGE bars__stage ORDER BY day_hour_partition",
+        "DROP STAGE bars__stage KEEP AS bars",
+    ]
     assert engine.execute("SELECT count(DISTINCT day_hour_partition), sum(n) FROM bars").rows == [
         (250, sum(range(250)))
     ]
@@ -96,7 +109,7 @@ def test_rerun_after_crash_cleans_the_stale_stage_first(engine, lake):
         engine, table="bars", select_sql=HOURS.format(last=149), location=f"{lake}/bars/"
     )
 
-    assert result == WriteResult(rows=150, partitions=150, statements=2)
+    assert result == WriteResult(rows=150, partitions=150, statements=2, source_rows=150)
     assert engine.execute("SELECT count(*) FROM bars WHERE day_hour_partition = 'x'").scalar() == 0
     assert engine.list_tables() == ["bars"]
 
@@ -121,7 +134,7 @@ def test_empty_source_creates_an_empty_table_in_one_statement(engine, lake):
         location=f"{lake}/bars/",
     )
 
-    assert result == WriteResult(rows=0, partitions=0, statements=1)
+    assert result == WriteResult(rows=0, partitions=0, statements=1, source_rows=0)
     assert engine.execute("SELECT count(*) FROM bars").scalar() == 0
 
 
@@ -142,7 +155,7 @@ def test_smaller_batches_when_asked(engine, lake):
         max_partitions=4,
     )
 
-    assert result == WriteResult(rows=10, partitions=10, statements=3)
+    assert result == WriteResult(rows=10, partitions=10, statements=3, source_rows=10)
 
 
 @pytest.mark.parametrize(
@@ -173,3 +186,69 @@ def test_bad_arguments_are_rejected_before_any_sql_runs(engine, lake, kwargs, er
         write_partitioned(rec, **args)
 
     assert rec.statements == []
+
+
+def test_local_stage_stays_in_memory_and_becomes_the_tables_cached_copy(engine, lake):
+    rec = Recording(engine)
+
+    result = write_partitioned(
+        rec, table="bars", select_sql=HOURS.format(last=149), location=f"{lake}/bars/",
+        cluster_by="n",
+    )
+
+    assert result == WriteResult(rows=150, partitions=150, statements=2, source_rows=150)
+    # No stage files and no stage table in the catalog, ever: the stage was a temp table.
+    assert not (lake / "bars__stage").exists()
+    assert engine.list_tables() == ["bars"]
+    # Each batch also selects its range of the cluster column (n is 0-149, in hour order).
+    writes = [s for s in rec.statements if s.startswith(("CREATE TABLE bars ", "INSERT"))]
+    assert writes[0].endswith("AND '2020-01-05-03') AND n BETWEEN 0 AND 99")
+    assert writes[1].endswith("AND '2020-01-07-05') AND n BETWEEN 100 AND 149")
+    # The stage is now the table's cached copy: reads come from it while the files are unchanged
+    # and from the files again as soon as they change.
+    assert "bars" in engine._cached
+    assert engine.execute("SELECT count(*), sum(n) FROM bars").rows == [(150, sum(range(150)))]
+    first = parquet_files(lake / "bars")[0]
+    gone = engine.execute(f"SELECT n FROM read_parquet('{first}')").scalar()
+    first.unlink()
+    assert engine.execute("SELECT count(*), sum(n) FROM bars").rows == [
+        (149, sum(range(150)) - gone)
+    ]
+    assert "bars" not in engine._cached
+
+
+def test_only_the_latest_written_table_is_kept_in_memory(engine, lake):
+    for table in ("first", "second"):
+        write_partitioned(
+            engine, table=table, select_sql=HOURS.format(last=3), location=f"{lake}/{table}/"
+        )
+    assert set(engine._cached) == {"second"}
+    engine.execute("DROP TABLE second")  # metadata only; the cached copy goes with it
+    assert engine._cached == {}
+    assert engine.con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE temporary"
+    ).fetchone() == (0,)
+
+
+def test_null_cluster_values_are_written_and_get_no_range(engine, lake):
+    # One partition holds a row whose cluster value is NULL: no range can hold it, so that
+    # batch is selected by the partition column alone.
+    select = (
+        "SELECT CAST(x AS bigint) AS n, CAST(x AS varchar) AS day_hour_partition "
+        "FROM UNNEST(sequence(1, 3)) AS u (x) "
+        "UNION ALL SELECT CAST(NULL AS bigint), '2'"
+    )
+    rec = Recording(engine)
+
+    result = write_partitioned(
+        rec, table="bars", select_sql=select, location=f"{lake}/bars/", cluster_by="n",
+        max_partitions=2,
+    )
+
+    assert (result.rows, result.source_rows) == (4, 4)
+    writes = [s for s in rec.statements if s.startswith(("CREATE TABLE bars ", "INSERT"))]
+    assert writes[0].endswith("WHERE day_hour_partition BETWEEN '1' AND '2'")
+    assert writes[1].endswith("WHERE (day_hour_partition = '3') AND n BETWEEN 3 AND 3")
+    assert engine.execute(
+        "SELECT day_hour_partition, count(*), count(n) FROM bars GROUP BY 1 ORDER BY 1"
+    ).rows == [("1", 1, 1), ("2", 2, 1), ("3", 1, 1)]

@@ -51,8 +51,12 @@ SCRIPT = textwrap.dedent(
             self.sent = []
         def execute(self, sql):
             self.sent.append(sql)
-            if sql.startswith("SELECT DISTINCT"):
-                return QueryResult(["p"], [("2026-11-13-04",), ("2026-11-13-05",)])
+            if sql.startswith("SELECT day_hour_partition, count(*)"):
+                # Per partition: rows, min and max bar_time_ms, no NULL bar_time_ms.
+                return QueryResult(["p", "n", "lo", "hi", "full"], [
+                    ("2026-11-13-04", 2, 1794560400000, 1794560400000, True),
+                    ("2026-11-13-05", 1, 1794564000000, 1794564000000, True),
+                ])
             if sql.startswith("SELECT count(*)"):
                 return QueryResult(["c"], [(3,)])
             return QueryResult()
@@ -103,10 +107,18 @@ def test_transform_step_runs_on_python39_from_the_zipped_wheel(tmp_path):
         "CREATE TABLE stock_aggregate_parquet WITH (external_location = "
         "'s3://curated-bucket/stock_aggregate_parquet/', format = 'PARQUET', "
         "write_compression = 'SNAPPY', partitioned_by = ARRAY['day_hour_partition']) AS "
-        f"SELECT * FROM {stage} WHERE day_hour_partition BETWEEN '2026-11-13-04' "
-        "AND '2026-11-13-05'"
+        f"SELECT * FROM {stage} WHERE (day_hour_partition BETWEEN '2026-11-13-04' "
+        "AND '2026-11-13-05') AND bar_time_ms BETWEEN 1794560400000 AND 1794564000000"
     )
-    assert "rows=3, partitions=2, statements=1" in out["result"]
+    assert "rows=3, partitions=2, statements=1, source_rows=3" in out["result"]
+    # The lineage table records that the 3 typed rows came from 3 raw rows.
+    assert sent[-1].startswith("-- First write of a curated table")
+    assert "CREATE TABLE stock_aggregate_lineage" in sent[-1]
+    assert "'s3://curated-bucket/stock_aggregate_lineage/'" in sent[-1]
+    assert (
+        "CAST('stock_aggregate_parquet' AS varchar), CAST('stock_aggregate_raw' AS varchar), "
+        "CAST(3 AS bigint), CAST(3 AS bigint))"
+    ) in sent[-1]
 
 
 def test_reset_step_runs_on_python39_from_the_zipped_wheel(tmp_path):
