@@ -961,32 +961,35 @@ class LocalEngine(Engine):
         """Write `sel` as Parquet files under `location` (new file names; nothing overwritten)."""
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d_%H%M%S")
         con = self.con
-        if part_cols:
-            keys = ", ".join(_q(c) for c, _ in part_cols)
-            n = con.execute(
-                f"SELECT count(*) FROM (SELECT DISTINCT {keys} FROM ({sel}))"
-            ).fetchone()[0]
-            if n > MAX_OPEN_PARTITIONS:
-                raise EngineError(
-                    f"{TOO_MANY_PARTITIONS}: Exceeded limit of {MAX_OPEN_PARTITIONS} open writers "
-                    f"for partitions/buckets ({n} partitions in one statement; write at most "
-                    f"{MAX_OPEN_PARTITIONS} per statement: a CTAS of the first "
-                    f"{MAX_OPEN_PARTITIONS}, then INSERT INTO batches of at most "
-                    f"{MAX_OPEN_PARTITIONS} (Athena's documented workaround; runtime.engines."
-                    "partitioned.write_partitioned does it))",
-                    error_name=TOO_MANY_PARTITIONS,
-                )
-            Path(location).mkdir(parents=True, exist_ok=True)
-            target = location.rstrip("/")
-            options = (
-                f"FORMAT PARQUET, PARTITION_BY ({keys}), COMPRESSION {codec}, "
-                f"FILENAME_PATTERN {_lit(stamp + '_{uuid}')}, APPEND"
-            )
-        else:
-            Path(location).mkdir(parents=True, exist_ok=True)
+        Path(location).mkdir(parents=True, exist_ok=True)
+        if not part_cols:
             target = f"{location}{stamp}_{uuid.uuid4()}.parquet"
-            options = f"FORMAT PARQUET, COMPRESSION {codec}"
-        row = con.execute(f"COPY ({sel}) TO {_lit(target)} ({options})").fetchone()
+            row = con.execute(
+                f"COPY ({sel}) TO {_lit(target)} (FORMAT PARQUET, COMPRESSION {codec})"
+            ).fetchone()
+            return int(row[0]) if row else 0
+        keys = ", ".join(_q(c) for c, _ in part_cols)
+        # The partitions are counted from the files the COPY reports, not by evaluating the
+        # SELECT twice: a statement over the limit has its new files removed again and fails,
+        # as in Athena (which may leave such files behind).
+        row = con.execute(
+            f"COPY ({sel}) TO {_lit(location.rstrip('/'))} (FORMAT PARQUET, "
+            f"PARTITION_BY ({keys}), COMPRESSION {codec}, "
+            f"FILENAME_PATTERN {_lit(stamp + '_{uuid}')}, APPEND, RETURN_FILES true)"
+        ).fetchone()
+        files = list(row[1] or []) if row else []
+        folders = {os.path.dirname(f) for f in files}
+        if len(folders) > MAX_OPEN_PARTITIONS:
+            _remove_written(files, location)
+            raise EngineError(
+                f"{TOO_MANY_PARTITIONS}: Exceeded limit of {MAX_OPEN_PARTITIONS} open writers "
+                f"for partitions/buckets ({len(folders)} partitions in one statement; write at "
+                f"most {MAX_OPEN_PARTITIONS} per statement: a CTAS of the first "
+                f"{MAX_OPEN_PARTITIONS}, then INSERT INTO batches of at most "
+                f"{MAX_OPEN_PARTITIONS} (Athena's documented workaround; runtime.engines."
+                "partitioned.write_partitioned does it))",
+                error_name=TOO_MANY_PARTITIONS,
+            )
         return int(row[0]) if row else 0
 
     def _parquet_view(self, entry: TableEntry) -> str:
@@ -1325,6 +1328,23 @@ class LocalEngine(Engine):
                 )
         # Partitions are folders read at query time: nothing to add.
         return QueryResult()
+
+
+def _remove_written(files: Sequence[str], location: str) -> None:
+    """Delete `files` and the partition folders they leave empty (up to `location`)."""
+    root = os.path.abspath(location)
+    for f in files:
+        try:
+            os.remove(f)
+        except FileNotFoundError:
+            pass
+    for folder in sorted({os.path.dirname(os.path.abspath(f)) for f in files}, reverse=True):
+        while folder.startswith(root + os.sep) and folder != root:
+            try:
+                os.rmdir(folder)  # only when empty: another statement's files stay
+            except OSError:
+                break
+            folder = os.path.dirname(folder)
 
 
 def _files_signature(

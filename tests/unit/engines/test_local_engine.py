@@ -85,7 +85,8 @@ def test_ctas_over_100_partitions_is_refused_and_writes_nothing(engine, lake):
     # the workaround in SQL terms, for an analyst at the query prompt
     assert "a CTAS of the first 100, then INSERT INTO batches of at most 100" in str(info.value)
     assert "250 partitions" in str(info.value)
-    assert parquet_files(loc) == [] if loc.exists() else True
+    # Files the refused statement wrote are removed again, with their partition folders.
+    assert list(loc.rglob("*")) == [] if loc.exists() else True
     assert "big" not in engine.list_tables()
 
 
@@ -217,7 +218,10 @@ def test_insert_over_100_partitions_is_refused(engine, lake):
         engine.execute("INSERT INTO bars " + HOURS_SQL.format(last=100))
 
     assert info.value.error_name == "HIVE_TOO_MANY_OPEN_PARTITIONS"
+    assert "101 partitions" in str(info.value)
     assert engine.execute("SELECT count(*) FROM bars").scalar() == 1
+    # Only the table's own partition is left on disk: the refused rows' folders are gone.
+    assert [p.name for p in (lake / "bars").iterdir()] == ["day_hour_partition=2020-01-01-00"]
 
 
 def test_insert_with_wrong_column_count_is_refused(engine, lake):
