@@ -240,6 +240,12 @@ def run(sizes: List[Size], out_md: Path, middle_granularity: bool = True,
             bench_size(size, grans, with_pandas, rss_cap_bytes, repeat)
         )
         _save(results, out_md)
+    # Previous outputs were set aside during the runs (contenders.set_aside); delete them now
+    # that nothing is timed any more.
+    from benchmarks.contenders import empty_trash
+
+    for size in ordered:
+        empty_trash(DATA / size.label)
     if extras:
         from benchmarks import extras as ex
 

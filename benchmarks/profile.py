@@ -102,6 +102,7 @@ def timing_engine(engine: Any, log: List[Statement], step: Dict[str, str], raw_t
 def profile(size: Size, granularity: str, root: Optional[Path] = None) -> Path:
     from benchmarks.contenders import (
         count_files,
+        empty_trash,
         fresh_home,
         open_local_engine,
         stockpipe_settings,
@@ -136,6 +137,7 @@ def profile(size: Size, granularity: str, root: Optional[Path] = None) -> Path:
         t: count_files(Path(settings.table_location(t)))
         for t in (settings.parquet_table, settings.sans_dup_table)
     }
+    empty_trash(root)  # the previous run's tables, set aside by fresh_home
     out = HERE / f"profile-{size.label}-{granularity}.md"
     out.write_text(_markdown(size, granularity, manifest, step_seconds, log, files, results,
                              prof))

@@ -114,3 +114,19 @@ def test_best_of_keeps_the_fastest_run_and_lists_every_run(monkeypatch):
     got = harness.best_of(3, "floor", None)
     assert got["timed_seconds"] == 9.5
     assert got["repeats"] == [12.0, 9.5, 11.0]
+
+
+def test_previous_output_is_set_aside_untouched_and_deleted_only_by_empty_trash(tmp_path):
+    out = tmp_path / "pandas" / "parquet" / "p=1"
+    out.mkdir(parents=True)
+    (out / "a.parquet").write_bytes(b"x")
+
+    contenders.set_aside(tmp_path / "pandas", tmp_path)
+    contenders.set_aside(tmp_path / "missing", tmp_path)  # nothing there: nothing happens
+
+    assert not (tmp_path / "pandas").exists()
+    moved = list((tmp_path / contenders.TRASH).iterdir())
+    assert [p.name.split("-")[0] for p in moved] == ["pandas"]
+    assert (moved[0] / "parquet" / "p=1" / "a.parquet").read_bytes() == b"x"
+    contenders.empty_trash(tmp_path)
+    assert not (tmp_path / contenders.TRASH).exists()

@@ -119,3 +119,18 @@ def test_uri_helpers_and_storage_for():
         split_s3("/tmp/x")
     with pytest.raises(StorageError, match="not a local path"):
         local_path("s3://bucket/x")
+
+
+def test_local_delete_prefix_removes_files_and_keeps_folders_for_the_rebuild(tmp_path):
+    # Folders are not objects (there are none on S3): a table rebuilt at the same location
+    # writes into its existing partition folders instead of creating them again.
+    storage = LocalStorage()
+    root = str(tmp_path) + "/t/"
+    storage.write(root + "p=1/a.parquet", b"1")
+    storage.write(root + "p=2/b.parquet", b"2")
+
+    assert storage.delete_prefix(root) == 2
+
+    assert sorted(p.name for p in (tmp_path / "t").iterdir()) == ["p=1", "p=2"]
+    assert storage.list(root) == [] and storage.is_empty(root)
+    assert not storage.exists(root)
