@@ -58,6 +58,10 @@ def timing_engine(engine: Any, log: List[Statement], step: Dict[str, str], raw_t
 
     raw_ref = re.compile(rf"\b{re.escape(raw_table)}\b", re.I)
 
+    def reads(sql: str) -> bool:
+        """Whether `sql` names the raw table outside comments and string literals."""
+        return bool(raw_ref.search(re.sub(r"--[^\n]*|'(?:[^']|'')*'", "", sql)))
+
     class Timed(Engine):
         def __init__(self) -> None:
             self.database = getattr(engine, "database", "")
@@ -69,7 +73,7 @@ def timing_engine(engine: Any, log: List[Statement], step: Dict[str, str], raw_t
             finally:
                 kind, target = classify(sql)
                 log.append(Statement(step["name"], kind, target, time.perf_counter() - start,
-                                     bool(raw_ref.search(sql)) and kind != "CREATE TABLE",
+                                     reads(sql) and kind != "CREATE TABLE",
                                      " ".join(sql.split())[:140]))
 
         def create_stage(self, name, select_sql, location, **kwargs):
@@ -78,7 +82,7 @@ def timing_engine(engine: Any, log: List[Statement], step: Dict[str, str], raw_t
                 return engine.create_stage(name, select_sql, location, **kwargs)
             finally:
                 log.append(Statement(step["name"], "STAGE", name, time.perf_counter() - start,
-                                     bool(raw_ref.search(select_sql)),
+                                     reads(select_sql),
                                      " ".join(select_sql.split())[:140]))
 
         def drop_stage(self, name, location, storage, **kwargs):

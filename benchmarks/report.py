@@ -114,9 +114,8 @@ def _floor_gap_note(sp: Dict) -> str:
     files = sp.get("parquet_files")
     text = "remaining: " + ", ".join(parts) if parts else ""
     if files:
-        text += (f"{'; ' if text else ''}{files:,} Parquet files per table, each written on "
-                 f"its own (about 0.6 ms of writer set-up per file, {2 * files:,} files per run); "
-                 "see docs/performance.md")
+        text += (f"{'; ' if text else ''}{files:,} Parquet files per table, written in "
+                 "batches of at most 100 partitions; see docs/performance.md")
     return text
 
 
