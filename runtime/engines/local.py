@@ -28,10 +28,11 @@ import os
 import re
 import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from ..errors import (
     EngineError,
@@ -255,7 +256,7 @@ class LocalEngine(Engine):
         # (signature, temp table) once materialized.
         self._seen: Dict[str, Tuple[Any, ...]] = {}
         self._cached: Dict[str, Tuple[Tuple[Any, ...], str]] = {}
-        self._adopted: set = set()  # cached tables that were kept from a write stage
+        self._adopted: Optional[str] = None  # the cached table kept from its write stage
         self._con = self._connect()
 
     # ---- connection ------------------------------------------------------------------
@@ -337,19 +338,24 @@ class LocalEngine(Engine):
 
     # ---- public API ----------------------------------------------------------------------
     def execute(self, sql: str) -> QueryResult:
-        import duckdb
-        import sqlglot.errors
-
         text = (sql or "").strip().rstrip(";").strip()
         if not text:
             raise EngineError("empty statement: give one Athena SQL statement")
-        with self._lock:
-            try:
-                return self._dispatch(text)
-            except StockpipeError:
-                raise
-            except (duckdb.Error, sqlglot.errors.SqlglotError) as exc:
-                raise _athena_error(exc, self.database, text) from exc
+        with self._lock, self._athena_errors(text):
+            return self._dispatch(text)
+
+    @contextmanager
+    def _athena_errors(self, text: str) -> Iterator[None]:
+        """DuckDB and sqlglot errors raised inside, as Athena-style EngineErrors about `text`."""
+        import duckdb
+        import sqlglot.errors
+
+        try:
+            yield
+        except StockpipeError:
+            raise
+        except (duckdb.Error, sqlglot.errors.SqlglotError) as exc:
+            raise _athena_error(exc, self.database, text) from exc
 
     def create_stage(
         self,
@@ -364,37 +370,28 @@ class LocalEngine(Engine):
         past memory_limit), sorted by `order_by` so that each batch's range predicate skips the
         other row groups. Writing it to Parquet and reading it back, as Athena must, cost about a
         third of the transform at 10 M rows; nothing outside this session ever reads it."""
-        import duckdb
         import sqlglot
-        import sqlglot.errors
         from sqlglot import exp
 
         validate_identifier(name, "staging table name")
-        with self._lock:
-            try:
-                if self._entry(name) is not None:
-                    raise EngineError(
-                        f"{ALREADY_EXISTS}: Table {self.database}.{name} already exists; drop it "
-                        "first (drop_stage)",
-                        error_name=ALREADY_EXISTS,
-                    )
-                node = sqlglot.parse_one(select_sql, read="athena")
-                if not isinstance(node, exp.Query):
-                    raise EngineError(
-                        f"the stage {name} needs a SELECT, got: {_head(select_sql)}"
-                    )
-                sel = self._transpile(self._cached_tables(_athena_column_names(node)))
-                self._check_columns(self._columns_of(sel), [], name)
-                order = ""
-                if order_by:
-                    order = f" ORDER BY {_q(validate_identifier(order_by, 'stage order column'))}"
-                self.con.execute(
-                    f"CREATE OR REPLACE TEMP TABLE {_q(name)} AS SELECT * FROM ({sel}){order}"
+        with self._lock, self._athena_errors(select_sql):
+            if self._entry(name) is not None:
+                raise EngineError(
+                    f"{ALREADY_EXISTS}: Table {self.database}.{name} already exists; drop it "
+                    "first (drop_stage)",
+                    error_name=ALREADY_EXISTS,
                 )
-            except StockpipeError:
-                raise
-            except (duckdb.Error, sqlglot.errors.SqlglotError) as exc:
-                raise _athena_error(exc, self.database, select_sql) from exc
+            node = sqlglot.parse_one(select_sql, read="athena")
+            if not isinstance(node, exp.Query):
+                raise EngineError(f"the stage {name} needs a SELECT, got: {_head(select_sql)}")
+            sel = self._transpile(self._cached_tables(_athena_column_names(node)))
+            self._check_columns(self._columns_of(sel), [], name)
+            order = ""
+            if order_by:
+                order = f" ORDER BY {_q(validate_identifier(order_by, 'stage order column'))}"
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {_q(name)} AS SELECT * FROM ({sel}){order}"
+            )
 
     def drop_stage(
         self, name: str, location: str, storage: Any, *, keep_as: Optional[str] = None
@@ -425,15 +422,15 @@ class LocalEngine(Engine):
         sig = _files_signature(entry, max_bytes=None)
         if sig is None:
             return False
-        for other in list(self._adopted):
-            self._drop_cached(other)
+        if self._adopted is not None:
+            self._drop_cached(self._adopted)
         self._drop_cached(table)
         temp = CACHE_PREFIX + table
         self.con.execute(f"DROP TABLE IF EXISTS temp.{_q(temp)}")
         self.con.execute(f"ALTER TABLE temp.{_q(stage)} RENAME TO {_q(temp)}")
         self._cached[table] = (sig, temp)
         self._seen[table] = sig
-        self._adopted = {table}
+        self._adopted = table
         return True
 
     def list_tables(self) -> List[str]:
@@ -761,7 +758,7 @@ class LocalEngine(Engine):
             return None
         # A table kept from its write stage stays cached whatever its size.
         sig = _files_signature(
-            entry, max_bytes=None if name in self._adopted else SCAN_CACHE_MAX_BYTES
+            entry, max_bytes=None if name == self._adopted else SCAN_CACHE_MAX_BYTES
         )
         if sig is None:
             self._seen.pop(name, None)
@@ -786,7 +783,8 @@ class LocalEngine(Engine):
         return temp
 
     def _drop_cached(self, name: str) -> None:
-        self._adopted.discard(name)
+        if self._adopted == name:
+            self._adopted = None
         cached = self._cached.pop(name, None)
         if cached is not None:
             self.con.execute(f"DROP TABLE IF EXISTS temp.{_q(cached[1])}")
