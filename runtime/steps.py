@@ -161,13 +161,20 @@ def record_lineage(
         f"CAST('{source_table}' AS varchar), CAST({int(result.source_rows)} AS bigint), "
         f"CAST({int(result.rows)} AS bigint))"
     )
-    if engine.table_exists(lineage):
-        engine.execute(render("lineage_insert.sql", lineage_table=lineage, values=values))
+    _append_rows(settings, engine, "lineage", lineage, values, engine.table_exists(lineage))
+
+
+def _append_rows(
+    settings: Settings, engine: Engine, kind: str, table: str, values: str, exists: bool
+) -> None:
+    """Append VALUES rows to a history table (`kind` dq or lineage): INSERT INTO when it
+    `exists`, else a CTAS that creates it (the files `<kind>_insert.sql`, `<kind>_create.sql`)."""
+    slot = {f"{kind}_table": table}
+    if exists:
+        engine.execute(render(f"{kind}_insert.sql", values=values, **slot))
     else:
-        location = sql_uri(settings.table_location(lineage))
-        engine.execute(
-            render("lineage_create.sql", lineage_table=lineage, location=location, values=values)
-        )
+        location = sql_uri(settings.table_location(table))
+        engine.execute(render(f"{kind}_create.sql", location=location, values=values, **slot))
 
 
 def recorded_source_rows(settings: Settings, engine: Engine, table: str) -> Optional[int]:
@@ -270,12 +277,7 @@ def quality(
         if previous and run_id <= str(previous):
             run_id = f"{previous}-{uuid.uuid4().hex[:8]}"
             result.run_id = run_id
-    rows = _history_values(run_id, moment, results)
-    if exists:
-        engine.execute(render("dq_insert.sql", dq_table=dq, values=rows))
-    else:
-        location = sql_uri(settings.table_location(dq))
-        engine.execute(render("dq_create.sql", dq_table=dq, location=location, values=rows))
+    _append_rows(settings, engine, "dq", dq, _history_values(run_id, moment, results), exists)
     return result
 
 
