@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from .checks import (
+    Check,
     CheckResult,
     QualityResult,
     all_checks,
@@ -22,6 +24,7 @@ from .checks import (
     parse_window_day,
     render,
     session_start_utc,
+    sql_text,
     sql_uri,
     ticker_values,
     timestamp_literal,
@@ -40,6 +43,8 @@ CLUSTER_COL = "bar_time_ms"
 PARTITION_FORMATS = {"hour": "%Y-%m-%d-%H", "day": "%Y-%m-%d"}
 # How many one-second bumps publish tries before it gives up on a free timestamp.
 _MAX_STAMP_BUMPS = 120
+# The check slots filled from the exchange calendar (see _calendar_values).
+CALENDAR_SLOTS = ("fresh_since", "expected_hours")
 _RUN_ID = re.compile(r"^[0-9A-Za-z-]{1,200}$")
 
 
@@ -98,7 +103,13 @@ class TableResult:
 
 
 def _write(
-    settings: Settings, engine: Engine, storage: Storage, table: str, select_sql: str
+    settings: Settings,
+    engine: Engine,
+    storage: Storage,
+    table: str,
+    select_sql: str,
+    *,
+    sort_stage: bool = True,
 ) -> TableResult:
     from .engines.partitioned import write_partitioned
 
@@ -110,6 +121,7 @@ def _write(
         location=location,
         partition_col=PARTITION_COL,
         cluster_by=CLUSTER_COL,
+        sort_stage=sort_stage,
         storage=storage,
     )
     return TableResult(
@@ -129,7 +141,11 @@ def transform(settings: Settings, engine: Engine, storage: Storage) -> TableResu
         raw_table=settings.raw_table,
         partition_format=PARTITION_FORMATS[settings.partition_granularity],
     )
-    result = _write(settings, engine, storage, settings.parquet_table, select_sql)
+    # Raw objects hold runs of one ticker's consecutive bars, so the stage needs no sort for
+    # its batches to be cheap (see write_partitioned).
+    result = _write(
+        settings, engine, storage, settings.parquet_table, select_sql, sort_stage=False
+    )
     # transform_select has no filter and no join: the rows it gave are the raw rows it read.
     record_lineage(settings, engine, result, settings.raw_table)
     return result
@@ -210,15 +226,9 @@ def latest_ingest_window(settings: Settings, storage: Storage) -> Optional[Tuple
     return None
 
 
-def _check_values(settings: Settings, engine: Engine, storage: Storage, now: datetime) -> dict:
-    """The Python-computed inputs of the checks, as validated SQL fragments."""
+def _check_values(settings: Settings, engine: Engine, storage: Storage) -> Dict[str, str]:
+    """The checks' inputs that need no exchange calendar, as validated SQL fragments."""
     raw_rows = recorded_source_rows(settings, engine, settings.parquet_table)
-    fresh_since = session_start_utc(last_completed_session(now))
-    window = latest_ingest_window(settings, storage)
-    first = parse_window_day(window[0]) if window else None
-    last = parse_window_day(window[1]) if window else None
-    if first is None or last is None:
-        first, last = default_window(now, settings.window_days)
     return {
         "raw_table": settings.raw_table,
         "raw_rows": (
@@ -229,6 +239,18 @@ def _check_values(settings: Settings, engine: Engine, storage: Storage, now: dat
         "parquet_table": settings.parquet_table,
         "sans_dup_table": settings.sans_dup_table,
         "expected_tickers": ticker_values(settings.tickers),
+    }
+
+
+def _calendar_values(settings: Settings, storage: Storage, now: datetime) -> Dict[str, str]:
+    """The checks' inputs computed from the XNYS calendar (the CALENDAR_SLOTS)."""
+    fresh_since = session_start_utc(last_completed_session(now))
+    window = latest_ingest_window(settings, storage)
+    first = parse_window_day(window[0]) if window else None
+    last = parse_window_day(window[1]) if window else None
+    if first is None or last is None:
+        first, last = default_window(now, settings.window_days)
+    return {
         "fresh_since": timestamp_literal(fresh_since),
         "expected_hours": hour_values(expected_session_hours(first, last, now)),
     }
@@ -249,6 +271,11 @@ def _history_values(run_id: str, run_at: datetime, checks: List[CheckResult]) ->
     return ",\n".join(lines)
 
 
+def _uses_calendar(check: Check) -> bool:
+    text = sql_text(check.sql_file)
+    return any("${" + slot + "}" in text for slot in CALENDAR_SLOTS)
+
+
 def quality(
     settings: Settings, engine: Engine, storage: Storage, *, now: Optional[datetime] = None
 ) -> QualityResult:
@@ -259,12 +286,22 @@ def quality(
     """
     moment = _now(now)
     run_id = f"{moment:%Y%m%dT%H%M%S%f}Z-{uuid.uuid4().hex[:8]}"
-    values = _check_values(settings, engine, storage, moment)
-    results = []
-    for check in all_checks():
-        failing = engine.execute(render(check.sql_file, **values)).scalar()
-        failing = int(failing or 0)
-        results.append(CheckResult(check.name, check.severity, failing, failing == 0))
+    checks = all_checks()
+    failing: Dict[str, int] = {}
+    # exchange_calendars and pandas take 1-4 s to import in a new process (most of it reading
+    # pyarrow's libraries from disk when the page cache is cold), so the calendar is computed in
+    # a worker thread while the checks that need no calendar run; those come first.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xnys-calendar") as pool:
+        calendar = pool.submit(_calendar_values, settings, storage, moment)
+        values = _check_values(settings, engine, storage)
+        for check in sorted(checks, key=_uses_calendar):
+            if _uses_calendar(check) and CALENDAR_SLOTS[0] not in values:
+                values.update(calendar.result())
+            value = engine.execute(render(check.sql_file, **values)).scalar()
+            failing[check.name] = int(value or 0)
+    results = [
+        CheckResult(c.name, c.severity, failing[c.name], failing[c.name] == 0) for c in checks
+    ]
     result = QualityResult(run_id, results, not any(
         c.severity == "error" and not c.passed for c in results
     ))

@@ -52,6 +52,9 @@ MEMORY_LIMIT = "3GB"
 # up to this many bytes of Parquet: the quality checks scan the sans-dup table nine times, and
 # with thousands of small partition files every scan pays for opening each file again.
 SCAN_CACHE_MAX_BYTES = 256 * 1024 * 1024
+# Write stages kept as their table's cache, whatever its size: the most a step reads (quality
+# reads what transform and dedup wrote). 10 M typed rows take about 1 GB.
+KEPT_STAGES = 2
 CACHE_PREFIX = "__sp_cache_"
 MAX_OPEN_PARTITIONS = 100  # Athena's limit per CTAS / INSERT INTO (FACTS "Amazon Athena")
 TOO_MANY_PARTITIONS = "HIVE_TOO_MANY_OPEN_PARTITIONS"
@@ -256,7 +259,8 @@ class LocalEngine(Engine):
         # (signature, temp table) once materialized.
         self._seen: Dict[str, Tuple[Any, ...]] = {}
         self._cached: Dict[str, Tuple[Tuple[Any, ...], str]] = {}
-        self._adopted: Optional[str] = None  # the cached table kept from its write stage
+        # Tables whose cache is their write stage, oldest first (at most KEPT_STAGES).
+        self._adopted: List[str] = []
         self._con = self._connect()
 
     # ---- connection ------------------------------------------------------------------
@@ -398,8 +402,9 @@ class LocalEngine(Engine):
     ) -> None:
         """Drop the in-memory stage, or keep it as the scan cache of `keep_as` (the table it
         was just written to, row for row): the next step reads that table from memory instead
-        of opening its thousands of files (dedup reads the typed table, quality the sans-dup
-        one). At most one such table is kept, so memory holds one step's output at a time."""
+        of opening its thousands of files (dedup reads the typed table, quality both). The
+        KEPT_STAGES most recent such tables are kept: during dedup the typed table's cache and
+        the new stage exist together anyway, so keeping both into quality adds no peak memory."""
         validate_identifier(name, "staging table name")
         with self._lock:
             if not (keep_as and self._adopt_stage(name, keep_as)):
@@ -422,15 +427,15 @@ class LocalEngine(Engine):
         sig = _files_signature(entry, max_bytes=None)
         if sig is None:
             return False
-        if self._adopted is not None:
-            self._drop_cached(self._adopted)
         self._drop_cached(table)
+        while len(self._adopted) >= KEPT_STAGES:
+            self._drop_cached(self._adopted[0])
         temp = CACHE_PREFIX + table
         self.con.execute(f"DROP TABLE IF EXISTS temp.{_q(temp)}")
         self.con.execute(f"ALTER TABLE temp.{_q(stage)} RENAME TO {_q(temp)}")
         self._cached[table] = (sig, temp)
         self._seen[table] = sig
-        self._adopted = table
+        self._adopted.append(table)
         return True
 
     def list_tables(self) -> List[str]:
@@ -758,7 +763,7 @@ class LocalEngine(Engine):
             return None
         # A table kept from its write stage stays cached whatever its size.
         sig = _files_signature(
-            entry, max_bytes=None if name == self._adopted else SCAN_CACHE_MAX_BYTES
+            entry, max_bytes=None if name in self._adopted else SCAN_CACHE_MAX_BYTES
         )
         if sig is None:
             self._seen.pop(name, None)
@@ -783,8 +788,8 @@ class LocalEngine(Engine):
         return temp
 
     def _drop_cached(self, name: str) -> None:
-        if self._adopted == name:
-            self._adopted = None
+        if name in self._adopted:
+            self._adopted.remove(name)
         cached = self._cached.pop(name, None)
         if cached is not None:
             self.con.execute(f"DROP TABLE IF EXISTS temp.{_q(cached[1])}")

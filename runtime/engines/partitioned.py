@@ -46,6 +46,7 @@ def write_partitioned(
     location: str,
     partition_col: str = "day_hour_partition",
     cluster_by: Optional[str] = None,
+    sort_stage: bool = True,
     storage: Optional[Storage] = None,
     fmt: str = "PARQUET",
     compression: str = "SNAPPY",
@@ -58,7 +59,13 @@ def write_partitioned(
     `cluster_by` names a column whose order is also the partition column's order and that is
     cheaper to sort (bar_time_ms for day_hour_partition: an integer instead of a string); the
     stage is clustered by it, else by the partition column. It only affects speed: every batch
-    selects its rows with an exact predicate on the partition column."""
+    selects its rows with an exact predicate on the partition column.
+
+    `sort_stage=False` leaves the stage in the SELECT's own order, for a SELECT whose rows already
+    come in runs of neighbouring cluster values (transform: each raw object holds one ticker's
+    bars after another's, in time order). Locally, sorting 10 M wide rows cost 2.4 s, and the
+    batches read such a stage as fast as a sorted one; rows in hash order (a window's output)
+    made the same batches 3.6 s slower, so dedup keeps the sort."""
     validate_identifier(table, "table name")
     validate_identifier(partition_col, "partition column")
     cluster = validate_identifier(cluster_by or partition_col, "cluster column")
@@ -91,7 +98,11 @@ def write_partitioned(
         # Clustered in partition order (where the engine sorts at all), each batch's range
         # predicate skips the other row groups: the batches together read the stage about once.
         engine.create_stage(
-            stage, select_sql, stage_location, compression=compression, order_by=cluster
+            stage,
+            select_sql,
+            stage_location,
+            compression=compression,
+            order_by=cluster if sort_stage else None,
         )
         # Each partition value with its row count and the range of the cluster column in it. A
         # batch also selects that range, which an engine whose statistics keep only a prefix of

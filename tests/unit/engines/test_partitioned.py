@@ -80,6 +80,25 @@ def test_250_partitions_are_written_in_three_statements(engine, lake):
     assert len(list((lake / "bars").iterdir())) == 250
 
 
+def test_an_unsorted_stage_is_asked_for_and_still_writes_every_row_once(engine, lake):
+    # Rows in descending hour order: the batches still pick exactly their partitions.
+    select = HOURS.format(last=249).replace("sequence(0, 249)", "sequence(249, 0, -1)")
+    rec = Recording(engine)
+
+    result = write_partitioned(
+        rec, table="bars", select_sql=select, location=f"{lake}/bars/", cluster_by="n",
+        sort_stage=False,
+    )
+
+    assert [s.split(":")[0] for s in rec.statements if s.startswith("STAGE")] == [
+        "STAGE bars__stage ORDER BY None"
+    ]
+    assert (result.rows, result.partitions, result.statements) == (250, 250, 3)
+    assert engine.execute(
+        "SELECT count(*), count(DISTINCT n), sum(n), min(n), max(n) FROM bars"
+    ).rows == [(250, 250, sum(range(250)), 0, 249)]
+
+
 def test_stage_table_and_files_are_removed_afterwards(engine, lake):
     write_partitioned(
         engine, table="bars", select_sql=HOURS.format(last=5), location=f"{lake}/bars"
@@ -217,13 +236,16 @@ def test_local_stage_stays_in_memory_and_becomes_the_tables_cached_copy(engine, 
     assert "bars" not in engine._cached
 
 
-def test_only_the_latest_written_table_is_kept_in_memory(engine, lake):
-    for table in ("first", "second"):
+def test_only_the_two_latest_written_tables_are_kept_in_memory(engine, lake):
+    for table in ("first", "second", "third"):
         write_partitioned(
             engine, table=table, select_sql=HOURS.format(last=3), location=f"{lake}/{table}/"
         )
+    assert set(engine._cached) == {"second", "third"}
+    assert engine.execute("SELECT count(*) FROM third").scalar() == 4
+    engine.execute("DROP TABLE third")  # metadata only; the cached copy goes with it
     assert set(engine._cached) == {"second"}
-    engine.execute("DROP TABLE second")  # metadata only; the cached copy goes with it
+    engine.execute("DROP TABLE second")
     assert engine._cached == {}
     assert engine.con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE temporary"

@@ -187,6 +187,39 @@ def test_publish_refuses_after_a_failed_blocking_check(mini, helpers):
     assert mini.rows(f"SELECT count(*) FROM {s.prod_latest_view}") == [(1,)]
 
 
+def test_quality_runs_calendar_checks_last_and_reports_in_check_order(mini, helpers):
+    # The exchange calendar loads in a worker thread while the other checks run: the two checks
+    # that need it are sent last, yet results keep the order of the check files.
+    from runtime.checks import all_checks
+
+    s = mini.settings
+    mini.raw([helpers.bar(T_0900)])
+    _build(mini, "transform", "dedup")
+    sent = []
+    real_execute = mini.engine.execute
+
+    def recording(sql):
+        sent.append(sql)
+        return real_execute(sql)
+
+    mini.engine.execute = recording
+    result = steps.quality(s, mini.engine, mini.storage, now=NOW)
+
+    assert [c.name for c in result.checks] == [c.name for c in all_checks()]
+    checks = [q for q in sent if q.startswith("-- severity:")]
+    assert len(checks) == 10
+    # 2026-11-20 is the last completed session before NOW; its 00:00 New York is 05:00 UTC.
+    assert "TIMESTAMP '2026-11-20 05:00:00.000'" in checks[-2] + checks[-1]
+    assert all("${" not in q for q in checks)
+    assert not any("TIMESTAMP '2026-11-20 05:00:00.000'" in q for q in checks[:-2])
+    by_name = {c.name: c for c in result.checks}
+    # Both calendar checks got their values: AAPL's only bar (2026-11-13 04:00 New York) is
+    # older than the 2026-11-20 session, and none of the 7 regular hours (09:00-15:00) of the 6
+    # sessions in the raw window 2026-11-13..20 (Fri, Mon-Fri) has a bar.
+    by_name = {c.name: c.failing_rows for c in result.checks}
+    assert (by_name["freshness"], by_name["missing_session_hours"]) == (1, 6 * 7)
+
+
 def test_quality_sends_only_millisecond_timestamp_literals(mini, helpers):
     # A whole-second run time must still be written as timestamp(3): Athena's CTAS of the
     # history table refuses a timestamp(0) column ("Incorrect timestamp precision").
