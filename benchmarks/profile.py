@@ -111,6 +111,7 @@ def profile(size: Size, granularity: str, root: Optional[Path] = None) -> Path:
         open_local_engine,
         stockpipe_settings,
     )
+    from benchmarks.harness import warm_raw
     from runtime import steps
     from runtime.engines.storage import LocalStorage
 
@@ -118,6 +119,7 @@ def profile(size: Size, granularity: str, root: Optional[Path] = None) -> Path:
     manifest, _ = ensure(root, size)
     settings = stockpipe_settings(root, granularity, manifest.tickers)
     fresh_home(settings)
+    warm_raw(root)  # as the harness does before each contender
     storage = LocalStorage()
     log: List[Statement] = []
     step = {"name": "open"}

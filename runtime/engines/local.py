@@ -135,6 +135,11 @@ _MACROS = (
     "WHEN typeof(x) = 'TIMESTAMP WITH TIME ZONE' "
     "THEN strftime(TRY_CAST(x AS TIMESTAMPTZ), '%Y-%m-%dT%H:%M:%S.%gZ') "
     "ELSE strftime(TRY_CAST(x AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%g') END",
+    # timezone('UTC', x) of a timestamp with time zone, without ICU: the UTC wall clock is the
+    # instant's epoch microseconds (0.04 s against 0.40 s for 10 M rows). Infinities, which
+    # epoch_us cannot give, keep the ICU path.
+    "CREATE OR REPLACE MACRO main.__sp_utc(x) AS CASE "
+    "WHEN isfinite(x) THEN make_timestamp(epoch_us(x)) ELSE timezone('UTC', x) END",
 )
 
 _SHOW = re.compile(
@@ -665,7 +670,10 @@ class LocalEngine(Engine):
             # Trino: the same instant shown in `zone`. DuckDB: timezone(zone, timestamptz) gives
             # the wall-clock time there; a plain timestamp is first read as UTC (Athena's zone).
             ts = exp.Cast(this=node.this, to=exp.DataType.build("TIMESTAMPTZ"))
-            return exp.Anonymous(this="timezone", expressions=[node.args["zone"], ts])
+            zone = node.args["zone"]
+            if isinstance(zone, exp.Literal) and zone.is_string and zone.this.upper() == "UTC":
+                return exp.Anonymous(this="__sp_utc", expressions=[ts])
+            return exp.Anonymous(this="timezone", expressions=[zone, ts])
         if isinstance(node, exp.Round):
             return self._trino_round(node, exp)
         if isinstance(node, exp.Cast) and node.to.is_type(

@@ -106,6 +106,29 @@ def test_at_time_zone_on_a_plain_timestamp_reads_it_as_utc(engine):
     assert value == "2020-07-01 22:00"
 
 
+def test_at_time_zone_utc_gives_the_utc_wall_clock_of_every_instant(engine):
+    # The local engine computes AT TIME ZONE 'UTC' from epoch microseconds instead of ICU; the
+    # result must equal the ICU path for offsets, DST days, microseconds, NULL and the epoch.
+    rows = engine.execute(
+        "SELECT CAST(from_iso8601_timestamp(s) AT TIME ZONE 'UTC' AS timestamp) AS utc, "
+        "CAST(from_iso8601_timestamp(s) AT TIME ZONE 'utc' AS timestamp) AS lower_case, "
+        "CAST(from_unixtime(CAST(1794560400123 AS double) / 1000.0) AT TIME ZONE 'UTC' "
+        "AS timestamp) AS from_ms "
+        "FROM (VALUES '2026-03-08T01:30:00.123456-05:00', '2026-11-01T01:30:00-04:00', "
+        "'1970-01-01T00:00:00Z', '1900-01-01T00:00:00+01:00', CAST(NULL AS varchar)) AS t (s)"
+    ).rows
+
+    assert [r[0] for r in rows] == [
+        datetime(2026, 3, 8, 6, 30, 0, 123456),
+        datetime(2026, 11, 1, 5, 30),
+        datetime(1970, 1, 1, 0, 0),
+        datetime(1899, 12, 31, 23, 0),
+        None,
+    ]
+    assert [r[1] for r in rows] == [r[0] for r in rows]
+    assert rows[0][2] == datetime(2026, 11, 13, 9, 0, 0, 123000)
+
+
 @pytest.mark.parametrize(
     "joda, strftime",
     [
