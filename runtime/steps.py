@@ -226,7 +226,7 @@ def latest_ingest_window(settings: Settings, storage: Storage) -> Optional[Tuple
     return None
 
 
-def _check_values(settings: Settings, engine: Engine, storage: Storage) -> Dict[str, str]:
+def _check_values(settings: Settings, engine: Engine) -> Dict[str, str]:
     """The checks' inputs that need no exchange calendar, as validated SQL fragments."""
     raw_rows = recorded_source_rows(settings, engine, settings.parquet_table)
     return {
@@ -293,7 +293,7 @@ def quality(
     # a worker thread while the checks that need no calendar run; those come first.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xnys-calendar") as pool:
         calendar = pool.submit(_calendar_values, settings, storage, moment)
-        values = _check_values(settings, engine, storage)
+        values = _check_values(settings, engine)
         for check in sorted(checks, key=_uses_calendar):
             if _uses_calendar(check) and CALENDAR_SLOTS[0] not in values:
                 values.update(calendar.result())
