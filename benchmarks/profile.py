@@ -88,6 +88,9 @@ def timing_engine(engine: Any, log: List[Statement], step: Dict[str, str], raw_t
         def drop_stage(self, name, location, storage, **kwargs):
             return engine.drop_stage(name, location, storage, **kwargs)
 
+        def consistent_reads(self):
+            return engine.consistent_reads()
+
         def list_tables(self):
             return engine.list_tables()
 

@@ -290,8 +290,11 @@ def quality(
     failing: Dict[str, int] = {}
     # exchange_calendars and pandas take 1-4 s to import in a new process (most of it reading
     # pyarrow's libraries from disk when the page cache is cold), so the calendar is computed in
-    # a worker thread while the checks that need no calendar run; those come first.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xnys-calendar") as pool:
+    # a worker thread while the checks that need no calendar run; those come first. All checks
+    # judge the same state of the tables (consistent_reads).
+    with ThreadPoolExecutor(
+        max_workers=1, thread_name_prefix="xnys-calendar"
+    ) as pool, engine.consistent_reads():
         calendar = pool.submit(_calendar_values, settings, storage, moment)
         values = _check_values(settings, engine)
         for check in sorted(checks, key=_uses_calendar):

@@ -4,8 +4,9 @@ which engine they hold (DESIGN 4)."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 
 @dataclass
@@ -76,6 +77,14 @@ class Engine(ABC):
         stage as that table's cached copy (Athena has nothing to keep)."""
         self.execute(f"DROP TABLE IF EXISTS {name}")
         storage.delete_prefix(location)
+
+    @contextmanager
+    def consistent_reads(self) -> Iterator[None]:
+        """A block of statements that should see each table as it was when the block first read
+        it (quality's checks judge one state of the tables). An engine may use it to check a
+        table for changes once per block instead of once per statement; its own writes inside
+        the block are still seen. Athena reads whatever is current, as outside a block."""
+        yield
 
     def close(self) -> None:  # noqa: B027 - optional hook: engines without connections skip it
         """Release connections; safe to call twice."""

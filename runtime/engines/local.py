@@ -266,6 +266,8 @@ class LocalEngine(Engine):
         self._cached: Dict[str, Tuple[Tuple[Any, ...], str]] = {}
         # Tables whose cache is their write stage, oldest first (at most KEPT_STAGES).
         self._adopted: List[str] = []
+        # Inside consistent_reads: table -> the file signature its first read in the block saw.
+        self._pinned: Optional[Dict[str, Tuple[Any, ...]]] = None
         self._con = self._connect()
 
     # ---- connection ------------------------------------------------------------------
@@ -365,6 +367,27 @@ class LocalEngine(Engine):
             raise
         except (duckdb.Error, sqlglot.errors.SqlglotError) as exc:
             raise _athena_error(exc, self.database, text) from exc
+
+    @contextmanager
+    def consistent_reads(self) -> Iterator[None]:
+        """Each table's files are checked at its first read in the block, not before every
+        statement: 57 ms per read of a 4,016-file table, 0.6 s of a quality run. Writes through
+        this engine inside the block unpin their table; files changed by anything else are
+        seen after the block (the reads inside it keep the state they started with)."""
+        with self._lock:
+            outer = self._pinned is not None
+            if not outer:
+                self._pinned = {}
+        try:
+            yield
+        finally:
+            if not outer:
+                with self._lock:
+                    self._pinned = None
+
+    def _unpin(self, name: str) -> None:
+        if self._pinned is not None:
+            self._pinned.pop(name, None)
 
     def create_stage(
         self,
@@ -543,6 +566,7 @@ class LocalEngine(Engine):
         )
 
     def _register(self, entry: TableEntry, view_sql: str, replace: bool = False) -> None:
+        self._unpin(entry.name)  # a new or altered table: its next read checks its files
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
@@ -571,6 +595,7 @@ class LocalEngine(Engine):
             raise
 
     def _forget(self, name: str) -> None:
+        self._unpin(name)
         self._drop_cached(name)
         self._seen.pop(name, None)
         con = self.con
@@ -769,10 +794,14 @@ class LocalEngine(Engine):
             self._seen.pop(name, None)
             self._drop_cached(name)
             return None
-        # A table kept from its write stage stays cached whatever its size.
-        sig = _files_signature(
-            entry, max_bytes=None if name in self._adopted else SCAN_CACHE_MAX_BYTES
-        )
+        sig = self._pinned.get(name) if self._pinned is not None else None
+        if sig is None:
+            # A table kept from its write stage stays cached whatever its size.
+            sig = _files_signature(
+                entry, max_bytes=None if name in self._adopted else SCAN_CACHE_MAX_BYTES
+            )
+            if sig is not None and self._pinned is not None:
+                self._pinned[name] = sig
         if sig is None:
             self._seen.pop(name, None)
             self._drop_cached(name)
@@ -836,6 +865,7 @@ class LocalEngine(Engine):
         data_cols = cols[: len(cols) - len(parts)]
         part_cols = cols[len(cols) - len(parts) :]
         sel, data_cols, part_cols = self._fix_types(sel, data_cols, part_cols)
+        self._unpin(name)
         rows = self._write(sel, part_cols, location, props["compression"])
         entry = TableEntry(
             name=name,
@@ -1212,6 +1242,7 @@ class LocalEngine(Engine):
         wrapped = (
             f"SELECT {projection} FROM ({sel}) AS __sp_src({', '.join(_q(a) for a in aliases)})"
         )
+        self._unpin(name)
         rows = self._write(
             wrapped,
             entry.partitions,

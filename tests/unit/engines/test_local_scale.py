@@ -63,6 +63,53 @@ def test_table_recreated_at_the_same_location_is_not_read_from_the_old_copy(engi
     assert engine.execute("SELECT sum(x) FROM t").scalar() == 5
 
 
+def test_consistent_reads_check_a_table_once_and_keep_that_state_to_the_end(
+    engine, lake, monkeypatch
+):
+    _ctas(engine, lake, "(1, 'a'), (2, 'b')")
+    real = local_mod._files_signature
+    calls = []
+
+    def counting(entry, *args, **kwargs):
+        calls.append(entry.name)
+        return real(entry, *args, **kwargs)
+
+    monkeypatch.setattr(local_mod, "_files_signature", counting)
+    with engine.consistent_reads():
+        assert [engine.execute("SELECT sum(x) FROM t").scalar() for _ in range(4)] == [3] * 4
+        # checked at the first read, and once more while the second read made the copy
+        assert calls == ["t", "t"]
+        # A file deleted behind the engine's back is not seen inside the block...
+        [gone] = [f for f in parquet_files(lake / "t") if "p=a" in str(f)]
+        gone.unlink()
+        assert engine.execute("SELECT sum(x) FROM t").scalar() == 3
+        # ...but the engine's own INSERT is, and unpins the table.
+        engine.execute("INSERT INTO t SELECT x, p FROM (VALUES (10, 'c')) AS v (x, p)")
+        assert engine.execute("SELECT sum(x) FROM t").scalar() == 12
+    assert engine._pinned is None
+    assert engine.execute("SELECT sum(x) FROM t").scalar() == 12
+    calls.clear()
+    engine.execute("SELECT sum(x) FROM t")
+    engine.execute("SELECT sum(x) FROM t")
+    assert len(calls) >= 2  # outside a block every read checks the files again
+
+
+def test_consistent_reads_nest_and_a_dropped_table_is_unpinned(engine, lake):
+    _ctas(engine, lake, "(1, 'a'), (2, 'b')")
+    with engine.consistent_reads():
+        engine.execute("SELECT sum(x) FROM t")
+        with engine.consistent_reads():
+            assert "t" in engine._pinned
+        assert "t" in engine._pinned  # the inner block does not end the outer one
+        engine.execute("DROP TABLE t")
+        assert "t" not in engine._pinned
+        for f in parquet_files(lake / "t"):
+            f.unlink()
+        _ctas(engine, lake, "(5, 'a')")
+        assert engine.execute("SELECT sum(x) FROM t").scalar() == 5
+    assert engine._pinned is None
+
+
 def test_cte_named_like_a_cached_table_reads_the_cte(engine, lake):
     _ctas(engine, lake, "(1, 'a'), (2, 'b')")
     engine.execute("SELECT sum(x) FROM t")
