@@ -53,7 +53,7 @@ MEMORY_LIMIT = "3GB"
 # with thousands of small partition files every scan pays for opening each file again.
 SCAN_CACHE_MAX_BYTES = 256 * 1024 * 1024
 # Write stages kept as their table's cache, whatever its size: the most a step reads (quality
-# reads what transform and dedup wrote). 10 M typed rows take about 1 GB.
+# reads what transform and dedup wrote): 1.2 GB and 0.26 GB of DuckDB memory at 500x365.
 KEPT_STAGES = 2
 CACHE_PREFIX = "__sp_cache_"
 MAX_OPEN_PARTITIONS = 100  # Athena's limit per CTAS / INSERT INTO (FACTS "Amazon Athena")
