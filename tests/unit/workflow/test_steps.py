@@ -23,6 +23,19 @@ def _build(lake, *names):
     return out
 
 
+def _record_statements(engine):
+    """The list that every statement `engine` executes from now on is appended to."""
+    sent = []
+    real_execute = engine.execute
+
+    def recording(sql):
+        sent.append(sql)
+        return real_execute(sql)
+
+    engine.execute = recording
+    return sent
+
+
 def test_transform_types_values_and_new_york_partition(mini, helpers):
     mini.raw([
         # ints where doubles are expected (the crawler may type either way)
@@ -195,14 +208,7 @@ def test_quality_runs_calendar_checks_last_and_reports_in_check_order(mini, help
     s = mini.settings
     mini.raw([helpers.bar(T_0900)])
     _build(mini, "transform", "dedup")
-    sent = []
-    real_execute = mini.engine.execute
-
-    def recording(sql):
-        sent.append(sql)
-        return real_execute(sql)
-
-    mini.engine.execute = recording
+    sent = _record_statements(mini.engine)
     result = steps.quality(s, mini.engine, mini.storage, now=NOW)
 
     assert [c.name for c in result.checks] == [c.name for c in all_checks()]
@@ -212,7 +218,6 @@ def test_quality_runs_calendar_checks_last_and_reports_in_check_order(mini, help
     assert "TIMESTAMP '2026-11-20 05:00:00.000'" in checks[-2] + checks[-1]
     assert all("${" not in q for q in checks)
     assert not any("TIMESTAMP '2026-11-20 05:00:00.000'" in q for q in checks[:-2])
-    by_name = {c.name: c for c in result.checks}
     # Both calendar checks got their values: AAPL's only bar (2026-11-13 04:00 New York) is
     # older than the 2026-11-20 session, and none of the 7 regular hours (09:00-15:00) of the 6
     # sessions in the raw window 2026-11-13..20 (Fri, Mon-Fri) has a bar.
@@ -228,14 +233,7 @@ def test_quality_sends_only_millisecond_timestamp_literals(mini, helpers):
     s = mini.settings
     mini.raw([helpers.bar(T_0900)])
     _build(mini, "transform", "dedup")
-    sent = []
-    real_execute = mini.engine.execute
-
-    def recording(sql):
-        sent.append(sql)
-        return real_execute(sql)
-
-    mini.engine.execute = recording
+    sent = _record_statements(mini.engine)
     steps.quality(s, mini.engine, mini.storage, now=NOW)
     create = [q for q in sent if f"CREATE TABLE {s.dq_table}" in q]
     assert len(create) == 1
