@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from importlib import resources
 from string import Template
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from .errors import ConfigError, validate_identifier, validate_ticker
 
@@ -35,6 +35,16 @@ def _sql_path(*parts: str):
 def sql_text(name: str) -> str:
     """The text of runtime/sql/<name> (e.g. 'transform_select.sql', 'checks/freshness.sql')."""
     return _sql_path(*name.split("/")).read_text(encoding="utf-8")
+
+
+def slots(name: str) -> Set[str]:
+    """The names of the `${...}` (or `$name`) slots a SQL file has."""
+    found = set()
+    for match in Template.pattern.finditer(sql_text(name)):
+        slot = match.group("named") or match.group("braced")
+        if slot:
+            found.add(slot)
+    return found
 
 
 def render(name: str, **values: str) -> str:

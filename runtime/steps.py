@@ -24,7 +24,7 @@ from .checks import (
     parse_window_day,
     render,
     session_start_utc,
-    sql_text,
+    slots,
     sql_uri,
     ticker_values,
     timestamp_literal,
@@ -272,8 +272,7 @@ def _history_values(run_id: str, run_at: datetime, checks: List[CheckResult]) ->
 
 
 def _uses_calendar(check: Check) -> bool:
-    text = sql_text(check.sql_file)
-    return any("${" + slot + "}" in text for slot in CALENDAR_SLOTS)
+    return not slots(check.sql_file).isdisjoint(CALENDAR_SLOTS)
 
 
 def quality(
@@ -298,10 +297,13 @@ def quality(
         calendar = pool.submit(_calendar_values, settings, storage, moment)
         values = _check_values(settings, engine)
         for check in sorted(checks, key=_uses_calendar):
+            if calendar.done() and calendar.exception() is not None:
+                raise calendar.exception()  # before more queries (on Athena, billed scans)
             if _uses_calendar(check) and CALENDAR_SLOTS[0] not in values:
                 values.update(calendar.result())
             value = engine.execute(render(check.sql_file, **values)).scalar()
             failing[check.name] = int(value or 0)
+        calendar.result()  # its error, even if no check needed it
     results = [
         CheckResult(c.name, c.severity, failing[c.name], failing[c.name] == 0) for c in checks
     ]

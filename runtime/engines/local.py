@@ -455,8 +455,12 @@ class LocalEngine(Engine):
         sig = _files_signature(entry, max_bytes=None)
         if sig is None:
             return False
+        self._unpin(table)
         self._drop_cached(table)
         while len(self._adopted) >= KEPT_STAGES:
+            # A pin taken while it was kept (with no size cap) would not match its files'
+            # capped signature any more.
+            self._unpin(self._adopted[0])
             self._drop_cached(self._adopted[0])
         temp = CACHE_PREFIX + table
         self.con.execute(f"DROP TABLE IF EXISTS temp.{_q(temp)}")
@@ -794,12 +798,11 @@ class LocalEngine(Engine):
             self._seen.pop(name, None)
             self._drop_cached(name)
             return None
+        # A table kept from its write stage stays cached whatever its size.
+        cap = None if name in self._adopted else SCAN_CACHE_MAX_BYTES
         sig = self._pinned.get(name) if self._pinned is not None else None
         if sig is None:
-            # A table kept from its write stage stays cached whatever its size.
-            sig = _files_signature(
-                entry, max_bytes=None if name in self._adopted else SCAN_CACHE_MAX_BYTES
-            )
+            sig = _files_signature(entry, max_bytes=cap)
             if sig is not None and self._pinned is not None:
                 self._pinned[name] = sig
         if sig is None:
@@ -818,7 +821,7 @@ class LocalEngine(Engine):
             f"CREATE OR REPLACE TEMP TABLE {_q(temp)} AS "
             f"SELECT * FROM {_q(self.database)}.{_q(name)}"
         )
-        if _files_signature(entry) != sig:  # written to while we copied: do not trust it
+        if _files_signature(entry, max_bytes=cap) != sig:  # changed while we copied
             self.con.execute(f"DROP TABLE IF EXISTS temp.{_q(temp)}")
             return None
         self._cached[name] = (sig, temp)
@@ -1347,8 +1350,10 @@ class LocalEngine(Engine):
 
     def _repair(self, name: str) -> QueryResult:
         # Partitions are folders read at query time, so there is nothing to load; the table
-        # must exist, as in Athena.
+        # must exist, as in Athena. Its new folders are seen by the next read, in a
+        # consistent_reads block too.
         self._require_table(name)
+        self._unpin(name)
         return QueryResult()
 
     def _alter(self, node: Any, text: str) -> QueryResult:
@@ -1368,7 +1373,9 @@ class LocalEngine(Engine):
                     f"table location {entry.location}; the local engine reads partitions from "
                     "folders under the table location only"
                 )
-        # Partitions are folders read at query time: nothing to add.
+        # Partitions are folders read at query time: nothing to add, but the next read must
+        # look at the files again, in a consistent_reads block too.
+        self._unpin(name)
         return QueryResult()
 
 

@@ -110,6 +110,61 @@ def test_consistent_reads_nest_and_a_dropped_table_is_unpinned(engine, lake):
     assert engine._pinned is None
 
 
+@pytest.mark.parametrize(
+    "statement", ["ALTER TABLE t ADD PARTITION (p = 'c')", "MSCK REPAIR TABLE t"]
+)
+def test_consistent_reads_see_partitions_the_engine_is_told_about(engine, lake, statement):
+    # Files copied into a new partition folder, then announced to the engine as Athena needs:
+    # the next read inside the block sees them.
+    import shutil
+
+    _ctas(engine, lake, "(1, 'a'), (2, 'b')")
+    with engine.consistent_reads():
+        assert [engine.execute("SELECT sum(x) FROM t").scalar() for _ in range(2)] == [3, 3]
+        [source] = [f for f in parquet_files(lake / "t") if "p=b" in str(f)]
+        (lake / "t" / "p=c").mkdir()
+        shutil.copy(source, lake / "t" / "p=c" / "copy.parquet")
+        assert engine.execute("SELECT sum(x) FROM t").scalar() == 3  # not announced yet
+        engine.execute(statement)
+        assert engine.execute("SELECT sum(x) FROM t").scalar() == 5
+
+
+def test_a_pinned_kept_stage_evicted_inside_a_block_is_not_copied_on_every_read(
+    engine, lake, monkeypatch
+):
+    # Every table is over the cache budget, so only kept stages are cached. "a" is pinned while
+    # kept (no size cap), then two newer writes evict it: its reads must go back to plain scans,
+    # not copy the whole table and throw the copy away each time.
+    monkeypatch.setattr(local_mod, "SCAN_CACHE_MAX_BYTES", 10)
+    copies = []
+    real_con = engine._con
+
+    class Spy:
+        def execute(self, sql, *args):
+            if sql.startswith(f'CREATE OR REPLACE TEMP TABLE "{CACHE_PREFIX}'):
+                copies.append(sql)
+            return real_con.execute(sql, *args)
+
+        def __getattr__(self, name):
+            return getattr(real_con, name)
+
+    def write(table):
+        write_partitioned(
+            engine, table=table, select_sql=HOURS.format(last=3), location=f"{lake}/{table}/"
+        )
+
+    write("a")
+    engine._con = Spy()
+    with engine.consistent_reads():
+        assert engine.execute("SELECT count(*) FROM a").scalar() == 4
+        write("b")
+        write("c")
+        assert engine._adopted == ["b", "c"]
+        assert [engine.execute("SELECT count(*) FROM a").scalar() for _ in range(3)] == [4] * 3
+    assert copies == []
+    assert "a" not in engine._cached
+
+
 def test_cte_named_like_a_cached_table_reads_the_cte(engine, lake):
     _ctas(engine, lake, "(1, 'a'), (2, 'b')")
     engine.execute("SELECT sum(x) FROM t")

@@ -35,6 +35,21 @@ def test_render_fills_identifiers():
     assert checks.render("count_rows.sql", table="t_x") == "SELECT count(*) AS row_count FROM t_x"
 
 
+def test_slots_lists_braced_and_bare_names_but_not_escaped_dollars(monkeypatch):
+    monkeypatch.setattr(
+        checks, "sql_text", lambda name: "SELECT $a, ${b}, '$$c', ${b} FROM ${table}"
+    )
+    assert checks.slots("any.sql") == {"a", "b", "table"}
+
+
+def test_slots_of_the_calendar_checks():
+    assert checks.slots("checks/freshness.sql") == {
+        "fresh_since", "sans_dup_table", "expected_tickers"
+    }
+    assert "expected_hours" in checks.slots("checks/missing_session_hours.sql")
+    assert checks.slots("checks/zero_values.sql") == {"sans_dup_table"}
+
+
 @pytest.mark.parametrize("uri", ["s3://b/x'; DROP TABLE y; --/", "/tmp/a\\b/", "", "/tmp/a\nb/"])
 def test_sql_uri_refuses_quotes_and_control_characters(uri):
     with pytest.raises(ConfigError):

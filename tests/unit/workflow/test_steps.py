@@ -225,6 +225,22 @@ def test_quality_runs_calendar_checks_last_and_reports_in_check_order(mini, help
     assert (by_name["freshness"], by_name["missing_session_hours"]) == (1, 6 * 7)
 
 
+def test_quality_raises_the_calendar_error_and_records_nothing(mini, helpers, monkeypatch):
+    from runtime.errors import ConfigError
+
+    s = mini.settings
+    mini.raw([helpers.bar(T_0900)])
+    _build(mini, "transform", "dedup")
+
+    def no_calendar(*args):
+        raise ConfigError("no completed XNYS session in the 20 days before 2026-11-21")
+
+    monkeypatch.setattr(steps, "_calendar_values", no_calendar)
+    with pytest.raises(ConfigError, match="no completed XNYS session"):
+        steps.quality(s, mini.engine, mini.storage, now=NOW)
+    assert not mini.engine.table_exists(s.dq_table)
+
+
 def test_quality_sends_only_millisecond_timestamp_literals(mini, helpers):
     # A whole-second run time must still be written as timestamp(3): Athena's CTAS of the
     # history table refuses a timestamp(0) column ("Incorrect timestamp precision").
