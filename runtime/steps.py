@@ -296,10 +296,11 @@ def quality(
     ) as pool, engine.consistent_reads():
         calendar = pool.submit(_calendar_values, settings, storage, moment)
         values = _check_values(settings, engine)
-        for check in sorted(checks, key=_uses_calendar):
+        needs_calendar = {c.name: _uses_calendar(c) for c in checks}
+        for check in sorted(checks, key=lambda c: needs_calendar[c.name]):
             if calendar.done() and calendar.exception() is not None:
                 raise calendar.exception()  # before more queries (on Athena, billed scans)
-            if _uses_calendar(check) and CALENDAR_SLOTS[0] not in values:
+            if needs_calendar[check.name]:
                 values.update(calendar.result())
             value = engine.execute(render(check.sql_file, **values)).scalar()
             failing[check.name] = int(value or 0)

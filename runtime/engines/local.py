@@ -868,7 +868,6 @@ class LocalEngine(Engine):
         data_cols = cols[: len(cols) - len(parts)]
         part_cols = cols[len(cols) - len(parts) :]
         sel, data_cols, part_cols = self._fix_types(sel, data_cols, part_cols)
-        self._unpin(name)
         rows = self._write(sel, part_cols, location, props["compression"])
         entry = TableEntry(
             name=name,
