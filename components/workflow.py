@@ -16,7 +16,7 @@ from runtime.errors import IdentifierError, validate_identifier, validate_ticker
 
 from . import iam
 from .analytics import ETL_RESULTS_PREFIX
-from .ingestion import RAW_PREFIX, validate_name_prefix
+from .ingestion import RAW_PREFIX, SPLITS_PREFIX, validate_name_prefix
 from .schedule import json_input, scheduled_target, validate_schedule_expression, validate_timezone
 
 GLUE_VERSION = "3.0"  # the Glue version of Python-shell 3.9 jobs
@@ -111,6 +111,8 @@ class GlueWorkflow(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         b = args.buckets
         raw_uri = pulumi.Output.concat("s3://", b["raw"], "/", RAW_PREFIX)
+        # The crawler names each target's table after its folder: <prefix>_splits.
+        splits_uri = pulumi.Output.concat("s3://", b["raw"], "/", SPLITS_PREFIX)
 
         database = aws.glue.CatalogDatabase(
             f"{name}-database", name=args.database,
@@ -130,9 +132,12 @@ class GlueWorkflow(pulumi.ComponentResource):
                     catalog, sid="Catalog",
                 ),
                 iam.statement(["s3:ListBucket"], args.bucket_arns["raw"], sid="ListRaw",
-                              condition={"StringLike": {"s3:prefix": [f"{RAW_PREFIX}*"]}}),
-                iam.statement(["s3:GetObject"], pulumi.Output.concat(
-                    args.bucket_arns["raw"], "/", RAW_PREFIX, "*"), sid="ReadRaw"),
+                              condition={"StringLike": {"s3:prefix": [
+                                  f"{RAW_PREFIX}*", f"{SPLITS_PREFIX}*"]}}),
+                iam.statement(["s3:GetObject"], [
+                    pulumi.Output.concat(args.bucket_arns["raw"], "/", RAW_PREFIX, "*"),
+                    pulumi.Output.concat(args.bucket_arns["raw"], "/", SPLITS_PREFIX, "*"),
+                ], sid="ReadRaw"),
                 self._glue_logs(ctx, "/aws-glue/crawlers"),
             ),
             ctx, self, description="Glue crawler over the raw prefix",
@@ -143,7 +148,7 @@ class GlueWorkflow(pulumi.ComponentResource):
             database_name=database.name,
             role=crawler_role.arn,
             table_prefix=f"{args.table_prefix}_",
-            s3_targets=[{"path": raw_uri}],
+            s3_targets=[{"path": raw_uri}, {"path": splits_uri}],
             recrawl_policy={"recrawl_behavior": "CRAWL_NEW_FOLDERS_ONLY"},
             # Glue requires LOG/LOG when crawling new folders only.
             schema_change_policy={"delete_behavior": "LOG", "update_behavior": "LOG"},
@@ -304,7 +309,8 @@ class GlueWorkflow(pulumi.ComponentResource):
                           [ctx.arn("glue", "catalog"), ctx.arn("glue", "database/default")],
                           sid="DefaultDatabase"),
             iam.statement(["s3:GetBucketLocation", "s3:ListBucket"], a["raw"], sid="ListRaw"),
-            iam.statement(["s3:GetObject"], objects("raw", RAW_PREFIX), sid="ReadRaw"),
+            iam.statement(["s3:GetObject"], [objects("raw", RAW_PREFIX),
+                                             objects("raw", SPLITS_PREFIX)], sid="ReadRaw"),
             iam.statement(
                 ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
                 rw_buckets, sid="ListLake",

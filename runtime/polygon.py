@@ -247,24 +247,11 @@ class PolygonClient:
         """All hourly bars for `ticker` between the two exchange dates (inclusive)."""
         ticker = validate_ticker(ticker)
         result = FetchResult(ticker=ticker, window_from=window_from, window_to=window_to)
-        url: Optional[str] = self.aggregates_url(ticker, window_from, window_to)
-        seen = set()
-        while url is not None:
-            if len(result.pages) >= self.max_pages:
-                raise SourceError(
-                    f"{ticker}: more than {self.max_pages} pages for {window_from}..{window_to}; "
-                    "shorten the window"
-                )
-            seen.add(url)
-            body = self._get_json(ticker, url)
-            page = self._check_envelope(ticker, body)
-            result.pages.append(page)
-            url = self._next_url(ticker, body, page.request_id)
-            if url is not None and url in seen:
-                raise SourceError(
-                    f"{ticker}: next_url repeats an earlier page (request_id {page.request_id}); "
-                    "the API is looping, try again later"
-                )
+        result.pages = self.get_pages(
+            ticker,
+            self.aggregates_url(ticker, window_from, window_to),
+            too_many=f"for {window_from}..{window_to}; shorten the window",
+        )
         bars = len(result.bars)
         if bars == 0:
             log.info(
@@ -292,6 +279,28 @@ class PolygonClient:
                 },
             )
         return result
+
+    def get_pages(self, label: str, url: str, too_many: str = "") -> List[Page]:
+        """Every page of one listing endpoint from `url` on (`{base}/path?query`), following
+        `next_url`; each request passes this client's rate limiter, retries and deadline.
+        `label` names the request in messages (a ticker, or "splits")."""
+        pages: List[Page] = []
+        next_page: Optional[str] = url
+        seen = set()
+        while next_page is not None:
+            if len(pages) >= self.max_pages:
+                raise SourceError(f"{label}: more than {self.max_pages} pages {too_many}".rstrip())
+            seen.add(next_page)
+            body = self._get_json(label, next_page)
+            page = self._check_envelope(label, body)
+            pages.append(page)
+            next_page = self._next_url(label, body, page.request_id)
+            if next_page is not None and next_page in seen:
+                raise SourceError(
+                    f"{label}: next_url repeats an earlier page (request_id {page.request_id}); "
+                    "the API is looping, try again later"
+                )
+        return pages
 
     # ---- internals ------------------------------------------------------------------------
     def _next_url(self, ticker: str, body: Dict[str, Any], request_id: str) -> Optional[str]:

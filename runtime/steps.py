@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Dict, List, Optional, Tuple
 
+from .adjustments import crawl_splits, refresh_adjusted_view, splits_source
 from .checks import Check, CheckResult, QualityResult, all_checks
 from .engines.base import Engine
 from .errors import ConfigError, EngineError, QualityCheckFailed, validate_identifier
@@ -58,6 +59,7 @@ def crawl(settings: Settings, engine: Engine, storage: Storage) -> CrawlResult:
     """Register the raw JSON table over raw/ (the Glue crawler's job in the cloud)."""
     location = sql_uri(settings.raw_uri)
     engine.execute(render("crawl_raw_table.sql", raw_table=settings.raw_table, raw_uri=location))
+    crawl_splits(settings, engine)
     return CrawlResult(settings.raw_table, location)
 
 
@@ -225,6 +227,8 @@ def _check_values(settings: Settings, engine: Engine) -> Dict[str, str]:
         "parquet_table": settings.parquet_table,
         "sans_dup_table": settings.sans_dup_table,
         "expected_tickers": ticker_values(settings.tickers),
+        "adjusted_view": settings.adjusted_view,
+        "splits_source": splits_source(settings, engine),
     }
 
 
@@ -273,6 +277,7 @@ def quality(
     run_id = f"{moment:%Y%m%dT%H%M%S%f}Z-{uuid.uuid4().hex[:8]}"
     checks = all_checks()
     failing: Dict[str, int] = {}
+    refresh_adjusted_view(settings, engine)  # the split checks judge what publish will copy
     # exchange_calendars and pandas take 1-4 s to import in a new process (most of it reading
     # pyarrow's libraries from disk when the page cache is cold), so the calendar is computed in
     # a worker thread while the checks that need no calendar run; those come first. All checks
@@ -367,7 +372,9 @@ def publish(
             f"no free production table name after {_MAX_STAMP_BUMPS} tries (last {table}); "
             "remove stale archives or retry later"
         )
-    select_sql = render("publish_select.sql", sans_dup_table=settings.sans_dup_table)
+    select_sql = render(
+        "publish_select.sql", adjusted_view=refresh_adjusted_view(settings, engine)
+    )
     written = _write(settings, engine, storage, table, select_sql)
     view = settings.prod_latest_view
     engine.execute(render("publish_view.sql", view=view, prod_table=table))

@@ -7,7 +7,7 @@
 -- (NULLS LAST), which sorted all 10 M rows instead of the few ties (2.7 s against 1.2 s).
 SELECT
   ticker, bar_time, bar_time_ms, open, high, low, close, volume, vwap, transactions,
-  ingested_at, day_hour_partition
+  ingested_at, adjusted_as_of, day_hour_partition
 FROM (
   SELECT
     *,

@@ -8,6 +8,10 @@
 -- ${partition_format}: '%Y-%m-%d-%H' (YYYY-MM-DD-HH) when the partition granularity is
 -- "hour", '%Y-%m-%d' (YYYY-MM-DD) when it is "day". Sortable, and unlike day-of-month + hour
 -- it never collides across months.
+-- adjusted_as_of: the exchange date whose executed splits the source's bar already reflects
+-- (the aggregates API adjusts for the splits executed by the day it answers, so the ingest date
+-- in New York; the demo source plays the API as seen at the end of its window). The adjusted view
+-- (adjusted_view.sql) applies only the splits executed after it.
 -- The division is by the double 1000.0 so Trino and DuckDB agree (no integer division).
 SELECT
   CAST(ticker AS varchar) AS ticker,
@@ -21,6 +25,14 @@ SELECT
   round(CAST(vw AS double), 2) AS vwap,
   CAST(n AS bigint) AS transactions,
   CAST(from_iso8601_timestamp(ingested_at) AT TIME ZONE 'UTC' AS timestamp) AS ingested_at,
+  CAST(
+    CASE
+      WHEN source = 'demo' THEN window_to
+      ELSE date_format(
+        from_iso8601_timestamp(ingested_at) AT TIME ZONE 'America/New_York', '%Y-%m-%d'
+      )
+    END AS date
+  ) AS adjusted_as_of,
   date_format(
     from_unixtime(CAST(t AS double) / 1000.0) AT TIME ZONE 'America/New_York',
     '${partition_format}'
