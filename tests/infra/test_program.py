@@ -211,7 +211,7 @@ def test_one_python_shell_job_per_job_step_with_the_contracted_arguments(program
         assert args["--tickers"] == "AAPL"
         assert args["--extra-py-files"] == (
             f"s3://{program.exports['artifacts_bucket']}/{wheel['key']}")
-        assert args["--additional-python-modules"] == "pyathena==3.20.0,exchange_calendars==4.5.6"
+        assert args["--additional-python-modules"] == "pyathena==2.17.0,exchange_calendars==4.2.8"
 
 
 def test_crawler_adds_new_folders_to_one_prefixed_raw_table_with_partition_index(program):
