@@ -2,6 +2,7 @@
 needs. Everything else lives in components/."""
 
 import pulumi
+import pulumi_aws as aws
 
 from components.analytics import Analytics, AnalyticsArgs
 from components.datalake import DataLake, DataLakeArgs
@@ -109,6 +110,7 @@ pulumi.export("lambda_function", ingestion.function_name)
 pulumi.export("ingest_batches", [",".join(b) for b in ingestion.plan.batches])
 pulumi.export("lambda_timeout", ingestion.plan.timeout)
 pulumi.export("table_prefix", cfg.table_prefix)
+pulumi.export("region", aws.get_region_output().region)
 pulumi.export("glue_workflow", workflow.workflow_name)
 pulumi.export("glue_database", workflow.database_name)
 pulumi.export("athena_workgroup", analytics.workgroup_name)

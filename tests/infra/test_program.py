@@ -335,6 +335,7 @@ def test_exports_name_everything_a_user_needs(program):
         "firehose_stream", "lambda_function", "glue_workflow", "glue_database",
         "athena_workgroup", "athena_etl_workgroup", "grafana_role_arn", "alerts_topic_arn",
         "api_key_secret_arn", "set_api_key", "ingest_batches", "lambda_timeout", "table_prefix",
+        "region",
     }
     assert program.exports["firehose_stream"] == f"{PREFIX}-raw"
     assert program.exports["lambda_function"] == f"{PREFIX}-ingest"
