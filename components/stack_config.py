@@ -201,6 +201,7 @@ def load_stack_config(get: Callable[[str], Optional[str]]) -> StackConfig:
                                raw("ingestSchedule"))
     workflow_schedule = _checked("workflowSchedule", validate_schedule_expression,
                                  raw("workflowSchedule"))
+    timeout = _int("lambdaTimeout", raw("lambdaTimeout"), 0, LAMBDA_MAX_TIMEOUT)
     database = _optional(raw("database"))
     if database:
         _checked("database", lambda v: validate_identifier(v, "database"), database)
@@ -208,7 +209,7 @@ def load_stack_config(get: Callable[[str], Optional[str]]) -> StackConfig:
         tickers=tickers,
         window_days=window_days,
         rate_limit_per_min=rate,
-        lambda_timeout=_int("lambdaTimeout", raw("lambdaTimeout"), 0, LAMBDA_MAX_TIMEOUT),
+        lambda_timeout=timeout,
         ingest_schedule=ingest_schedule,
         workflow_schedule=workflow_schedule,
         schedule_timezone=_checked("scheduleTimezone", validate_timezone, raw("scheduleTimezone")),
@@ -227,10 +228,8 @@ def load_stack_config(get: Callable[[str], Optional[str]]) -> StackConfig:
         manage_glue_log_groups=_bool("manageGlueLogGroups", raw("manageGlueLogGroups")),
         secret_recovery_window_days=_recovery_window(raw("secretRecoveryWindowDays")),
         publish_deadline=_clock_time("publishDeadline", raw("publishDeadline")),
-        ingest_plan=_ingest_plan(
-            tickers, rate, window_days,
-            _int("lambdaTimeout", raw("lambdaTimeout"), 0, LAMBDA_MAX_TIMEOUT),
-            ingest_schedule, workflow_schedule),
+        ingest_plan=_ingest_plan(tickers, rate, window_days, timeout, ingest_schedule,
+                                 workflow_schedule),
         grafana_principal_arn=principal,
         grafana_external_id=_optional(raw("grafanaExternalId")),
         grafana_external_user=_bool("grafanaExternalUser", raw("grafanaExternalUser")),

@@ -216,3 +216,24 @@ def test_a_bad_deadline_is_refused_naming_the_key(run, deadline):
 
     with pytest.raises(ConfigError, match="stockpipe:publishDeadline"):
         run({"publishDeadline": deadline})
+
+
+# ---- 11. demo mode inside the Lambda package ----------------------------------------------
+def test_the_lambda_zip_alone_runs_the_demo_source(tmp_path):
+    import subprocess
+    import sys
+
+    from components.packaging import build_lambda_zip
+
+    zip_path, _ = build_lambda_zip(tmp_path)
+    # -S: no site-packages, so only the standard library and the zip are importable (no numpy,
+    # pandas or exchange_calendars), as in Lambda where boto3 is the only extra.
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "from datetime import date; from runtime.demo import demo_fetch;"
+        "print(len(demo_fetch('AAPL', date(2026, 11, 23), date(2026, 11, 27)).bars))"
+    )
+    out = subprocess.run([sys.executable, "-S", "-c", script, str(zip_path)],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(3 * 16 + 13)
