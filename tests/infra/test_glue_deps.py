@@ -8,11 +8,15 @@ so a pin changed without re-running the check fails here.
 
 from __future__ import annotations
 
+import json
+
 from components.glue_deps import (
     CONSTRAINTS,
     REQUIREMENTS,
     RESOLVED,
+    RESOLVED_METADATA,
     changes_to_preinstalled,
+    metadata_conflicts,
     read_pins,
     resolved_versions,
 )
@@ -28,6 +32,32 @@ def test_the_committed_resolution_changes_nothing_glue_preinstalls():
     preinstalled = read_pins(CONSTRAINTS)
     assert {"numpy", "pandas", "pyarrow", "scipy", "boto3", "botocore"} <= set(preinstalled)
     assert changes_to_preinstalled(read_pins(RESOLVED), preinstalled) == []
+
+
+def test_the_pins_own_metadata_accepts_glues_python_and_libraries():
+    packages = json.loads(RESOLVED_METADATA.read_text())
+    assert {n: p["version"] for n, p in packages.items()} == read_pins(RESOLVED)
+    # e.g. pyathena 2.17.0 needs boto3>=1.21.0, botocore>=1.24.7; exchange_calendars 4.2.8
+    # needs pandas>=1.1: all met by the preinstalled 1.22.5, 1.25.5 and 1.4.2.
+    assert metadata_conflicts(packages, read_pins(CONSTRAINTS)) == []
+
+
+def test_metadata_that_needs_newer_glue_libraries_is_a_conflict():
+    # exchange_calendars 4.5.6 and pyathena 3.20.0, the previous pins, as their metadata says.
+    packages = {
+        "exchange-calendars": {"version": "4.5.6", "requires_python": "~=3.9",
+                               "requires_dist": ["numpy", "pandas>=1.5"]},
+        "pyathena": {"version": "3.20.0", "requires_python": ">=3.9",
+                     "requires_dist": ["boto3>=1.26.4", "botocore>=1.29.4",
+                                       'pandas>=1.3.0; extra == "pandas"']},
+        "tenacity": {"version": "9.1.2", "requires_python": ">=3.10", "requires_dist": []},
+    }
+    assert metadata_conflicts(packages, read_pins(CONSTRAINTS)) == [
+        "exchange-calendars 4.5.6 needs pandas>=1.5, Glue has 1.4.2",
+        "pyathena 3.20.0 needs boto3>=1.26.4, Glue has 1.22.5",
+        "pyathena 3.20.0 needs botocore>=1.29.4, Glue has 1.25.5",
+        "tenacity 9.1.2 requires Python >=3.10",
+    ]
 
 
 def test_an_upgrade_of_the_preinstalled_set_is_named():
