@@ -15,7 +15,7 @@ from runtime import settings as rs
 from runtime.errors import IdentifierError, validate_identifier
 
 from . import iam
-from .ingestion import validate_name_prefix
+from .ingestion import LAMBDA_RUNTIME, validate_name_prefix
 from .schedule import scheduled_target, validate_timezone
 
 HANDLER = "runtime.handler.publication_check_handler"
@@ -89,7 +89,7 @@ class PublicationWatch(pulumi.ComponentResource):
             f"{name}-function",
             name=function_name,
             role=role.arn,
-            runtime="python3.12",
+            runtime=LAMBDA_RUNTIME,
             handler=HANDLER,
             code=args.lambda_archive,
             source_code_hash=args.lambda_code_hash,

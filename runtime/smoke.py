@@ -220,6 +220,12 @@ class Smoke:
             except SmokeFailed as exc:
                 self.say(f"FAIL {stage}: {exc}")
                 return 1
+            except Exception as exc:  # noqa: BLE001 - AWS refused a call: say which and why
+                error = getattr(exc, "response", {}).get("Error", {})
+                if not error:
+                    raise
+                self.say(f"FAIL {stage}: {error.get('Code')}: {error.get('Message')}")
+                return 1
             self.say(f"PASS {stage}: {detail} ({self.clock() - started:.0f} s)")
         return 0
 

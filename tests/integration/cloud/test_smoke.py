@@ -116,6 +116,17 @@ def test_every_stage_passes_on_a_healthy_stack(clients):
         stub.assert_no_pending_responses()
 
 
+def test_a_run_already_in_progress_is_reported_with_glues_reason(clients):
+    made, stubs = clients
+    stubs["glue"].add_client_error(
+        "start_workflow_run", service_error_code="ConcurrentRunsExceededException",
+        service_message="Concurrent runs exceeded for workflow: stockpipe-dev-daily")
+    lines = []
+    assert smoke(made, lines).run(("workflow",)) == 1
+    assert lines[-1] == ("FAIL workflow: ConcurrentRunsExceededException: Concurrent runs "
+                         "exceeded for workflow: stockpipe-dev-daily")
+
+
 def test_a_failing_lambda_stops_at_ingest_with_its_message(clients):
     made, stubs = clients
     invoked(stubs["lambda"], "AAPL,MSFT",
