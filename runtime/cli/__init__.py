@@ -7,7 +7,7 @@ The package by concern: `parser` (arguments), `console` (stdout/stderr and loggi
 
 from .app import build_parser, main
 from .console import Console, ConsoleLog, runtime_logging
-from .lock import LOCK_NAME, HomeBusy, Holder, home_lock, lock_holder
+from .lock import LOCK_NAME, Holder, HomeBusy, home_lock, lock_holder
 from .output import check_lines, format_rows
 from .scheduler import SCHEDULED_LOCK_WAIT_SECONDS, build_scheduler, next_runs
 

@@ -20,13 +20,17 @@ from .lock import HomeBusy
 
 
 class NoDataYet(StockpipeError):
-    """The home has no raw data for a command that needs some."""
+    """The home lacks the data a command needs; `hint` names the command to run first."""
+
+    def __init__(self, message: str, hint: str = "run `stockpipe ingest` (or `stockpipe run`) "
+                 "first"):
+        super().__init__(message)
+        self.hint = hint
 
 
 # The first class an error is an instance of gives its hint: specific classes first.
 _HINTS: Tuple[Tuple[Type[BaseException], str], ...] = (
     (HomeBusy, "wait for the other process (`stockpipe status` names it), or use another --home"),
-    (NoDataYet, "run `stockpipe ingest` (or `stockpipe run`) first"),
     (QualityCheckFailed, "`stockpipe checks` lists the checks; fix the data, then rerun "
      "`stockpipe workflow`"),
     (AuthError, "set POLYGON_API_KEY to a valid key, or pass --source demo"),
@@ -40,6 +44,9 @@ _HINTS: Tuple[Tuple[Type[BaseException], str], ...] = (
 
 
 def hint_for(exc: Optional[BaseException]) -> str:
+    """What to do about `exc`: its own hint when it carries one, else its class's."""
+    if isinstance(getattr(exc, "hint", None), str):
+        return exc.hint
     for cls, hint in _HINTS:
         if isinstance(exc, cls):
             return hint

@@ -3,6 +3,7 @@ in-process by APScheduler."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any, Callable, List, Optional
 
@@ -88,7 +89,8 @@ def build_scheduler(
                 # `stockpipe schedule` end with the signal's exit code.
                 console.notice(f"scheduled {job_id}: stopped before it finished")
                 scheduler.stop_signal = exc
-                scheduler.shutdown(wait=False)
+                with contextlib.suppress(Exception):  # not running: nothing to stop
+                    scheduler.shutdown(wait=False)
                 return
             except Exception as exc:  # noqa: BLE001 - one line, and the schedule keeps going
                 name = "" if isinstance(exc, StockpipeError) else f"{type(exc).__name__}: "

@@ -138,7 +138,8 @@ def cmd_checks(args: argparse.Namespace, console: Console) -> int:
         if missing:
             raise NoDataYet(
                 f"nothing to check yet: {', '.join(missing)} not in the catalog of "
-                f"{settings.home}; run `stockpipe workflow` first"
+                f"{settings.home}; run `stockpipe workflow` first",
+                hint="run `stockpipe workflow` first",
             )
         result = quality(settings, engine, storage)
         if args.json:
