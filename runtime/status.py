@@ -133,8 +133,8 @@ def collect_status(
 ) -> Dict[str, Any]:
     """The status of a home. `engine` None means the catalog could not be opened (another
     process holds it): the catalog's parts are then None and `state` is "unknown". `lock` is
-    who holds the home's lock, when the caller knows. `storage` is unused today (disk use is
-    measured on local paths) and kept so every reader of a home is called the same way."""
+    who holds the home's lock, when the caller knows; `storage` (the lake's, S3 or local)
+    counts the raw objects. Disk use is measured on local paths only (None on S3)."""
     now = now or datetime.now(timezone.utc)
     status: Dict[str, Any] = {
         "home": str(settings.home),
@@ -154,6 +154,8 @@ def collect_status(
         "home": local_size(str(settings.home.resolve())),
     }
     status["disk_bytes"] = disk
+    if storage is not None:
+        status["raw_objects"] = len(storage.list(settings.raw_uri))
     if engine is None:
         status["archives"] = None
         return status

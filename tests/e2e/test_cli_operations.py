@@ -168,6 +168,9 @@ def test_status_of_a_current_home_exits_0(home, run_cli):
     assert status["checks"]["passed"] is True and len(status["checks"]["checks"]) == 10
     assert status["archives"]["kept"] == 1 and status["archives"]["bytes"] > 0
     assert status["disk_bytes"]["home"] > status["disk_bytes"]["archive"] > 0
+    raw_files = [p for p in (home / "lake" / "raw").rglob("*") if p.is_file()]
+    assert status["raw_objects"] == len(raw_files) > 0
+    assert status["disk_bytes"]["raw"] == sum(p.stat().st_size for p in raw_files)
     assert status["lock"] is None
     assert status["settings"]["tickers"] == ["AAPL", "MSFT"]
     assert status["settings"]["polygon_api_key_set"] is False

@@ -75,9 +75,9 @@ def read_catalog(args: argparse.Namespace, console: Console, settings, fn: Calla
 def require_raw_data(settings, what: str) -> None:
     """Fail with what to run first when the home has no raw data (an empty home would
     otherwise run every step and fail on an empty table)."""
-    from ...engines import make_storage
+    from ...engines.storage import storage_for
 
-    if make_storage(settings).is_empty(settings.raw_uri):
+    if storage_for(settings.raw_uri, region=settings.aws_region).is_empty(settings.raw_uri):
         raise NoDataYet(
             f"nothing to {what} yet: no raw data in {settings.raw_uri}; run `stockpipe ingest` "
             "first (or `stockpipe run`, which ingests, runs the workflow and writes the report)"

@@ -69,8 +69,11 @@ def status_lines(status: Dict[str, Any]) -> List[str]:
     if arch is not None:
         lines.append(f"archives: {arch['kept']} kept, {size(arch['bytes'])}")
     disk = status["disk_bytes"]
-    lines.append(f"disk: home {size(disk['home'])} (raw {size(disk['raw'])}, curated "
-                 f"{size(disk['curated'])}, archive {size(disk['archive'])})")
+    objects = status.get("raw_objects")
+    raw = f"raw {size(disk['raw'])}" + (
+        f" in {objects} object{'s' if objects != 1 else ''}" if objects is not None else "")
+    lines.append(f"disk: home {size(disk['home'])} ({raw}, curated {size(disk['curated'])}, "
+                 f"archive {size(disk['archive'])})")
     lines.append(_lock_line(status["lock"]))
     s = status["settings"]
     lines.append(f"settings: tickers {','.join(s['tickers'])}; window {s['window_days']} days; "
@@ -84,8 +87,8 @@ def cmd_status(args: argparse.Namespace, console: Console) -> int:
 
     settings = settings_from(args)
     note = None
-    if not settings.catalog_path.exists():
-        # Opening the catalog would create it: a fresh home has nothing to show.
+    if not settings.athena_workgroup and not settings.catalog_path.exists():
+        # Opening the local catalog would create it: a fresh home has nothing to show.
         status = collect_status(settings, None)
         status.update(state=EMPTY, problems=["nothing published yet: no catalog in the home"])
     else:
