@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Dict, List
 
 DIGEST_PREFIX = "# pyproject-dependencies-sha256: "
-HEADER = """# Exact versions for every local and dev install (make install / install-dev / test / run).
+HEADER = """# Exact versions for the local and dev installs (make install, install-dev, run, test).
 # Written by `make lock` from a fresh resolve of pyproject.toml; do not edit by hand: change
 # pyproject.toml, then run `make lock`. The packaging tests fail when the two disagree.
 """
