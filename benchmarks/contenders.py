@@ -51,7 +51,7 @@ def stockpipe_settings(root: Path, granularity: str, tickers: List[str]):
 def open_local_engine(settings):
     from runtime.engines.local import LocalEngine
 
-    return LocalEngine(settings)
+    return LocalEngine.from_settings(settings)
 
 
 TRASH = ".trash"
@@ -88,7 +88,7 @@ def fresh_home(settings) -> None:
 def run_stockpipe(root: Path, granularity: str) -> Dict[str, object]:
     """crawl (timed apart), then reset + transform + dedup + quality: the timed pipeline."""
     from runtime import steps
-    from runtime.engines.storage import LocalStorage
+    from runtime.storage import LocalStorage
 
     manifest = load_manifest(root)
     settings = stockpipe_settings(root, granularity, manifest.tickers)

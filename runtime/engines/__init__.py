@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..storage import Storage, storage_for
 from .base import Engine, QueryResult
-from .storage import Storage, storage_for
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..settings import Settings
@@ -30,7 +30,7 @@ def make_engine(settings: Settings) -> Engine:
         )
     from .local import LocalEngine
 
-    return LocalEngine(settings)
+    return LocalEngine.from_settings(settings)
 
 
 def make_storage(settings: Settings) -> Storage:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from runtime.engines import make_engine, make_storage
 from runtime.engines.athena import AthenaEngine
 from runtime.engines.local import LocalEngine
-from runtime.engines.storage import LocalStorage, S3Storage
 from runtime.settings import Settings
+from runtime.storage import LocalStorage, S3Storage
 
 
 def test_local_settings_give_local_engine_and_storage(tmp_path):
@@ -34,6 +36,15 @@ def test_ctas_without_location_defaults_to_the_settings_table_location(tmp_path)
     finally:
         engine.close()
     assert entry.location == settings.table_location("stock_aggregate_parquet")
+
+
+def test_local_engine_takes_a_path_and_names_from_settings_when_given_settings(tmp_path):
+    settings = Settings(home=tmp_path, database="analytics")
+
+    with pytest.raises(TypeError, match=r"got Settings; use LocalEngine.from_settings"):
+        LocalEngine(settings)
+    with LocalEngine.from_settings(settings) as engine:
+        assert (engine.path, engine.database) == (str(tmp_path / "catalog.duckdb"), "analytics")
 
 
 def test_workgroup_gives_athena_engine_and_s3_storage(tmp_path, monkeypatch):
@@ -70,7 +81,7 @@ def _modules_after(code: str) -> set:
 
 def test_glue_path_imports_neither_duckdb_nor_sqlglot():
     loaded = _modules_after(
-        "import runtime.engines, runtime.engines.athena, runtime.engines.partitioned"
+        "import runtime.engines, runtime.engines.athena, runtime.partitioned"
     )
 
     assert "duckdb" not in loaded and "sqlglot" not in loaded and "pandas" not in loaded
