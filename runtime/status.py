@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from .engines.base import Engine
-from .engines.storage import local_path
 from .settings import Settings
+from .storage import local_path
 
 CURRENT, STALE, FAILED, EMPTY = "current", "stale", "failed", "never published"
 
@@ -64,7 +64,8 @@ def archives(settings: Settings, tables: List[str]) -> List[str]:
 
 
 def _freshness(settings: Settings, engine: Engine, now: datetime) -> Dict[str, Any]:
-    from .checks import last_completed_session, render, session_start_utc
+    from .exchange_calendar import last_completed_session, session_start_utc
+    from .sql_files import render
 
     session = last_completed_session(now)
     since = session_start_utc(session)

@@ -75,7 +75,7 @@ def read_catalog(args: argparse.Namespace, console: Console, settings, fn: Calla
 def require_raw_data(settings, what: str) -> None:
     """Fail with what to run first when the home has no raw data (an empty home would
     otherwise run every step and fail on an empty table)."""
-    from ...engines.storage import storage_for
+    from ...storage import storage_for
 
     if storage_for(settings.raw_uri, region=settings.aws_region).is_empty(settings.raw_uri):
         raise NoDataYet(
