@@ -8,7 +8,7 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test install install-dev chromium lint bench dashboard clean
+.PHONY: run test install install-dev chromium lint bench dashboard mutate clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ test: install-dev $(WHEELHOUSE_STAMP) chromium
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
+
+# Every mutant of tests/mutation/mutants.toml must be killed by its tests (docs/testing.md).
+# MUTATE_ARGS="-j 2" runs two at a time, MUTATE_ARGS="--match freshness" a subset.
+mutate: install-dev
+	$(PY) -m tests.mutation $(MUTATE_ARGS)
 
 bench: install-dev
 	$(PY) -m benchmarks

@@ -1,6 +1,11 @@
-"""ohlc_consistency's VWAP limit: a VWAP stored one cent outside [low, high] passes at any price,
-two cents outside fails. Each case builds its own small tables on one shared local engine, then
-runs the real `steps.quality`, and names every check that fails with its count.
+"""Every clause of every quality check, one case each: a bar that breaks exactly that clause
+fails exactly the checks named, with exactly the count named; the bar just inside a limit passes.
+
+Each case builds its own small tables (a table prefix of its own) on one shared local engine,
+then runs the real `steps.quality`. A case names every check that fails, so a second check
+failing is deliberate: some values cannot break one rule alone (a zero open is below any
+positive low, so it also breaks `low <= least(open, close)`); those cases say so.
+The mutation list (tests/mutation/mutants.toml) proves each clause is needed by these tests.
 """
 
 from __future__ import annotations
@@ -125,6 +130,90 @@ def test_clean_bars_pass_every_check(quality_of):
     assert quality_of(session() + [bar(OFF_HOUR)]) == {}
 
 
+# ---- zero_values: `open = 0 OR high = 0 OR low = 0 OR close = 0 OR volume = 0 OR vwap = 0` ----
+@pytest.mark.parametrize("changes, expected", [
+    # A zero open, high or close cannot keep low <= open/close <= high with a positive low.
+    pytest.param({"open": 0.0}, {"zero_values": 1, "ohlc_consistency": 1}, id="open"),
+    pytest.param({"high": 0.0}, {"zero_values": 1, "ohlc_consistency": 1}, id="high"),
+    pytest.param({"low": 0.0}, {"zero_values": 1}, id="low"),
+    pytest.param({"close": 0.0}, {"zero_values": 1, "ohlc_consistency": 1}, id="close"),
+    pytest.param({"volume": 0.0}, {"zero_values": 1}, id="volume"),
+    pytest.param({"vwap": 0.0, "low": 0.01, "open": 0.5, "close": 0.5, "high": 1.0},
+                 {"zero_values": 1}, id="vwap"),
+])
+def test_zero_values_counts_a_bar_with_one_zero(quality_of, changes, expected):
+    assert quality_of(session() + [bar(OFF_HOUR, **changes)]) == expected
+
+
+def test_zero_values_counts_rows_not_zeros(quality_of):
+    rows = [bar(OFF_HOUR, volume=0.0, low=0.0), bar(OFF_HOUR, "MSFT", volume=0.0)]
+    assert quality_of(session() + rows) == {"zero_values": 2}
+
+
+# ---- negative_values: any price, volume, vwap or trade count below 0 ---------------------------
+@pytest.mark.parametrize("changes, expected", [
+    # A negative open, high or close breaks low <= open/close <= high as well (low stays 9).
+    pytest.param({"open": -1.0}, {"negative_values": 1, "ohlc_consistency": 1}, id="open"),
+    pytest.param({"high": -1.0}, {"negative_values": 1, "ohlc_consistency": 1}, id="high"),
+    pytest.param({"low": -1.0}, {"negative_values": 1}, id="low"),
+    pytest.param({"close": -1.0}, {"negative_values": 1, "ohlc_consistency": 1}, id="close"),
+    pytest.param({"volume": -1.0}, {"negative_values": 1}, id="volume"),
+    pytest.param({"vwap": -0.001, "low": 0.001, "open": 0.5, "close": 0.5, "high": 1.0},
+                 {"negative_values": 1}, id="vwap"),
+    pytest.param({"transactions": -1}, {"negative_values": 1}, id="transactions"),
+])
+def test_negative_values_counts_a_bar_with_one_negative(quality_of, changes, expected):
+    assert quality_of(session() + [bar(OFF_HOUR, **changes)]) == expected
+
+
+def test_negative_values_lets_zero_through_to_zero_values(quality_of):
+    # 0 is not negative: the boundary belongs to zero_values alone.
+    assert quality_of(session() + [bar(OFF_HOUR, low=0.0)]) == {"zero_values": 1}
+    assert quality_of(session() + [bar(OFF_HOUR, transactions=0)]) == {}
+
+
+# ---- null_values: a null in any of the 12 columns ----------------------------------------------
+@pytest.mark.parametrize("column", list(COLUMN_TYPES))
+def test_null_values_counts_a_null_in_any_column(quality_of, column):
+    assert quality_of(session() + [bar(OFF_HOUR, **{column: None})]) == {"null_values": 1}
+
+
+# ---- ohlc_consistency: low <= least(open, close), high >= greatest(open, close), low <= high,
+# ---- vwap within [low, high] with a cent of slack ------------------------------------------------
+@pytest.mark.parametrize("changes", [
+    pytest.param({"open": 10.0, "close": 10.5, "low": 10.2, "vwap": 10.3}, id="low-above-open"),
+    pytest.param({"open": 10.5, "close": 10.0, "low": 10.2, "vwap": 10.3}, id="low-above-close"),
+    pytest.param({"open": 10.0, "close": 10.5, "high": 10.4, "vwap": 10.2}, id="high-below-close"),
+    pytest.param({"open": 10.5, "close": 10.0, "high": 10.4, "vwap": 10.2}, id="high-below-open"),
+    pytest.param({"low": 9.0, "vwap": 8.98}, id="vwap-two-cents-below-low"),
+    pytest.param({"high": 11.0, "vwap": 11.02}, id="vwap-two-cents-above-high"),
+])
+def test_ohlc_consistency_counts_a_bar_breaking_one_clause(quality_of, changes):
+    assert quality_of(session() + [bar(OFF_HOUR, **changes)]) == {"ohlc_consistency": 1}
+
+
+def test_ohlc_consistency_counts_low_above_high_when_open_and_close_are_missing(quality_of):
+    # With open, close and vwap null only `low <= high` can still be judged (false): the bar
+    # is inconsistent whatever the missing values were.
+    row = bar(OFF_HOUR, open=None, close=None, vwap=None, low=11.0, high=9.0)
+    assert quality_of(session() + [row]) == {"null_values": 1, "ohlc_consistency": 1}
+    # ... and a row with nulls but nothing provably wrong is left to null_values.
+    row = bar(OFF_HOUR, open=None, close=None, vwap=None)
+    assert quality_of(session() + [row]) == {"null_values": 1}
+
+
+@pytest.mark.parametrize("changes", [
+    pytest.param({"open": 9.0, "low": 9.0}, id="low-equals-open"),
+    pytest.param({"close": 9.0, "open": 10.0, "low": 9.0}, id="low-equals-close"),
+    pytest.param({"open": 11.0, "high": 11.0}, id="high-equals-open"),
+    pytest.param({"close": 11.0, "high": 11.0}, id="high-equals-close"),
+    pytest.param({"open": 10.0, "close": 10.0, "low": 10.0, "high": 10.0, "vwap": 10.0},
+                 id="flat-bar"),
+])
+def test_ohlc_consistency_accepts_prices_on_the_limits(quality_of, changes):
+    assert quality_of(session() + [bar(OFF_HOUR, **changes)]) == {}
+
+
 # Prices (in cents) where `x - 0.01` or `x + 0.01` in doubles lands past the price one cent away
 # (0.07 - 0.01 is 0.060000000000000005), and ordinary ones.
 LIMIT_CENTS = [7, 9, 10, 201, 202, 900, 7380]
@@ -141,11 +230,120 @@ def _vwap_outside(cents: int, side: str, by: int) -> Dict[str, Any]:
 
 
 @pytest.mark.parametrize("side", ["low", "high"])
-@pytest.mark.parametrize("cents", LIMIT_CENTS)
-def test_ohlc_consistency_allows_vwap_one_cent_outside_and_not_two(quality_of, cents, side):
+def test_ohlc_consistency_allows_vwap_one_cent_outside_and_not_two(quality_of, side):
     # vwap, low and high are each rounded to the cent, so a true VWAP inside the range can land
-    # one cent outside it; two cents cannot happen.
-    one = bar(OFF_HOUR, **_vwap_outside(cents, side, 1))
-    two = bar(OFF_HOUR, "MSFT", **_vwap_outside(cents, side, 2))
-    assert quality_of(session() + [one]) == {}
-    assert quality_of(session() + [one, two]) == {"ohlc_consistency": 1}
+    # one cent outside it; two cents cannot happen. One bar per price, each on a day of its own.
+    def outside(by):
+        return [bar(OFF_HOUR, day=day, **_vwap_outside(cents, side, by))
+                for day, cents in enumerate(LIMIT_CENTS, start=1)]
+
+    assert quality_of(session() + outside(1)) == {}
+    assert quality_of(session() + outside(2)) == {"ohlc_consistency": len(LIMIT_CENTS)}
+
+
+# ---- duplicate_keys: extra rows per (ticker, bar_time_ms) -----------------------------------
+def test_duplicate_keys_counts_each_extra_version_of_a_key(quality_of):
+    restated = [bar(OFF_HOUR), bar(OFF_HOUR, close=10.6)]
+    assert quality_of(session() + restated) == {"duplicate_keys": 1}
+    three = restated + [bar(OFF_HOUR, close=10.7)]
+    assert quality_of(session() + three) == {"duplicate_keys": 2}
+    two_keys = restated + [bar(OFF_HOUR, "MSFT"), bar(OFF_HOUR, "MSFT", close=10.6)]
+    assert quality_of(session() + two_keys) == {"duplicate_keys": 2}
+
+
+def test_duplicate_keys_tells_tickers_and_hours_apart(quality_of):
+    same_hour = [bar(OFF_HOUR), bar(OFF_HOUR, "MSFT")]
+    assert quality_of(session() + same_hour) == {}
+    assert quality_of(session() + [bar(OFF_HOUR, day=19)]) == {}
+
+
+# ---- duplicate_rows: identical rows (every column) ------------------------------------------
+def test_duplicate_rows_counts_each_extra_identical_copy(quality_of):
+    twice = [bar(OFF_HOUR), bar(OFF_HOUR)]
+    assert quality_of(session() + twice) == {"duplicate_keys": 1, "duplicate_rows": 1}
+    thrice = twice + [bar(OFF_HOUR)]
+    assert quality_of(session() + thrice) == {"duplicate_keys": 2, "duplicate_rows": 2}
+
+
+# Two rows of one key that differ only in this column are two versions, not identical rows.
+OTHER_VALUES = {
+    "bar_time": datetime(2026, 11, 20, OFF_HOUR, 0, 1), "open": 10.1, "high": 11.1, "low": 9.1,
+    "close": 10.6, "volume": 1001.0, "vwap": 10.3, "transactions": 8,
+    "ingested_at": INGESTED + timedelta(hours=1), "day_hour_partition": "2026-11-20-07",
+}
+
+
+@pytest.mark.parametrize("column", list(OTHER_VALUES))
+def test_duplicate_rows_needs_every_column_equal(quality_of, column):
+    rows = [bar(OFF_HOUR), bar(OFF_HOUR, **{column: OTHER_VALUES[column]})]
+    assert quality_of(session() + rows) == {"duplicate_keys": 1}
+
+
+# ---- empty_table ------------------------------------------------------------------------------
+def test_empty_table_fails_only_when_there_is_no_row(quality_of):
+    # In a window without sessions no hour is expected; the ticker's missing bar is stale.
+    assert quality_of([], window="weekend") == {"empty_table": 1, "freshness": 1}
+    assert quality_of([bar(OFF_HOUR)], window="weekend") == {}
+
+
+# ---- raw_parquet_row_count: |rows the transform read - rows of the typed table| ---------------
+@pytest.mark.parametrize("raw_rows, expected", [
+    pytest.param(8, {"raw_parquet_row_count": 1}, id="a-row-lost"),
+    pytest.param(6, {"raw_parquet_row_count": 1}, id="a-row-invented"),
+    pytest.param(7, {}, id="every-row-kept"),
+])
+def test_raw_parquet_row_count_counts_rows_lost_or_invented(quality_of, raw_rows, expected):
+    assert quality_of(session(), raw_rows=raw_rows) == expected
+
+
+def test_raw_parquet_row_count_compares_the_typed_table_not_the_deduplicated_one(quality_of):
+    # A Firehose retry doubles a bar in raw and in the typed table; dedup removes the copy.
+    typed = session() + [bar(14)]
+    assert quality_of(session(), parquet=typed, raw_rows=8) == {}
+
+
+# ---- freshness: a ticker whose latest bar starts before the last session's 00:00 New York ----
+# The weekend window expects no session hour, so missing_session_hours stays out of these.
+@pytest.mark.parametrize("latest, expected", [
+    pytest.param(FRESH_SINCE, {}, id="latest-bar-at-the-threshold"),
+    pytest.param(FRESH_SINCE - timedelta(hours=1), {"freshness": 1}, id="an-hour-before"),
+])
+def test_freshness_threshold_is_inclusive(quality_of, latest, expected):
+    row = bar(latest.hour, day=latest.day)
+    assert row["bar_time"] == latest
+    assert quality_of([row], window="weekend") == expected
+
+
+def test_freshness_judges_a_ticker_by_its_latest_bar(quality_of):
+    older = [bar(h, day=19) for h in SESSION_HOURS]
+    assert quality_of(older + [bar(OFF_HOUR)], window="weekend") == {}
+    assert quality_of(older, window="weekend") == {"freshness": 1}
+
+
+def test_freshness_counts_each_stale_or_absent_ticker(quality_of):
+    tickers = ("AAPL", "MSFT", "NVDA")
+    rows = [bar(OFF_HOUR), bar(OFF_HOUR, "MSFT", day=19)]
+    assert quality_of(rows, tickers=tickers, window="weekend") == {"freshness": 2}
+
+
+def test_freshness_ignores_bars_of_tickers_not_asked_for(quality_of):
+    rows = [bar(OFF_HOUR, day=19), bar(OFF_HOUR, "MSFT")]
+    assert quality_of(rows, window="weekend") == {"freshness": 1}
+
+
+# ---- missing_session_hours: (ticker, session hour) pairs without a bar ------------------------
+def test_missing_session_hours_counts_each_missing_hour(quality_of):
+    assert quality_of(session()[:3] + session()[4:]) == {"missing_session_hours": 1}
+    assert quality_of(session()[:3]) == {"missing_session_hours": 4}
+
+
+def test_missing_session_hours_needs_the_tickers_own_bar(quality_of):
+    # MSFT's bar at the hour AAPL lacks, and AAPL's bars at other hours, fill nothing.
+    rows = session()[:3] + session()[4:] + [bar(17, "MSFT"), bar(OFF_HOUR)]
+    assert quality_of(rows) == {"missing_session_hours": 1}
+
+
+def test_missing_session_hours_counts_every_hour_of_an_absent_ticker(quality_of):
+    result = quality_of(session(), tickers=("AAPL", "MSFT"))
+    assert result == {"missing_session_hours": 7, "freshness": 1}
+    assert quality_of(session() + session("MSFT"), tickers=("AAPL", "MSFT")) == {}
