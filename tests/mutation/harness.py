@@ -14,6 +14,7 @@ list itself is wrong (an original text that is not found exactly once, a missing
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import queue
 import shutil
@@ -149,11 +150,14 @@ def check_imports_from(copy: Path) -> None:
 _running: Set[subprocess.Popen] = set()  # the pytest runs to stop if the harness is stopped
 
 
+def _pytest_args(args: Sequence[str], stop_first: bool) -> List[str]:
+    return ["-q", *(["-x"] if stop_first else []), "-p", "no:cacheprovider", "--no-header",
+            "-W", "ignore", *args]
+
+
 def run_pytest(copy: Path, args: Sequence[str], *, stop_first: bool) -> Tuple[int, str]:
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header",
-           "-W", "ignore", *args]
-    if stop_first:
-        cmd.insert(4, "-x")
+    """pytest in a new interpreter: (exit code, its last output line)."""
+    cmd = [sys.executable, "-m", "pytest", *_pytest_args(args, stop_first)]
     proc = subprocess.Popen(cmd, cwd=copy, env=_env(copy), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     _running.add(proc)
@@ -169,14 +173,50 @@ def run_pytest(copy: Path, args: Sequence[str], *, stop_first: bool) -> Tuple[in
     return proc.returncode, lines[-1] if lines else ""
 
 
-def run_mutant(copy: Path, m: Mutant) -> Outcome:
-    """Apply `m` in `copy`, run its tests, and always put the original text back."""
+class Worker:
+    """A long-lived pytest process in one copy (tests/mutation/worker.py), for SQL mutants."""
+
+    def __init__(self, copy: Path):
+        self.copy = copy
+        self.proc: Optional[subprocess.Popen] = None
+
+    def run(self, args: Sequence[str]) -> Tuple[int, str]:
+        if self.proc is None:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "tests.mutation.worker"], cwd=self.copy,
+                env=_env(self.copy), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL, text=True,
+            )
+            _running.add(self.proc)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps(_pytest_args(args, stop_first=True)) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            self.close()
+            return -1, "the pytest worker stopped"
+        return int(line), ""
+
+    def close(self) -> None:
+        if self.proc is not None:
+            _running.discard(self.proc)
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+
+def run_mutant(copy: Path, m: Mutant, worker: Optional[Worker] = None) -> Outcome:
+    """Apply `m` in `copy`, run its tests, and always put the original text back. A SQL
+    mutant runs in `worker` when given; a Python mutant always in a new interpreter."""
     path = copy / m.file
     text = path.read_text(encoding="utf-8")
     start = time.monotonic()
     try:
         path.write_text(text.replace(m.original, m.replacement, 1), encoding="utf-8")
-        code, last = run_pytest(copy, m.pytest_args(), stop_first=True)
+        if worker is not None and m.file.endswith(".sql"):
+            code, last = worker.run(m.pytest_args())
+        else:
+            code, last = run_pytest(copy, m.pytest_args(), stop_first=True)
     finally:
         path.write_text(text, encoding="utf-8")
     seconds = time.monotonic() - start
@@ -207,17 +247,23 @@ def run_all(mutants: Sequence[Mutant], jobs: int = 1, out=None) -> List[Outcome]
         lock = threading.Lock()
 
         def work(copy: Path) -> None:
-            while True:
-                try:
-                    n, m = todo.get_nowait()
-                except queue.Empty:
-                    return
-                o = run_mutant(copy, m)
-                with lock:
-                    outcomes[n] = o
-                    print(f"[{n:3d}/{len(mutants)}] {o.status.upper():8s} {o.seconds:5.1f}s  "
-                          f"{m.label}" + (f"  ({o.detail})" if o.status != "killed" else ""),
-                          file=out, flush=True)
+            worker = Worker(copy)
+            try:
+                while True:
+                    try:
+                        n, m = todo.get_nowait()
+                    except queue.Empty:
+                        return
+                    report(n, run_mutant(copy, m, worker))
+            finally:
+                worker.close()
+
+        def report(n: int, o: Outcome) -> None:
+            with lock:
+                outcomes[n] = o
+                print(f"[{n:3d}/{len(mutants)}] {o.status.upper():8s} {o.seconds:5.1f}s  "
+                      f"{o.mutant.label}" + (f"  ({o.detail})" if o.status != "killed" else ""),
+                      file=out, flush=True)
 
         threads = [threading.Thread(target=work, args=(c,), daemon=True) for c in copies]
         for t in threads:

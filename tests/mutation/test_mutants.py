@@ -55,7 +55,8 @@ tests = {WINDOW_TESTS}
 
 
 def test_the_harness_reports_a_killed_and_a_surviving_mutant(tmp_path, capsys):
-    # A comment change cannot fail a test: it must be reported as a survivor.
+    # A Python mutant runs in a new interpreter, a SQL one in the long-lived pytest worker; a
+    # comment change cannot fail a test: it must be reported as a survivor.
     path = _list(tmp_path, f"""
 [[mutant]]
 file = "runtime/window.py"
@@ -66,6 +67,14 @@ tests = {WINDOW_TESTS}
 select = "positive_whole_number"
 
 [[mutant]]
+file = "runtime/sql/checks/zero_values.sql"
+original = "-- severity: error"
+replacement = "-- severity: warning"
+reason = "demote to a warning"
+tests = ["tests/unit/workflow/test_checks.py"]
+select = "every_design_check"
+
+[[mutant]]
 file = "runtime/window.py"
 original = "# The last *complete* exchange day"
 replacement = "# The last exchange day"
@@ -73,11 +82,14 @@ reason = "a comment"
 tests = {WINDOW_TESTS}
 select = "positive_whole_number"
 """)
-    before = (harness.REPO / "runtime/window.py").read_text(encoding="utf-8")
+    before = [(harness.REPO / f).read_text(encoding="utf-8")
+              for f in ("runtime/window.py", "runtime/sql/checks/zero_values.sql")]
     assert harness.main(["--list", str(path)]) == 1
-    out = capsys.readouterr().out
-    assert "KILLED" in out.splitlines()[1] and "accept days = 0" in out.splitlines()[1]
-    assert "SURVIVED" in out.splitlines()[2] and "a comment" in out.splitlines()[2]
-    assert "2 mutants: 1 killed, 1 survived, 0 errors" in out
+    lines = capsys.readouterr().out.splitlines()
+    assert "KILLED" in lines[1] and "accept days = 0" in lines[1]
+    assert "KILLED" in lines[2] and "zero_values.sql: demote to a warning" in lines[2]
+    assert "SURVIVED" in lines[3] and "a comment" in lines[3]
+    assert "3 mutants: 2 killed, 1 survived, 0 errors" in lines[4]
     # The mutants were applied to a scratch copy: the repository is untouched.
-    assert (harness.REPO / "runtime/window.py").read_text(encoding="utf-8") == before
+    assert [(harness.REPO / f).read_text(encoding="utf-8")
+            for f in ("runtime/window.py", "runtime/sql/checks/zero_values.sql")] == before
