@@ -14,7 +14,7 @@ help: ## list the targets
 	@echo "make targets:"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 16
 
-.PHONY: help run test install install-dev chromium lint bench dashboard lock clean glue-deps glue-test cloud-smoke
+.PHONY: help run test install install-dev chromium lint bench dashboard lock clean glue-deps glue-test cloud-smoke mutate
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ test: install-dev $(WHEELHOUSE_STAMP) chromium ## what CI runs: ruff, then every
 
 lint: install-dev ## ruff over the whole tree
 	$(VENV)/bin/ruff check .
+
+# Every mutant of tests/mutation/mutants.toml must be killed by its tests (docs/testing.md).
+# MUTATE_ARGS="-j 2" runs two at a time, MUTATE_ARGS="--match freshness" a subset.
+mutate: install-dev ## every mutant of tests/mutation/mutants.toml must be killed
+	$(PY) -m tests.mutation $(MUTATE_ARGS)
 
 bench: install-dev ## the benchmarks under benchmarks/
 	$(PY) -m benchmarks
