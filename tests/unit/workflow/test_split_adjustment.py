@@ -160,6 +160,7 @@ def test_splits_that_touch_no_stored_bar_change_nothing(make_mini, helpers):
     land_splits(lake, [
         ("2026-11-16", "MSFT", 1, 2),  # a ticker with no stored history
         ("2026-11-10", "AAPL", 1, 2),  # before every stored AAPL bar
+        ("2026-11-17", "AAPL", 1, 3),  # on the first stored day: that bar is already after it
         ("2026-11-25", "AAPL", 1, 5),  # announced: not executed by the snapshot's date
     ])
     result = workflow(lake)
