@@ -247,11 +247,8 @@ class PolygonClient:
         """All hourly bars for `ticker` between the two exchange dates (inclusive)."""
         ticker = validate_ticker(ticker)
         result = FetchResult(ticker=ticker, window_from=window_from, window_to=window_to)
-        result.pages = self.get_pages(
-            ticker,
-            self.aggregates_url(ticker, window_from, window_to),
-            too_many=f"for {window_from}..{window_to}; shorten the window",
-        )
+        url = self.aggregates_url(ticker, window_from, window_to)
+        result.pages = self.get_pages(ticker, url, f"for {window_from}..{window_to}; shorten it")
         bars = len(result.bars)
         where = {"ticker": ticker, "window_from": str(window_from), "window_to": str(window_to)}
         if bars == 0:
@@ -264,25 +261,21 @@ class PolygonClient:
         return result
 
     def get_pages(self, label: str, url: str, too_many: str = "") -> List[Page]:
-        """Every page of one listing endpoint from `url` on (`{base}/path?query`), following
-        `next_url`; each request passes this client's rate limiter, retries and deadline.
-        `label` names the request in messages (a ticker, or "splits")."""
+        """Every page of a listing from `url` on, following `next_url`, each request through
+        this client's limiter, retries and deadline; `label` (a ticker, "splits") names it."""
         pages: List[Page] = []
         next_page: Optional[str] = url
         seen = set()
-        while next_page is not None:
+        while next_page:
             if len(pages) >= self.max_pages:
                 raise SourceError(f"{label}: more than {self.max_pages} pages {too_many}".rstrip())
             seen.add(next_page)
             body = self._get_json(label, next_page)
-            page = self._check_envelope(label, body)
-            pages.append(page)
-            next_page = self._next_url(label, body, page.request_id)
-            if next_page is not None and next_page in seen:
-                raise SourceError(
-                    f"{label}: next_url repeats an earlier page (request_id {page.request_id}); "
-                    "the API is looping, try again later"
-                )
+            pages.append(self._check_envelope(label, body))
+            next_page = self._next_url(label, body, pages[-1].request_id)
+            if next_page and next_page in seen:
+                raise SourceError(f"{label}: next_url repeats an earlier page (request_id "
+                                  f"{pages[-1].request_id}); the API is looping, try again later")
         return pages
 
     # ---- internals ------------------------------------------------------------------------
