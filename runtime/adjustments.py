@@ -8,9 +8,12 @@ and publish copies it (publish writes a whole new archive every run anyway).
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Any, List, Tuple
 
 from .sql_files import render, sql_uri
+
+log = logging.getLogger(__name__)
 
 
 def crawl_splits(settings: Any, engine: Any) -> str:
@@ -44,3 +47,28 @@ def refresh_adjusted_view(settings: Any, engine: Any) -> str:
         )
     )
     return settings.adjusted_view
+
+
+def applied_splits_list(settings: Any, engine: Any) -> str:
+    """The SELECT of the splits this run applied (the warning check splits_applied counts it)."""
+    return render(
+        "splits_applied_list.sql",
+        splits_source=splits_source(settings, engine),
+        sans_dup_table=settings.sans_dup_table,
+    )
+
+
+def log_applied_splits(settings: Any, engine: Any) -> List[Tuple[str, str, float]]:
+    """Name the splits this run applied in the log: (ticker, execution date, ratio) each."""
+    rows = [
+        (str(r[0]), str(r[1]), float(r[2]))
+        for r in engine.execute(applied_splits_list(settings, engine)).rows
+    ]
+    if rows:
+        named = ", ".join(f"{t} {d} (ratio {r:g})" for t, d, r in sorted(rows))
+        log.warning(
+            "splits applied in this run, the history before them is on the new basis: %s",
+            named,
+            extra={"splits_applied": [list(r) for r in rows]},
+        )
+    return rows

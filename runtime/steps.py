@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Dict, List, Optional, Tuple
 
-from .adjustments import crawl_splits, refresh_adjusted_view, splits_source
+from .adjustments import (
+    applied_splits_list,
+    crawl_splits,
+    log_applied_splits,
+    refresh_adjusted_view,
+)
 from .checks import Check, CheckResult, QualityResult, all_checks
 from .engines.base import Engine
 from .errors import ConfigError, EngineError, QualityCheckFailed, validate_identifier
@@ -228,7 +233,7 @@ def _check_values(settings: Settings, engine: Engine) -> Dict[str, str]:
         "sans_dup_table": settings.sans_dup_table,
         "expected_tickers": ticker_values(settings.tickers),
         "adjusted_view": settings.adjusted_view,
-        "splits_source": splits_source(settings, engine),
+        "splits_applied_list": applied_splits_list(settings, engine),
     }
 
 
@@ -296,6 +301,8 @@ def quality(
             value = engine.execute(render(check.sql_file, **values)).scalar()
             failing[check.name] = int(value or 0)
         calendar.result()  # its error, even if no check needed it
+    if failing.get("splits_applied"):
+        log_applied_splits(settings, engine)
     results = [
         CheckResult(c.name, c.severity, failing[c.name], failing[c.name] == 0) for c in checks
     ]

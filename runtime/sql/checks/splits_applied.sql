@@ -1,16 +1,7 @@
 -- severity: warning
--- Splits applied in this run: the split events first landed by the newest splits snapshot that
--- restate stored bars (their ticker has bars on an exchange day before the execution date). Not
--- a defect: the warning says the published history before these dates changed basis.
+-- Splits applied in this run (splits_applied_list.sql; quality's log lists them). Not a defect:
+-- the warning says the published history before these dates changed basis.
 SELECT count(*) AS failing_rows
 FROM (
-${splits_source}
-) splits
-JOIN (
-  SELECT ticker, min(CAST(substr(day_hour_partition, 1, 10) AS date)) AS first_day
-  FROM ${sans_dup_table}
-  GROUP BY ticker
-) history
-  ON history.ticker = splits.ticker
-WHERE splits.first_seen = splits.newest_landing
-  AND history.first_day < splits.execution_date
+${splits_applied_list}
+) applied

@@ -123,7 +123,7 @@ def test_a_reverse_split_multiplies_the_earlier_prices_and_divides_the_volume(mi
     assert failing(result, "unexplained_split_jump") == 0
 
 
-def test_two_splits_in_one_history_and_bars_landed_between_them(mini, helpers):
+def test_two_splits_in_one_history_and_bars_landed_between_them(mini, helpers, caplog):
     day06, day12, day17 = (helpers.ms(2026, 11, d, 15) for d in (6, 12, 17))
     mini.raw([
         {**traded_bar(helpers, day06, 120), "window_to": "2026-11-06"},  # before both
@@ -142,6 +142,9 @@ def test_two_splits_in_one_history_and_bars_landed_between_them(mini, helpers):
     ]
     # Only the 3-for-1 is new in the newest snapshot; the 2-for-1 was applied by an earlier run.
     assert failing(result, "splits_applied") == 1
+    listed = [r.getMessage() for r in caplog.records if r.name == "runtime.adjustments"]
+    assert listed == ["splits applied in this run, the history before them is on the new "
+                      "basis: AAPL 2026-11-16 (ratio 3)"]
 
 
 def test_the_newest_version_of_an_event_wins(mini, helpers):
