@@ -42,6 +42,7 @@ from ..errors import (
     validate_identifier,
 )
 from ..settings import DEFAULT_DATABASE
+from . import athena_refusals, trino_functions
 from .base import Engine, QueryResult
 from .storage import LocalStorage, local_path
 
@@ -268,6 +269,8 @@ class LocalEngine(Engine):
         self._adopted: List[str] = []
         # Inside consistent_reads: table -> the file signature its first read in the block saw.
         self._pinned: Optional[Dict[str, Tuple[Any, ...]]] = None
+        # Zones of the last translated SELECT's timestamp-with-time-zone columns (see _select).
+        self._result_zones: List[Optional[str]] = []
         self._con = self._connect()
 
     # ---- connection ------------------------------------------------------------------
@@ -646,6 +649,7 @@ class LocalEngine(Engine):
                     tree = new
                 else:
                     sub.replace(new)
+        self._result_zones = trino_functions.result_zones(exp, tree)
         try:
             return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
         except UnsupportedError as exc:
@@ -666,6 +670,14 @@ class LocalEngine(Engine):
                     error_name=NOT_FOUND,
                 )
             return None
+        athena_refusals.check(node, exp)
+        trino = (
+            trino_functions.round_decimals(node, exp)
+            if isinstance(node, exp.Round)
+            else trino_functions.rewrite(node, exp)
+        )
+        if trino is not None:
+            return trino
         if isinstance(node, exp.Anonymous) and node.name.lower() == "format_datetime":
             args = node.expressions
             if len(args) != 2 or not (isinstance(args[1], exp.Literal) and args[1].is_string):
@@ -747,7 +759,8 @@ class LocalEngine(Engine):
         node = self._cached_tables(node)
         cur = self.con.execute(self._transpile(node))
         columns = [d[0] for d in (cur.description or [])]
-        return QueryResult(columns=columns, rows=cur.fetchall())
+        rows = trino_functions.apply_zones(cur.fetchall(), self._result_zones)
+        return QueryResult(columns=columns, rows=rows)
 
     def _cached_tables(self, node: Any) -> Any:
         """`node` with each Parquet table that was read before with the very same files (path,
