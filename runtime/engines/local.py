@@ -306,7 +306,7 @@ class LocalEngine(Engine):
             "location VARCHAR, columns VARCHAR, partitions VARCHAR, properties VARCHAR, "
             "created_at TIMESTAMP, PRIMARY KEY (database, name))"
         )
-        for macro in _MACROS:
+        for macro in _MACROS + trino_functions.MACROS:
             con.execute(macro)
         return con
 

@@ -49,6 +49,9 @@ _WALL_CLOCK_NODES = (
     "WeekOfYear", "Week", "Month", "Quarter", "Year", "YearOfWeek", "LastDay", "TimeToStr",
     "Extract", "TsOrDsToDate", "Date",
 )
+# Trino's extract() fields under DuckDB's names.
+_EXTRACT_UNITS = {"DAY_OF_WEEK": "ISODOW", "DOW": "ISODOW", "DAY_OF_MONTH": "DAY",
+                  "DAY_OF_YEAR": "DOY", "DOY": "DOY", "YEAR_OF_WEEK": "ISOYEAR", "YOW": "ISOYEAR"}
 _WALL_CLOCK_FUNCTIONS = {"millisecond", "day_of_week", "dow", "day_of_year", "doy", "yow",
                          "year_of_week", "week_of_year", "day_of_month", "to_iso8601"}
 
@@ -168,7 +171,40 @@ def rewrite(node: Any, exp: Any) -> Optional[Any]:
     if isinstance(node, exp.FromISO8601Timestamp):
         return _from_iso8601(node, exp)
     if isinstance(node, exp.Anonymous):
-        return _function(node, exp, node.name.lower())
+        name = node.name.lower()
+        return strings(node, exp, name) or _function(node, exp, name)
+    if isinstance(node, (exp.Ceil, exp.Div)):
+        return numeric(node, exp)
+    if isinstance(node, exp.Replace) and node.args.get("expression") is not None:
+        search = node.args["expression"]
+        if not (isinstance(search, exp.Literal) and search.is_string and search.this):
+            refuse("replace", "an empty search string inserts the replacement between every "
+                   "character in Athena; give a constant, non-empty search string")
+        return None
+    if type(node).__name__ == "Overlay":
+        start, length = node.args.get("from"), node.args.get("for")
+        first = _const_int(exp, start) if start is not None else None
+        count = _const_int(exp, length) if length is not None else 0
+        if first is None or count is None:
+            if _is_null(exp, start) or _is_null(exp, length):
+                return exp.Null()
+            refuse("overlay", "FROM and FOR must be constants locally")
+        if first < 1:
+            raise UnsupportedSQLError("INVALID_FUNCTION_ARGUMENT: overlay start must be 1 or more")
+        if count < 0:
+            node.set("for", exp.Literal.number(0))
+        return None
+    if type(node).__name__ == "FromISO8601Date" and isinstance(node.this, exp.Literal):
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(node.this.this).strip()):
+            refuse("from_iso8601_date", "week dates and ordinal dates are not read locally")
+        return None
+    if isinstance(node, exp.Concat) and len(node.expressions) < 2:
+        raise UnsupportedSQLError("There must be two or more concatenation arguments")
+    if isinstance(node, exp.ParseDatetime):
+        fmt = node.args.get("format")
+        if isinstance(fmt, exp.Literal) and re.search(r"[zZ]", re.sub(r"'[^']*'", "", fmt.this)):
+            refuse("parse_datetime", "a pattern with a time zone field keeps the parsed zone")
+        return None
     if isinstance(node, (exp.DateAdd, exp.DateSub, exp.TimestampAdd)):
         return _date_add(node, exp)
     if isinstance(node, (exp.Add, exp.Sub)):
@@ -208,7 +244,7 @@ def _cast(node: Any, exp: Any) -> Optional[Any]:
             wall = exp.Cast(this=exp.Literal.string(m.group("ts")), to=exp.DataType.build("TIMESTAMP"))
             return _zoned(instant_of(exp, wall, zone), zone)
     if to.is_type(exp.DataType.Type.CHAR) and to.expressions:
-        refuse("CAST AS char(n)", "char(n) pads and compares with trailing blanks in Athena")
+        return _char(node, exp)
     zone = zone_of(inner)
     if zone is None:
         if to.is_type(exp.DataType.Type.TIMESTAMPTZ):
@@ -252,8 +288,8 @@ def _from_unixtime(node: Any, exp: Any) -> Any:
 def _from_iso8601(node: Any, exp: Any) -> Any:
     text = node.this
     if isinstance(text, exp.Literal) and text.is_string:
-        m = re.match(r"^(.*?)(Z|[+-]\d{2}(?::?\d{2})?)?$", text.this.strip())
-        zone = normalize_zone(m.group(2), "from_iso8601_timestamp") if m and m.group(2) else UTC
+        m = re.match(r"^(.*T.*?)(Z|[+-]\d{2}(?::?\d{2})?)$", text.this.strip())
+        zone = normalize_zone(m.group(2), "from_iso8601_timestamp") if m else UTC
         cast = exp.Cast(this=text, to=exp.DataType.build("TIMESTAMPTZ"))
         return _zoned(cast, zone)
     # A column: each value keeps its own offset in Trino; only the instant is kept here, which
@@ -263,6 +299,9 @@ def _from_iso8601(node: Any, exp: Any) -> Any:
 
 def _function(node: Any, exp: Any, name: str) -> Optional[Any]:
     args = node.expressions
+    if name == "from_iso8601_date" and args and isinstance(args[0], exp.Literal):
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", args[0].this.strip()):
+            refuse("from_iso8601_date", "week dates and ordinal dates are not read locally")
     if name in ("with_timezone", "at_timezone"):
         if len(args) != 2 or not (isinstance(args[1], exp.Literal) and args[1].is_string):
             refuse(name, "the zone must be a constant string locally")
@@ -272,20 +311,27 @@ def _function(node: Any, exp: Any, name: str) -> Optional[Any]:
         wall = exp.Cast(this=args[0], to=exp.DataType.build("TIMESTAMP"))
         return _zoned(instant_of(exp, wall, zone), zone)
     if name in ("timezone_hour", "timezone_minute") and args:
-        zone = zone_of(args[0]) or UTC
+        zone = zone_of(args[0])
         if zone == "?":
             refuse(name, "the zone of each value is not kept locally")
-        wall = wall_clock(exp, args[0], zone)
-        offset = exp.Anonymous(this="epoch", expressions=[exp.Sub(
-            this=wall, expression=exp.Anonymous(this="__sp_utc", expressions=[args[0]]))])
-        minutes = exp.Cast(this=exp.Div(this=offset, expression=exp.Literal.number(60)),
-                           to=exp.DataType.build("BIGINT"))
-        if name == "timezone_hour":
-            return exp.Anonymous(this="trunc", expressions=[exp.Div(
-                this=minutes, expression=exp.Literal.number(60))])
-        return exp.Anonymous(this="fmod", expressions=[minutes, exp.Literal.number(60)])
+        if zone in (None, UTC, "+00:00"):
+            return exp.Cast(this=exp.Literal.number(0), to=exp.DataType.build("BIGINT"))
+        seconds = exp.Sub(
+            this=exp.Anonymous(this="epoch", expressions=[wall_clock(exp, args[0], zone)]),
+            expression=exp.Anonymous(this="epoch", expressions=[
+                exp.Anonymous(this="__sp_utc", expressions=[args[0]])]))
+        minutes = exp.Anonymous(this="trunc", expressions=[exp.Anonymous(
+            this="fdiv", expressions=[seconds, exp.Literal.number(60)])])
+        hours = exp.Anonymous(this="trunc", expressions=[exp.Anonymous(
+            this="fdiv", expressions=[minutes, exp.Literal.number(60)])])
+        if name == "timezone_minute":
+            hours = exp.Sub(this=minutes, expression=exp.Mul(
+                this=hours, expression=exp.Literal.number(60)))
+        return exp.Cast(this=hours, to=exp.DataType.build("BIGINT"))
     if name in ("yow", "year_of_week") and len(args) == 1:
         return _read_wall_clock(exp.YearOfWeek(this=args[0]), exp, "this")
+    if name == "millisecond" and len(args) == 1 and isinstance(args[0], exp.Interval):
+        return interval_field(exp, args[0], "MILLISECOND", "millisecond(interval)")
     if name == "millisecond" and len(args) == 1:
         value = _wall_arg(exp, args[0])
         return exp.Cast(this=exp.Mod(this=exp.Anonymous(this="millisecond", expressions=[value]),
@@ -319,6 +365,10 @@ def _wall_arg(exp: Any, value: Any) -> Any:
 
 def _read_wall_clock(node: Any, exp: Any, key: str) -> Optional[Any]:
     value = node.args.get(key)
+    if isinstance(value, exp.Interval) and type(node).__name__ in ("Hour", "Minute", "Second",
+                                                                    "Day"):
+        name = type(node).__name__
+        return interval_field(exp, value, name.upper(), f"{name.lower()}(interval)")
     if value is not None and zone_of(value) is not None:
         node.set(key, _wall_arg(exp, value))
     return node
@@ -328,8 +378,9 @@ def _extract(node: Any, exp: Any) -> Optional[Any]:
     unit = node.this.name.upper()
     value = node.expression
     if isinstance(value, exp.Interval):
-        refuse(f"extract({unit.lower()} FROM interval)",
-               "DuckDB keeps the larger units inside the field (65 seconds has second 65)")
+        return interval_field(exp, value, unit, f"extract({unit.lower()} FROM interval)")
+    if unit in _EXTRACT_UNITS:
+        node.set("this", exp.Var(this=_EXTRACT_UNITS[unit]))
     if unit in ("TIMEZONE_HOUR", "TIMEZONE_MINUTE"):
         return _function(exp.Anonymous(this=unit.lower(), expressions=[value]), exp, unit.lower())
     if zone_of(value) is not None:
@@ -424,22 +475,33 @@ def mysql_format(fmt: str, parse: bool) -> str:
     return "".join(out)
 
 
+def _trino_pattern(fmt: Any) -> str:
+    """The pattern as the analyst wrote it: sqlglot stores date_format/date_parse patterns in
+    its own strftime-like form (%i becomes %M), which this maps back."""
+    import sqlglot
+    from sqlglot.time import format_time
+
+    athena = sqlglot.Dialect.get_or_raise("athena")
+    return format_time(fmt.this, athena.INVERSE_TIME_MAPPING, athena.INVERSE_TIME_TRIE) or ""
+
+
 def _date_format(node: Any, exp: Any) -> Any:
     fmt = node.args.get("format")
     if not (isinstance(fmt, exp.Literal) and fmt.is_string):
         refuse("date_format", "the format must be a constant string locally")
-    if fmt.this == "":
+    pattern = _trino_pattern(fmt)
+    if pattern == "":
         return exp.Literal.string("")
     value = _wall_arg(exp, node.this)
     return exp.Anonymous(this="strftime", expressions=[
-        value, exp.Literal.string(mysql_format(fmt.this, parse=False))])
+        value, exp.Literal.string(mysql_format(pattern, parse=False))])
 
 
 def _date_parse(node: Any, exp: Any) -> Any:
     fmt = node.args.get("format")
     if not (isinstance(fmt, exp.Literal) and fmt.is_string):
         refuse("date_parse", "the format must be a constant string locally")
-    pattern = fmt.this
+    pattern = _trino_pattern(fmt)
     if pattern == "":
         raise UnsupportedSQLError("Both printing and parsing not supported")
     specs = re.findall(r"%(.)", pattern)
@@ -534,6 +596,116 @@ def round_decimals(node: Any, exp: Any) -> Optional[Any]:
         precision, scale = typed
         return exp.Cast(this=node.copy(), to=exp.DataType.build(
             f"DECIMAL({min(precision + 1, 38)}, {scale})"))
+    if isinstance(node.this, exp.Cast) and node.this.to.is_type(exp.DataType.Type.FLOAT) and n >= 0:
+        # Trino rounds a real through a double: the scaled float32 would lose digits.
+        factor = exp.Literal.number(10**n)
+        wide = exp.Cast(this=node.this, to=exp.DataType.build("DOUBLE"))
+        scaled = exp.Round(this=exp.Mul(this=exp.Paren(this=wide), expression=factor))
+        return exp.Cast(this=exp.Paren(this=exp.Div(this=scaled, expression=factor.copy())),
+                        to=exp.DataType.build("FLOAT"))
     if n < 0:
         return node  # DuckDB rounds whole numbers to tens, hundreds... as Trino, overflow included
     return None
+
+
+# Typed overloads, stored with the engine's other macros: ceil() of a whole number keeps its
+# type in Trino; DuckDB's ceil of an integer is a double.
+MACROS = (
+    "CREATE OR REPLACE MACRO main.__sp_ceil(x TINYINT) AS x, (x SMALLINT) AS x, "
+    "(x INTEGER) AS x, (x BIGINT) AS x, (x DOUBLE) AS ceil(x), (x FLOAT) AS ceil(x)",
+)
+_WHOLE = ("TINYINT", "SMALLINT", "INT", "BIGINT")
+
+
+def _static_whole(exp: Any, node: Any) -> bool:
+    if isinstance(node, exp.Neg):
+        return _static_whole(exp, node.this)
+    if isinstance(node, exp.Literal):
+        return not node.is_string and re.fullmatch(r"\d+", str(node.this)) is not None
+    return isinstance(node, exp.Cast) and node.to.this.name in _WHOLE
+
+
+def _static_double(exp: Any, node: Any) -> bool:
+    if isinstance(node, exp.Neg):
+        return _static_double(exp, node.this)
+    if isinstance(node, exp.Literal):
+        return not node.is_string and "e" in str(node.this).lower()
+    if isinstance(node, exp.Cast):
+        return node.to.is_type(exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT)
+    return bool(node._meta and node.meta.get("sp_double"))
+
+
+def numeric(node: Any, exp: Any) -> Optional[Any]:
+    """ceil of whole numbers; double division by zero (Infinity/NaN in Trino)."""
+    if isinstance(node, exp.Ceil) and _static_whole(exp, node.this):
+        return exp.Anonymous(this="__sp_ceil", expressions=[node.this])
+    if isinstance(node, exp.Div) and (
+        _static_double(exp, node.this) or _static_double(exp, node.expression)
+    ):
+        out = exp.Anonymous(this="fdiv", expressions=[node.this, node.expression])
+        out.meta["sp_double"] = True
+        return out
+    return None
+
+
+def strings(node: Any, exp: Any, name: str) -> Optional[Any]:
+    """String functions whose DuckDB namesake differs from Trino's at the edges."""
+    args = node.expressions
+    if name in ("nan", "infinity") and not args:
+        out = exp.Cast(this=exp.Literal.string("NaN" if name == "nan" else "Infinity"),
+                       to=exp.DataType.build("DOUBLE"))
+        out.meta["sp_double"] = True
+        return out
+    if name in ("is_infinite", "is_finite") and len(args) == 1:
+        return exp.Anonymous(this="isinf" if name == "is_infinite" else "isfinite",
+                             expressions=args)
+    if name == "hamming_distance" and len(args) == 2:
+        # The same character appended to both: DuckDB refuses two empty strings.
+        padded = [exp.DPipe(this=a, expression=exp.Literal.string("x")) for a in args]
+        return exp.Cast(this=exp.Anonymous(this="hamming", expressions=padded),
+                        to=exp.DataType.build("BIGINT"))
+    if name == "codepoint" and len(args) == 1:
+        one = exp.EQ(this=exp.Anonymous(this="length", expressions=[args[0].copy()]),
+                     expression=exp.Literal.number(1))
+        fail = exp.Anonymous(this="error", expressions=[exp.Literal.string(
+            "codepoint needs a single character (varchar(1)), as in Athena")])
+        return exp.Case(ifs=[exp.If(this=one, true=exp.Cast(
+            this=exp.Anonymous(this="unicode", expressions=[args[0]]),
+            to=exp.DataType.build("INTEGER")))], default=exp.Cast(
+                this=fail, to=exp.DataType.build("INTEGER")))
+    return None
+
+
+# A day-to-second interval's field in Trino: the field of its total length (65 seconds has
+# second 5 and minute 1); DuckDB keeps the larger units in the field.
+_INTERVAL_FIELDS = {"MILLISECOND": (0.001, 1000), "SECOND": (1, 60), "MINUTE": (60, 60),
+                    "HOUR": (3600, 24), "DAY": (86400, None)}
+
+
+def interval_field(exp: Any, value: Any, unit: str, what: str) -> Any:
+    unit_of = (value.unit.name if value.unit is not None else "").upper()
+    if unit_of in ("YEAR", "MONTH") and unit in ("YEAR", "MONTH"):
+        return None  # DuckDB normalizes months into years, as Trino
+    if unit_of not in ("SECOND", "MINUTE", "HOUR", "DAY") or unit not in _INTERVAL_FIELDS:
+        refuse(what, "only a day-to-second interval literal's fields are computed locally")
+    size, modulo = _INTERVAL_FIELDS[unit]
+    total = exp.Anonymous(this="floor", expressions=[exp.Anonymous(this="fdiv", expressions=[
+        exp.Anonymous(this="epoch", expressions=[value]), exp.Literal.number(size)])])
+    if modulo is not None:
+        total = exp.Anonymous(this="fmod", expressions=[total, exp.Literal.number(modulo)])
+    return exp.Cast(this=total, to=exp.DataType.build("BIGINT"))
+
+
+def _char(node: Any, exp: Any) -> Any:
+    """CAST(x AS char(n)) blank-padded to n, where only its length or text is read; Trino
+    compares char values ignoring the padding, so anything else is refused."""
+    parent = node.parent
+    while isinstance(parent, exp.Paren):
+        parent = parent.parent
+    readers = (exp.Length, exp.Alias, exp.Select)
+    is_reverse = isinstance(parent, exp.Anonymous) and parent.name.lower() == "reverse"
+    if not (isinstance(parent, readers) or is_reverse or type(parent).__name__ == "Reverse"):
+        refuse("CAST AS char(n)", "char(n) compares ignoring its trailing blanks in Athena")
+    width = node.to.expressions[0].this
+    return exp.Anonymous(this="rpad", expressions=[
+        exp.Cast(this=node.this, to=exp.DataType.build("VARCHAR")), width.copy(), exp.Literal.string(" ")])
