@@ -321,9 +321,9 @@ def _function(node: Any, exp: Any, name: str) -> Optional[Any]:
             expression=exp.Anonymous(this="epoch", expressions=[
                 exp.Anonymous(this="__sp_utc", expressions=[args[0]])]))
         minutes = exp.Anonymous(this="trunc", expressions=[exp.Anonymous(
-            this="fdiv", expressions=[seconds, exp.Literal.number(60)])])
+            this="__sp_fdiv", expressions=[seconds, exp.Literal.number(60)])])
         hours = exp.Anonymous(this="trunc", expressions=[exp.Anonymous(
-            this="fdiv", expressions=[minutes, exp.Literal.number(60)])])
+            this="__sp_fdiv", expressions=[minutes, exp.Literal.number(60)])])
         if name == "timezone_minute":
             hours = exp.Sub(this=minutes, expression=exp.Mul(
                 this=hours, expression=exp.Literal.number(60)))
@@ -613,6 +613,10 @@ def round_decimals(node: Any, exp: Any) -> Optional[Any]:
 MACROS = (
     "CREATE OR REPLACE MACRO main.__sp_ceil(x TINYINT) AS x, (x SMALLINT) AS x, "
     "(x INTEGER) AS x, (x BIGINT) AS x, (x DOUBLE) AS ceil(x), (x FLOAT) AS ceil(x)",
+    # Division of doubles: by zero it is Infinity or NaN in Trino, an error in DuckDB (whose
+    # integer_division setting the engine needs for Trino's integer `/`).
+    "CREATE OR REPLACE MACRO main.__sp_fdiv(a, b) AS "
+    "CASE WHEN b = 0 THEN CAST(a AS DOUBLE) * pow(CAST(b AS DOUBLE), -1) ELSE a / b END",
 )
 _WHOLE = ("TINYINT", "SMALLINT", "INT", "BIGINT")
 
@@ -642,7 +646,7 @@ def numeric(node: Any, exp: Any) -> Optional[Any]:
     if isinstance(node, exp.Div) and (
         _static_double(exp, node.this) or _static_double(exp, node.expression)
     ):
-        out = exp.Anonymous(this="fdiv", expressions=[node.this, node.expression])
+        out = exp.Anonymous(this="__sp_fdiv", expressions=[node.this, node.expression])
         out.meta["sp_double"] = True
         return out
     return None
