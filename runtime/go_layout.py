@@ -69,11 +69,11 @@ def go_format(t: datetime, layout: str) -> str:
                 out.append((layout[i] + digits) if digits else "")
                 i = j
                 continue
-        for token, render in _TOKENS:
-            if layout.startswith(token, i):
-                if token == "2006" or not (token == "2" and layout.startswith("2006", i)):
+        for chunk, render in _TOKENS:
+            if layout.startswith(chunk, i):
+                if chunk == "2006" or not (chunk == "2" and layout.startswith("2006", i)):
                     out.append(render(t))  # type: ignore[operator]
-                    i += len(token)
+                    i += len(chunk)
                     break
         else:
             out.append(layout[i])

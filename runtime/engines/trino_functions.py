@@ -20,6 +20,17 @@ from typing import Any, List, Optional, Sequence
 
 from ..errors import UnsupportedSQLError
 from .athena_refusals import refuse
+from .trino_formats import date_format, date_parse
+from .trino_scalars import MACROS as MACROS  # stored by the engine with its own macros
+from .trino_scalars import (
+    _char,
+    _const_int,
+    _decimal_literal,
+    _is_null,
+    interval_field,
+    numeric,
+    strings,
+)
 
 ZONE = "sp_zone"  # node.meta key: the Trino zone of a timestamp-with-time-zone value
 UTC = "UTC"
@@ -27,22 +38,8 @@ _OFFSET = re.compile(r"^([+-])(\d{1,2})(?::?(\d{2}))?$")
 _TZ_LITERAL = re.compile(
     r"^(?P<ts>\d{4}-\d{1,2}-\d{1,2}(?: \d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,12})?)?)?)\s*(?P<zone>\S+)$"
 )
-_DECIMAL = re.compile(r"^\s*([+-]?)(\d*)(?:\.(\d*))?\s*$")
 
-# Trino's date_format specifiers as DuckDB strftime ('%f' prints milliseconds and three zeros).
-_MYSQL_FORMAT = {
-    "a": "%a", "b": "%b", "c": "%-m", "d": "%d", "e": "%-d", "f": "%g000", "H": "%H", "h": "%I",
-    "I": "%I", "i": "%M", "j": "%j", "k": "%-H", "l": "%-I", "M": "%B", "m": "%m", "p": "%p",
-    "r": "%I:%M:%S %p", "S": "%S", "s": "%S", "T": "%H:%M:%S", "v": "%V", "W": "%A", "Y": "%Y",
-    "y": "%y", "x": "%G", "%": "%%",
-}
-_MYSQL_UNSUPPORTED = "DUuVwX"  # Trino fails these too
-# Parsing: the specifiers DuckDB's strptime reads as Trino does.
-_MYSQL_PARSE = {
-    "a": "%a", "b": "%b", "c": "%m", "d": "%d", "e": "%d", "H": "%H", "i": "%M", "j": "%j",
-    "k": "%H", "M": "%B", "m": "%m", "p": "%p", "S": "%S", "s": "%S", "T": "%H:%M:%S", "W": "%A",
-    "Y": "%Y", "y": "%y", "%": "%%", "h": "%I", "I": "%I", "l": "%I", "r": "%I:%M:%S %p",
-}
+
 # Wall-clock readers: Trino reads these fields in the value's own zone.
 _WALL_CLOCK_NODES = (
     "Hour", "Minute", "Second", "Day", "DayOfMonth", "DayOfWeekIso", "DayOfWeek", "DayOfYear",
@@ -123,40 +120,6 @@ def instant_of(exp: Any, wall: Any, zone: Optional[str]) -> Any:
     return exp.Anonymous(this="timezone", expressions=[exp.Literal.string(zone), wall])
 
 
-def _const_int(exp: Any, node: Any) -> Optional[int]:
-    """A whole-number constant: 2, -1, INTEGER '-1', (3); None otherwise."""
-    if isinstance(node, exp.Paren):
-        return _const_int(exp, node.this)
-    if isinstance(node, exp.Neg):
-        inner = _const_int(exp, node.this)
-        return None if inner is None else -inner
-    if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal):
-        node = node.this
-    if isinstance(node, exp.Literal) and re.fullmatch(r"[+-]?\d+", str(node.this).strip()):
-        return int(str(node.this).strip())
-    return None
-
-
-def _is_null(exp: Any, node: Any) -> bool:
-    return isinstance(node, exp.Null) or (isinstance(node, exp.Cast) and isinstance(node.this, exp.Null))
-
-
-def _decimal_literal(exp: Any, node: Any) -> Optional[Any]:
-    """DECIMAL '12.50' is decimal(4,2) in Trino; DuckDB's bare DECIMAL is (18,3)."""
-    text = str(node.this.this)
-    m = _DECIMAL.match(text)
-    if not m:
-        raise UnsupportedSQLError(f"DECIMAL {_lit(text)} is not a decimal number")
-    whole, frac = m.group(2).lstrip("0"), m.group(3) or ""
-    scale = len(frac)
-    precision = max(len(whole) + scale, 1)
-    if precision > 38:
-        refuse("DECIMAL literal", f"DECIMAL {_lit(text)} has more than 38 digits")
-    cast = exp.Cast(this=node.this, to=exp.DataType.build(f"DECIMAL({precision}, {scale})"))
-    cast.meta["sp_decimal"] = (precision, scale)
-    return cast
-
-
 def rewrite(node: Any, exp: Any) -> Optional[Any]:
     """Trino's answer for `node` as DuckDB, or None when the engine's defaults already give it."""
     if isinstance(node, exp.Cast):
@@ -212,9 +175,9 @@ def rewrite(node: Any, exp: Any) -> Optional[Any]:
     if isinstance(node, (exp.TimestampTrunc, exp.DateTrunc)):
         return _date_trunc(node, exp)
     if isinstance(node, exp.TimeToStr):
-        return _date_format(node, exp)
+        return date_format(node, exp, _wall_arg(exp, node.this))
     if isinstance(node, exp.StrToTime):
-        return _date_parse(node, exp)
+        return date_parse(node, exp)
     if isinstance(node, exp.CurrentTimezone):
         return exp.Literal.string(UTC)
     if isinstance(node, exp.Extract):
@@ -241,7 +204,8 @@ def _cast(node: Any, exp: Any) -> Optional[Any]:
             if not m:
                 return _zoned(node, UTC)
             zone = normalize_zone(m.group("zone"), f"TIMESTAMP {_lit(inner.this)}")
-            wall = exp.Cast(this=exp.Literal.string(m.group("ts")), to=exp.DataType.build("TIMESTAMP"))
+            wall = exp.Cast(this=exp.Literal.string(m.group("ts")),
+                            to=exp.DataType.build("TIMESTAMP"))
             return _zoned(instant_of(exp, wall, zone), zone)
     if to.is_type(exp.DataType.Type.CHAR) and to.expressions:
         return _char(node, exp)
@@ -347,8 +311,9 @@ def _function(node: Any, exp: Any, name: str) -> Optional[Any]:
             suffix = "Z" if zone in (UTC, "+00:00") else (zone if _OFFSET.match(zone) else None)
             if suffix is None:
                 refuse("to_iso8601", f"prints the offset of zone {zone}, not known locally")
+            shown = exp.Literal.string("%Y-%m-%dT%H:%M:%S.%g" + suffix)
             return exp.Anonymous(this="strftime", expressions=[
-                wall_clock(exp, args[0], zone), exp.Literal.string("%Y-%m-%dT%H:%M:%S.%g" + suffix)])
+                wall_clock(exp, args[0], zone), shown])
         node.set("expressions", [_wall_arg(exp, args[0])])
     return None
 
@@ -451,82 +416,6 @@ def _date_trunc(node: Any, exp: Any) -> Optional[Any]:
     return _zoned(instant_of(exp, node.copy(), zone), zone)
 
 
-def mysql_format(fmt: str, parse: bool) -> str:
-    """Trino's date_format/date_parse pattern as DuckDB strftime/strptime."""
-    table = _MYSQL_PARSE if parse else _MYSQL_FORMAT
-    out: List[str] = []
-    i = 0
-    while i < len(fmt):
-        ch = fmt[i]
-        if ch != "%" or i + 1 == len(fmt):
-            out.append("%%" if ch == "%" else ch)
-            i += 1
-            continue
-        spec = fmt[i + 1]
-        i += 2
-        if spec in _MYSQL_UNSUPPORTED:
-            raise UnsupportedSQLError(f"%{spec} not supported in date format string")
-        if spec in table:
-            out.append(table[spec])
-        elif parse:
-            refuse("date_parse", f"the specifier %{spec} is read differently locally")
-        else:
-            out.append("%%" if spec == "%" else spec)
-    return "".join(out)
-
-
-def _trino_pattern(fmt: Any) -> str:
-    """The pattern as the analyst wrote it: sqlglot stores date_format/date_parse patterns in
-    its own strftime-like form (%i becomes %M), which this maps back."""
-    import sqlglot
-    from sqlglot.time import format_time
-
-    athena = sqlglot.Dialect.get_or_raise("athena")
-    return format_time(fmt.this, athena.INVERSE_TIME_MAPPING, athena.INVERSE_TIME_TRIE) or ""
-
-
-def _date_format(node: Any, exp: Any) -> Any:
-    fmt = node.args.get("format")
-    if not (isinstance(fmt, exp.Literal) and fmt.is_string):
-        refuse("date_format", "the format must be a constant string locally")
-    pattern = _trino_pattern(fmt)
-    if pattern == "":
-        return exp.Literal.string("")
-    value = _wall_arg(exp, node.this)
-    return exp.Anonymous(this="strftime", expressions=[
-        value, exp.Literal.string(mysql_format(pattern, parse=False))])
-
-
-def _date_parse(node: Any, exp: Any) -> Any:
-    fmt = node.args.get("format")
-    if not (isinstance(fmt, exp.Literal) and fmt.is_string):
-        refuse("date_parse", "the format must be a constant string locally")
-    pattern = _trino_pattern(fmt)
-    if pattern == "":
-        raise UnsupportedSQLError("Both printing and parsing not supported")
-    specs = re.findall(r"%(.)", pattern)
-    if "f" in specs:
-        refuse("date_parse", "%f reads 1 to 9 digits cut to milliseconds in Athena")
-    if {"h", "I", "l", "r"} & set(specs) and "p" not in specs:
-        refuse("date_parse", "%h without %p reads 12 as hour 0 in Athena")
-    if "y" in specs and "Y" in specs:
-        refuse("date_parse", "%Y and %y together")
-    if {"x", "v"} & set(specs):
-        refuse("date_parse", "%x/%v (ISO week) parse differently locally")
-    if set(specs) <= {"s", "k", "S", "%"} or not set(specs) & {"Y", "y"}:
-        refuse("date_parse", "a pattern without a year starts from 1970 in Athena, 1900 locally")
-    parsed = exp.Anonymous(this="strptime", expressions=[
-        node.this, exp.Literal.string(mysql_format(pattern, parse=True))])
-    if "y" in specs:
-        # Trino's two-digit years run 1970..2069; strptime's 1969..2068.
-        year = exp.Anonymous(this="year", expressions=[parsed.copy()])
-        parsed = exp.Case(ifs=[exp.If(this=exp.EQ(this=year, expression=exp.Literal.number(1969)),
-                                      true=exp.Add(this=parsed.copy(), expression=exp.Interval(
-                                          this=exp.Literal.string("100"), unit=exp.Var(this="YEAR"))))],
-                          default=parsed)
-    return parsed
-
-
 def result_zones(exp: Any, tree: Any) -> List[Optional[str]]:
     """The zone of each output column of the outermost SELECT of a rewritten tree, for the
     `timestamp with time zone` columns whose zone is known; [] when none is outside UTC."""
@@ -558,8 +447,7 @@ def apply_zones(rows: Sequence[tuple], zones: Sequence[Optional[str]]) -> List[t
     out = []
     for row in rows:
         out.append(tuple(
-            v.astimezone(tz) if tz is not None and hasattr(v, "astimezone") and getattr(v, "tzinfo", None)
-            else v
+            v.astimezone(tz) if tz is not None and getattr(v, "tzinfo", None) else v
             for v, tz in zip(row, tzs)
         ))
     return out
@@ -569,147 +457,3 @@ def _FixedZone(delta: Any, name: str, timezone: Any) -> Any:
     return timezone(delta, name)
 
 
-def _decimal_type(exp: Any, node: Any) -> Optional[tuple]:
-    if node._meta and node.meta.get("sp_decimal"):
-        return node.meta["sp_decimal"]
-    if isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.DECIMAL):
-        params = [_const_int(exp, p.this) for p in node.to.expressions]
-        if len(params) == 2 and None not in params:
-            return tuple(params)
-    return None
-
-
-def round_decimals(node: Any, exp: Any) -> Optional[Any]:
-    """round(x, n) where the engine's own rule (Math.round of the scaled double) is not Trino's:
-    a NULL or typed constant n, a negative n, or a decimal x, whose scale Trino keeps."""
-    decimals = node.args.get("decimals")
-    if decimals is None:
-        return None
-    if _is_null(exp, decimals):
-        return exp.Null()
-    n = _const_int(exp, decimals)
-    if n is None:
-        return None
-    node.set("decimals", exp.Literal.number(n))
-    typed = _decimal_type(exp, node.this)
-    if typed is not None:
-        precision, scale = typed
-        return exp.Cast(this=node.copy(), to=exp.DataType.build(
-            f"DECIMAL({min(precision + 1, 38)}, {scale})"))
-    if isinstance(node.this, exp.Cast) and node.this.to.is_type(exp.DataType.Type.FLOAT) and n >= 0:
-        # Trino rounds a real through a double: the scaled float32 would lose digits.
-        factor = exp.Literal.number(10**n)
-        wide = exp.Cast(this=node.this, to=exp.DataType.build("DOUBLE"))
-        scaled = exp.Round(this=exp.Mul(this=exp.Paren(this=wide), expression=factor))
-        return exp.Cast(this=exp.Paren(this=exp.Div(this=scaled, expression=factor.copy())),
-                        to=exp.DataType.build("FLOAT"))
-    if n < 0:
-        return node  # DuckDB rounds whole numbers to tens, hundreds... as Trino, overflow included
-    return None
-
-
-# Typed overloads, stored with the engine's other macros: ceil() of a whole number keeps its
-# type in Trino; DuckDB's ceil of an integer is a double.
-MACROS = (
-    "CREATE OR REPLACE MACRO main.__sp_ceil(x TINYINT) AS x, (x SMALLINT) AS x, "
-    "(x INTEGER) AS x, (x BIGINT) AS x, (x DOUBLE) AS ceil(x), (x FLOAT) AS ceil(x)",
-    # Division of doubles: by zero it is Infinity or NaN in Trino, an error in DuckDB (whose
-    # integer_division setting the engine needs for Trino's integer `/`).
-    "CREATE OR REPLACE MACRO main.__sp_fdiv(a, b) AS "
-    "CASE WHEN b = 0 THEN CAST(a AS DOUBLE) * pow(CAST(b AS DOUBLE), -1) ELSE a / b END",
-)
-_WHOLE = ("TINYINT", "SMALLINT", "INT", "BIGINT")
-
-
-def _static_whole(exp: Any, node: Any) -> bool:
-    if isinstance(node, exp.Neg):
-        return _static_whole(exp, node.this)
-    if isinstance(node, exp.Literal):
-        return not node.is_string and re.fullmatch(r"\d+", str(node.this)) is not None
-    return isinstance(node, exp.Cast) and node.to.this.name in _WHOLE
-
-
-def _static_double(exp: Any, node: Any) -> bool:
-    if isinstance(node, exp.Neg):
-        return _static_double(exp, node.this)
-    if isinstance(node, exp.Literal):
-        return not node.is_string and "e" in str(node.this).lower()
-    if isinstance(node, exp.Cast):
-        return node.to.is_type(exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT)
-    return bool(node._meta and node.meta.get("sp_double"))
-
-
-def numeric(node: Any, exp: Any) -> Optional[Any]:
-    """ceil of whole numbers; double division by zero (Infinity/NaN in Trino)."""
-    if isinstance(node, exp.Ceil) and _static_whole(exp, node.this):
-        return exp.Anonymous(this="__sp_ceil", expressions=[node.this])
-    if isinstance(node, exp.Div) and (
-        _static_double(exp, node.this) or _static_double(exp, node.expression)
-    ):
-        out = exp.Anonymous(this="__sp_fdiv", expressions=[node.this, node.expression])
-        out.meta["sp_double"] = True
-        return out
-    return None
-
-
-def strings(node: Any, exp: Any, name: str) -> Optional[Any]:
-    """String functions whose DuckDB namesake differs from Trino's at the edges."""
-    args = node.expressions
-    if name in ("nan", "infinity") and not args:
-        out = exp.Cast(this=exp.Literal.string("NaN" if name == "nan" else "Infinity"),
-                       to=exp.DataType.build("DOUBLE"))
-        out.meta["sp_double"] = True
-        return out
-    if name in ("is_infinite", "is_finite") and len(args) == 1:
-        return exp.Anonymous(this="isinf" if name == "is_infinite" else "isfinite",
-                             expressions=args)
-    if name == "hamming_distance" and len(args) == 2:
-        # The same character appended to both: DuckDB refuses two empty strings.
-        padded = [exp.DPipe(this=a, expression=exp.Literal.string("x")) for a in args]
-        return exp.Cast(this=exp.Anonymous(this="hamming", expressions=padded),
-                        to=exp.DataType.build("BIGINT"))
-    if name == "codepoint" and len(args) == 1:
-        one = exp.EQ(this=exp.Anonymous(this="length", expressions=[args[0].copy()]),
-                     expression=exp.Literal.number(1))
-        fail = exp.Anonymous(this="error", expressions=[exp.Literal.string(
-            "codepoint needs a single character (varchar(1)), as in Athena")])
-        return exp.Case(ifs=[exp.If(this=one, true=exp.Cast(
-            this=exp.Anonymous(this="unicode", expressions=[args[0]]),
-            to=exp.DataType.build("INTEGER")))], default=exp.Cast(
-                this=fail, to=exp.DataType.build("INTEGER")))
-    return None
-
-
-# A day-to-second interval's field in Trino: the field of its total length (65 seconds has
-# second 5 and minute 1); DuckDB keeps the larger units in the field.
-_INTERVAL_FIELDS = {"MILLISECOND": (0.001, 1000), "SECOND": (1, 60), "MINUTE": (60, 60),
-                    "HOUR": (3600, 24), "DAY": (86400, None)}
-
-
-def interval_field(exp: Any, value: Any, unit: str, what: str) -> Any:
-    unit_of = (value.unit.name if value.unit is not None else "").upper()
-    if unit_of in ("YEAR", "MONTH") and unit in ("YEAR", "MONTH"):
-        return None  # DuckDB normalizes months into years, as Trino
-    if unit_of not in ("SECOND", "MINUTE", "HOUR", "DAY") or unit not in _INTERVAL_FIELDS:
-        refuse(what, "only a day-to-second interval literal's fields are computed locally")
-    size, modulo = _INTERVAL_FIELDS[unit]
-    total = exp.Anonymous(this="floor", expressions=[exp.Anonymous(this="fdiv", expressions=[
-        exp.Anonymous(this="epoch", expressions=[value]), exp.Literal.number(size)])])
-    if modulo is not None:
-        total = exp.Anonymous(this="fmod", expressions=[total, exp.Literal.number(modulo)])
-    return exp.Cast(this=total, to=exp.DataType.build("BIGINT"))
-
-
-def _char(node: Any, exp: Any) -> Any:
-    """CAST(x AS char(n)) blank-padded to n, where only its length or text is read; Trino
-    compares char values ignoring the padding, so anything else is refused."""
-    parent = node.parent
-    while isinstance(parent, exp.Paren):
-        parent = parent.parent
-    readers = (exp.Length, exp.Alias, exp.Select)
-    is_reverse = isinstance(parent, exp.Anonymous) and parent.name.lower() == "reverse"
-    if not (isinstance(parent, readers) or is_reverse or type(parent).__name__ == "Reverse"):
-        refuse("CAST AS char(n)", "char(n) compares ignoring its trailing blanks in Athena")
-    width = node.to.expressions[0].this
-    return exp.Anonymous(this="rpad", expressions=[
-        exp.Cast(this=node.this, to=exp.DataType.build("VARCHAR")), width.copy(), exp.Literal.string(" ")])
