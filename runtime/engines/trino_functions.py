@@ -31,6 +31,7 @@ from .trino_scalars import (
     numeric,
     strings,
 )
+from .trino_scalars import round_decimals as round_decimals  # called by the engine for round()
 
 ZONE = "sp_zone"  # node.meta key: the Trino zone of a timestamp-with-time-zone value
 UTC = "UTC"
