@@ -26,7 +26,7 @@ def refuse(function: str, why: str) -> NoReturn:
     """Raise the refusal for `function`: named, said to differ from Athena, with the reason."""
     raise DiffersFromAthenaError(
         f"{function}: the local engine's answer differs from Athena here ({why}); "
-        "run this statement on Athena, or rewrite it without this function"
+        "run this statement on Athena, or rewrite that part of it"
     )
 
 

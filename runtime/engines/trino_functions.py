@@ -125,6 +125,9 @@ def rewrite(node: Any, exp: Any) -> Optional[Any]:
     """Trino's answer for `node` as DuckDB, or None when the engine's defaults already give it."""
     if isinstance(node, exp.Cast):
         return _cast(node, exp)
+    if isinstance(node, exp.Select):
+        _check_projection(node, exp)
+        return None
     if isinstance(node, exp.AtTimeZone):
         zone = node.args["zone"]
         if not (isinstance(zone, exp.Literal) and zone.is_string):
@@ -415,6 +418,24 @@ def _date_trunc(node: Any, exp: Any) -> Optional[Any]:
         refuse("date_trunc", "of from_iso8601_timestamp(column): the zone is not kept locally")
     node.set("this", wall_clock(exp, value, zone))
     return _zoned(instant_of(exp, node.copy(), zone), zone)
+
+
+def _check_projection(select: Any, exp: Any) -> None:
+    """Refuse a zoned value that leaves a subquery (the zone is known here only within one
+    expression; outside, Athena would read its wall clock in that zone and this engine in UTC),
+    and a from_iso8601_timestamp(column) value as a result (Athena shows each row's offset)."""
+    outer = select.parent
+    while isinstance(outer, exp.SetOperation):
+        outer = outer.parent
+    for item in select.expressions:
+        zone = zone_of(item.this if isinstance(item, exp.Alias) else item)
+        if zone == "?":
+            refuse("from_iso8601_timestamp(column)", "Athena keeps each value's own offset; "
+                   "convert it with AT TIME ZONE 'UTC' (or CAST AS timestamp) in the query")
+        if outer is not None and zone not in (None, UTC, "+00:00"):
+            refuse(f"a timestamp with time zone {zone} leaving a subquery",
+                   "the zone is not kept in a column locally; format or CAST it to timestamp "
+                   "inside the subquery")
 
 
 def result_zones(exp: Any, tree: Any) -> List[Optional[str]]:
