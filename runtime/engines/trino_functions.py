@@ -140,8 +140,16 @@ def rewrite(node: Any, exp: Any) -> Optional[Any]:
     if isinstance(node, exp.Anonymous):
         name = node.name.lower()
         return strings(node, exp, name) or _function(node, exp, name)
-    if isinstance(node, (exp.Ceil, exp.Div)):
+    if isinstance(node, (exp.Ceil, exp.Floor, exp.Div, exp.Trunc, exp.Neg)):
         return numeric(node, exp)
+    if isinstance(node, exp.Substring):
+        args = [node.this, node.args.get("start") or exp.Literal.number(1)]
+        if node.args.get("length") is not None:
+            args.append(node.args["length"])
+        return exp.Anonymous(this="__sp_substr", expressions=args)
+    if isinstance(node, exp.StrPosition) and node.args.get("occurrence") is not None:
+        return exp.Anonymous(this="__sp_strpos", expressions=[
+            node.this, node.args["substr"], node.args["occurrence"]])
     if isinstance(node, exp.Replace) and node.args.get("expression") is not None:
         search = node.args["expression"]
         if not (isinstance(search, exp.Literal) and search.is_string and search.this):
@@ -201,6 +209,12 @@ def _cast(node: Any, exp: Any) -> Optional[Any]:
     to = node.to
     inner = node.this
     if isinstance(inner, exp.Literal) and inner.is_string:
+        if to.is_type(exp.DataType.Type.DATE) and inner.this.strip().startswith("+"):
+            # Trino reads a signed year ('+2013-02-02'); DuckDB does not.
+            text = inner.this.strip()[1:]
+            if text[:1].isspace():
+                raise UnsupportedSQLError(f"'{inner.this}' is not a valid date literal")
+            return exp.Cast(this=exp.Literal.string(text), to=to.copy())
         if to.is_type(exp.DataType.Type.DECIMAL) and not to.expressions:
             return _decimal_literal(exp, node)
         if to.is_type(exp.DataType.Type.TIMESTAMPTZ):
@@ -214,6 +228,9 @@ def _cast(node: Any, exp: Any) -> Optional[Any]:
     if to.is_type(exp.DataType.Type.CHAR) and to.expressions:
         return _char(node, exp)
     zone = zone_of(inner)
+    if zone is None and to.is_type(exp.DataType.Type.VARCHAR) and to.expressions:
+        width = to.expressions[0].this
+        return exp.Anonymous(this="__sp_varchar_n", expressions=[inner, width.copy()])
     if zone is None:
         if to.is_type(exp.DataType.Type.TIMESTAMPTZ):
             return _zoned(node, UTC)
@@ -387,6 +404,10 @@ def _date_add(node: Any, exp: Any) -> Optional[Any]:
 
 def _plus_interval(node: Any, exp: Any) -> Optional[Any]:
     left, right = node.this, node.expression
+    if isinstance(node, exp.Add) and isinstance(left, exp.Interval) and not isinstance(
+            right, exp.Interval):
+        node = exp.Add(this=right, expression=left)  # Trino adds either way round
+        left, right = right, left
     if not isinstance(right, exp.Interval):
         return None
     if _is_date(exp, left):

@@ -96,6 +96,26 @@ def round_decimals(node: Any, exp: Any) -> Optional[Any]:
 MACROS = (
     "CREATE OR REPLACE MACRO main.__sp_ceil(x TINYINT) AS x, (x SMALLINT) AS x, "
     "(x INTEGER) AS x, (x BIGINT) AS x, (x DOUBLE) AS ceil(x), (x FLOAT) AS ceil(x)",
+    "CREATE OR REPLACE MACRO main.__sp_floor(x TINYINT) AS x, (x SMALLINT) AS x, "
+    "(x INTEGER) AS x, (x BIGINT) AS x, (x DOUBLE) AS floor(x), (x FLOAT) AS floor(x)",
+    # substr: a start of 0, or before the first character, gives '' in Trino.
+    "CREATE OR REPLACE MACRO main.__sp_substr(s, start) AS CASE WHEN start = 0 OR "
+    "-start > length(s) THEN '' ELSE substr(s, start) END, (s, start, n) AS CASE WHEN start = 0 "
+    "OR -start > length(s) THEN '' ELSE substr(s, start, n) END",
+    # strpos(s, sub, instance): the instance-th match from the start (or from the end when
+    # negative); matches may overlap, as Trino searches again one character after each match.
+    "CREATE OR REPLACE MACRO main.__sp_matches(s, sub) AS list_filter(range(1, length(s) + 1), "
+    "lambda i: substr(s, i, length(sub)) = sub)",
+    "CREATE OR REPLACE MACRO main.__sp_strpos(s, sub, n) AS CASE WHEN n = 0 THEN "
+    "error('''instance'' must be a positive or negative number.') ELSE coalesce(list_extract("
+    "__sp_matches(s, sub), CASE WHEN n > 0 THEN n ELSE len(__sp_matches(s, sub)) + n + 1 END), 0) "
+    "END",
+    # CAST(x AS varchar(n)): a string is cut to n characters, any other value that does not fit
+    # fails, as in Trino (DuckDB ignores the length).
+    "CREATE OR REPLACE MACRO main.__sp_varchar_n(x, n) AS CASE "
+    "WHEN typeof(x) = 'VARCHAR' THEN left(CAST(x AS VARCHAR), n) "
+    "WHEN length(main.__sp_varchar(x)) > n THEN error('Value ' || main.__sp_varchar(x) || "
+    "' cannot be represented as varchar(' || n || ')') ELSE main.__sp_varchar(x) END",
     # Division of doubles: by zero it is Infinity or NaN in Trino, an error in DuckDB (whose
     # integer_division setting the engine needs for Trino's integer `/`).
     "CREATE OR REPLACE MACRO main.__sp_fdiv(a, b) AS "
@@ -126,6 +146,17 @@ def numeric(node: Any, exp: Any) -> Optional[Any]:
     """ceil of whole numbers; double division by zero (Infinity/NaN in Trino)."""
     if isinstance(node, exp.Ceil) and _static_whole(exp, node.this):
         return exp.Anonymous(this="__sp_ceil", expressions=[node.this])
+    if isinstance(node, exp.Floor) and _static_whole(exp, node.this):
+        return exp.Anonymous(this="__sp_floor", expressions=[node.this])
+    if isinstance(node, exp.Trunc):
+        typed = _decimal_type(exp, node.this)
+        if typed is not None and node.args.get("decimals") is not None:
+            # Trino keeps the scale: truncate(DECIMAL '1234.56', 1) is 1234.50.
+            return exp.Cast(this=node.copy(), to=exp.DataType.build(
+                f"DECIMAL({typed[0]}, {typed[1]})"))
+        return None
+    if isinstance(node, exp.Neg):
+        return _negate_constant(node, exp)
     if isinstance(node, exp.Div) and (
         _static_double(exp, node.this) or _static_double(exp, node.expression)
     ):
@@ -133,6 +164,26 @@ def numeric(node: Any, exp: Any) -> Optional[Any]:
         out.meta["sp_double"] = True
         return out
     return None
+
+
+_WHOLE_RANGES = {"TINYINT": 2**7, "SMALLINT": 2**15, "INT": 2**31, "BIGINT": 2**63}
+
+
+def _negate_constant(node: Any, exp: Any) -> Optional[Any]:
+    """-(INTEGER '...'): DuckDB folds the constant into a wider type instead of overflowing."""
+    inner = node.this
+    while isinstance(inner, exp.Paren):
+        inner = inner.this
+    if not (isinstance(inner, exp.Cast) and isinstance(inner.this, exp.Literal)):
+        return None
+    kind = inner.to.this.name
+    if kind not in _WHOLE_RANGES or not re.fullmatch(r"\s*[+-]?\d+\s*", str(inner.this.this)):
+        return None
+    value = -int(str(inner.this.this))
+    limit = _WHOLE_RANGES[kind]
+    if not -limit <= value < limit:
+        raise UnsupportedSQLError(f"{kind.lower()} negation overflow: {-value}")
+    return exp.Cast(this=exp.Literal.string(str(value)), to=inner.to.copy())
 
 
 def strings(node: Any, exp: Any, name: str) -> Optional[Any]:
@@ -143,6 +194,9 @@ def strings(node: Any, exp: Any, name: str) -> Optional[Any]:
                        to=exp.DataType.build("DOUBLE"))
         out.meta["sp_double"] = True
         return out
+    if name == "e" and not args:
+        return exp.Cast(this=exp.Literal.number("2.718281828459045"),
+                        to=exp.DataType.build("DOUBLE"))
     if name in ("is_infinite", "is_finite") and len(args) == 1:
         return exp.Anonymous(this="isinf" if name == "is_infinite" else "isfinite",
                              expressions=args)
