@@ -399,7 +399,20 @@ def _date_add(node: Any, exp: Any) -> Optional[Any]:
             refuse("date_add", "of from_iso8601_timestamp(column): the zone is not kept locally")
         node.set("this", wall_clock(exp, value, zone))
         return _zoned(instant_of(exp, node.copy(), zone), zone)
-    return _zoned(node, zone) if zone else None
+    if zone:
+        return _zoned(node, zone)
+    return _keep_date(exp, value, node, unit in ("HOUR", "MINUTE", "SECOND", "MILLISECOND"))
+
+
+def _keep_date(exp: Any, value: Any, result: Any, hourly: bool) -> Any:
+    """`result` (date arithmetic on `value`) as a date when `value` is a date column: Trino keeps
+    the type, DuckDB gives a timestamp. The type is only known when DuckDB binds, so a macro
+    overloaded on it decides (and refuses hours added to a date, as Trino does)."""
+    if isinstance(value, exp.Cast) and value.to.is_type(exp.DataType.Type.TIMESTAMP):
+        return result if result is not None else None
+    return exp.Anonymous(this="__sp_keep_date", expressions=[
+        value.copy(), result.copy() if result.parent is not None else result,
+        exp.Boolean(this=hourly)])
 
 
 def _plus_interval(node: Any, exp: Any) -> Optional[Any]:
@@ -418,8 +431,11 @@ def _plus_interval(node: Any, exp: Any) -> Optional[Any]:
         moved.meta["sp_date"] = True
         return moved
     zone = zone_of(left)
-    if zone in (None, UTC, "+00:00"):
-        return _zoned(node, zone) if zone else None
+    if zone is None:
+        unit = right.unit.name.upper() if right.unit is not None else ""
+        return _keep_date(exp, left, node, unit in ("HOUR", "MINUTE", "SECOND", "MILLISECOND"))
+    if zone in (UTC, "+00:00"):
+        return _zoned(node, zone)
     if zone == "?":
         refuse("timestamp with time zone + interval", "the zone of each value is not kept locally")
     node.set("this", wall_clock(exp, left, zone))
@@ -434,7 +450,9 @@ def _date_trunc(node: Any, exp: Any) -> Optional[Any]:
         return out
     zone = zone_of(value)
     if zone is None:
-        return None
+        unit = node.args.get("unit")
+        return _keep_date(exp, value, node, (unit.name.upper() if unit is not None else "") in (
+            "HOUR", "MINUTE", "SECOND", "MILLISECOND"))
     if zone == "?":
         refuse("date_trunc", "of from_iso8601_timestamp(column): the zone is not kept locally")
     node.set("this", wall_clock(exp, value, zone))

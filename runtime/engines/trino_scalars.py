@@ -96,6 +96,11 @@ def round_decimals(node: Any, exp: Any) -> Optional[Any]:
 MACROS = (
     "CREATE OR REPLACE MACRO main.__sp_ceil(x TINYINT) AS x, (x SMALLINT) AS x, "
     "(x INTEGER) AS x, (x BIGINT) AS x, (x DOUBLE) AS ceil(x), (x FLOAT) AS ceil(x)",
+    # Date arithmetic on a date column stays a date (see trino_functions._keep_date).
+    "CREATE OR REPLACE MACRO main.__sp_keep_date(d DATE, r, hourly) AS CASE WHEN hourly THEN "
+    "error('Cannot add hour, minutes or seconds to a date') ELSE CAST(r AS DATE) END, "
+    "(d TIMESTAMP, r, hourly) AS r, (d TIMESTAMPTZ, r, hourly) AS r, (d TIME, r, hourly) AS r, "
+    "(d INTERVAL, r, hourly) AS r",
     "CREATE OR REPLACE MACRO main.__sp_floor(x TINYINT) AS x, (x SMALLINT) AS x, "
     "(x INTEGER) AS x, (x BIGINT) AS x, (x DOUBLE) AS floor(x), (x FLOAT) AS floor(x)",
     # substr: a start of 0, or before the first character, gives '' in Trino.
