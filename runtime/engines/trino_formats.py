@@ -99,3 +99,15 @@ def date_parse(node: Any, exp: Any) -> Any:
         is_1969 = exp.EQ(this=year, expression=exp.Literal.number(1969))
         parsed = exp.Case(ifs=[exp.If(this=is_1969, true=later)], default=parsed)
     return parsed
+
+
+def from_iso8601_date(node: Any, exp: Any) -> None:
+    if isinstance(node.this, exp.Literal) and not re.fullmatch(
+            r"\d{4}-\d{2}-\d{2}", str(node.this.this).strip()):
+        refuse("from_iso8601_date", "week dates and ordinal dates are not read locally")
+
+
+def parse_datetime(node: Any, exp: Any) -> None:
+    fmt = node.args.get("format")
+    if isinstance(fmt, exp.Literal) and re.search(r"[zZ]", re.sub(r"'[^']*'", "", fmt.this)):
+        refuse("parse_datetime", "a pattern with a time zone field keeps the parsed zone")

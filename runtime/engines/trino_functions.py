@@ -16,26 +16,42 @@ duckdb and sqlglot are imported by the caller: this module only receives their o
 from __future__ import annotations
 
 import re
-from typing import Any, List, Optional, Sequence
+from typing import Any, Callable, Dict, Optional
 
 from ..errors import UnsupportedSQLError
 from .athena_refusals import refuse
-from .trino_formats import date_format, date_parse
+from .trino_formats import date_format, date_parse, from_iso8601_date, parse_datetime
 from .trino_scalars import MACROS as MACROS  # stored by the engine with its own macros
 from .trino_scalars import (
     _char,
     _const_int,
     _decimal_literal,
-    _is_null,
+    concat,
     interval_field,
     numeric,
+    overlay,
+    replace,
     strings,
+    strpos,
+    substr,
 )
 from .trino_scalars import round_decimals as round_decimals  # called by the engine for round()
+from .trino_zones import (
+    _OFFSET,
+    UTC,
+    _zoned,
+    instant_of,
+    normalize_zone,
+    wall_clock,
+    zone_of,
+)
+from .trino_zones import (
+    apply_zones as apply_zones,
+)
+from .trino_zones import (
+    result_zones as result_zones,
+)
 
-ZONE = "sp_zone"  # node.meta key: the Trino zone of a timestamp-with-time-zone value
-UTC = "UTC"
-_OFFSET = re.compile(r"^([+-])(\d{1,2})(?::?(\d{2}))?$")
 _TZ_LITERAL = re.compile(
     r"^(?P<ts>\d{4}-\d{1,2}-\d{1,2}(?: \d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,12})?)?)?)\s*(?P<zone>\S+)$"
 )
@@ -58,145 +74,72 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def zone_of(node: Any) -> Optional[str]:
-    """The Trino zone of a `timestamp with time zone` expression, when known here."""
-    return node.meta.get(ZONE) if node is not None and node._meta else None
-
-
-def _zoned(node: Any, zone: Optional[str]) -> Any:
-    if zone is not None:
-        node.meta[ZONE] = zone
-    return node
-
-
-def normalize_zone(raw: str, where: str) -> str:
-    """Trino's spelling of a zone: 'UTC', '+07:09', or an IANA name."""
-    text = raw.strip()
-    if text.upper() in ("UTC", "Z", "GMT", "UT", "+00:00", "-00:00"):
-        return UTC if text.upper() != "+00:00" else "+00:00"
-    m = _OFFSET.match(text)
-    if m:
-        hours, minutes = int(m.group(2)), int(m.group(3) or 0)
-        if hours > 14 or minutes > 59:
-            raise UnsupportedSQLError(f"'{raw}' is not a valid time zone ({where})")
-        return f"{m.group(1)}{hours:02d}:{minutes:02d}"
-    from zoneinfo import ZoneInfo
-
-    try:
-        ZoneInfo(text)
-    except Exception:  # zoneinfo raises several kinds for a bad key
-        raise UnsupportedSQLError(f"'{raw}' is not a valid time zone ({where})") from None
-    return text
-
-
-def _offset_minutes(zone: str) -> Optional[int]:
-    m = _OFFSET.match(zone)
-    if not m:
-        return None
-    sign = -1 if m.group(1) == "-" else 1
-    return sign * (int(m.group(2)) * 60 + int(m.group(3) or 0))
-
-
-def wall_clock(exp: Any, value: Any, zone: Optional[str]) -> Any:
-    """The plain timestamp Trino shows for the instant `value` in `zone`."""
-    utc = exp.Anonymous(this="__sp_utc", expressions=[value])
-    if zone in (None, UTC, "+00:00"):
-        return utc
-    minutes = _offset_minutes(zone)
-    if minutes is not None:
-        return exp.Add(this=utc, expression=exp.Interval(
-            this=exp.Literal.string(str(minutes)), unit=exp.Var(this="MINUTE")))
-    return exp.Anonymous(this="timezone", expressions=[exp.Literal.string(zone), value])
-
-
-def instant_of(exp: Any, wall: Any, zone: Optional[str]) -> Any:
-    """The instant whose wall clock in `zone` is the plain timestamp `wall`."""
-    if zone in (None, UTC, "+00:00"):
-        return exp.Cast(this=wall, to=exp.DataType.build("TIMESTAMPTZ"))
-    minutes = _offset_minutes(zone)
-    if minutes is not None:
-        shifted = exp.Sub(this=wall, expression=exp.Interval(
-            this=exp.Literal.string(str(minutes)), unit=exp.Var(this="MINUTE")))
-        return exp.Cast(this=shifted, to=exp.DataType.build("TIMESTAMPTZ"))
-    return exp.Anonymous(this="timezone", expressions=[exp.Literal.string(zone), wall])
-
-
 def rewrite(node: Any, exp: Any) -> Optional[Any]:
-    """Trino's answer for `node` as DuckDB, or None when the engine's defaults already give it."""
-    if isinstance(node, exp.Cast):
-        return _cast(node, exp)
-    if isinstance(node, exp.Select):
-        _check_projection(node, exp)
-        return None
-    if isinstance(node, exp.AtTimeZone):
-        zone = node.args["zone"]
-        if not (isinstance(zone, exp.Literal) and zone.is_string):
-            refuse("AT TIME ZONE", "the zone must be a constant string locally")
-        return _zoned(_as_instant(exp, node.this), normalize_zone(zone.this, "AT TIME ZONE"))
-    if isinstance(node, exp.UnixToTime):
-        return _from_unixtime(node, exp)
-    if isinstance(node, exp.FromISO8601Timestamp):
-        return _from_iso8601(node, exp)
-    if isinstance(node, exp.Anonymous):
-        name = node.name.lower()
-        return strings(node, exp, name) or _function(node, exp, name)
-    if isinstance(node, (exp.Ceil, exp.Floor, exp.Div, exp.Trunc, exp.Neg)):
-        return numeric(node, exp)
-    if isinstance(node, exp.Substring):
-        args = [node.this, node.args.get("start") or exp.Literal.number(1)]
-        if node.args.get("length") is not None:
-            args.append(node.args["length"])
-        return exp.Anonymous(this="__sp_substr", expressions=args)
-    if isinstance(node, exp.StrPosition) and node.args.get("occurrence") is not None:
-        return exp.Anonymous(this="__sp_strpos", expressions=[
-            node.this, node.args["substr"], node.args["occurrence"]])
-    if isinstance(node, exp.Replace) and node.args.get("expression") is not None:
-        search = node.args["expression"]
-        if not (isinstance(search, exp.Literal) and search.is_string and search.this):
-            refuse("replace", "an empty search string inserts the replacement between every "
-                   "character in Athena; give a constant, non-empty search string")
-        return None
-    if type(node).__name__ == "Overlay":
-        start, length = node.args.get("from"), node.args.get("for")
-        first = _const_int(exp, start) if start is not None else None
-        count = _const_int(exp, length) if length is not None else 0
-        if first is None or count is None:
-            if _is_null(exp, start) or _is_null(exp, length):
-                return exp.Null()
-            refuse("overlay", "FROM and FOR must be constants locally")
-        if first < 1:
-            raise UnsupportedSQLError("INVALID_FUNCTION_ARGUMENT: overlay start must be 1 or more")
-        if count < 0:
-            node.set("for", exp.Literal.number(0))
-        return None
-    if type(node).__name__ == "FromISO8601Date" and isinstance(node.this, exp.Literal):
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(node.this.this).strip()):
-            refuse("from_iso8601_date", "week dates and ordinal dates are not read locally")
-        return None
-    if isinstance(node, exp.Concat) and len(node.expressions) < 2:
-        raise UnsupportedSQLError("There must be two or more concatenation arguments")
-    if isinstance(node, exp.ParseDatetime):
-        fmt = node.args.get("format")
-        if isinstance(fmt, exp.Literal) and re.search(r"[zZ]", re.sub(r"'[^']*'", "", fmt.this)):
-            refuse("parse_datetime", "a pattern with a time zone field keeps the parsed zone")
-        return None
-    if isinstance(node, (exp.DateAdd, exp.DateSub, exp.TimestampAdd)):
-        return _date_add(node, exp)
-    if isinstance(node, (exp.Add, exp.Sub)):
-        return _plus_interval(node, exp)
-    if isinstance(node, (exp.TimestampTrunc, exp.DateTrunc)):
-        return _date_trunc(node, exp)
-    if isinstance(node, exp.TimeToStr):
-        return date_format(node, exp, _wall_arg(exp, node.this))
-    if isinstance(node, exp.StrToTime):
-        return date_parse(node, exp)
-    if isinstance(node, exp.CurrentTimezone):
-        return exp.Literal.string(UTC)
-    if isinstance(node, exp.Extract):
-        return _extract(node, exp)
-    if type(node).__name__ in _WALL_CLOCK_NODES:
-        return _read_wall_clock(node, exp, "this")
+    """Trino's answer for `node` as DuckDB, or None when the engine's defaults already give it.
+    Every node of every statement passes here, so the handler is found by the node's class,
+    once per class, instead of a chain of isinstance tests."""
+    kind = type(node)
+    handler = _HANDLERS.get(kind, _MISSING)
+    if handler is _MISSING:
+        handler = _HANDLERS[kind] = _handler_for(kind, exp)
+    return handler(node, exp) if handler is not None else None
+
+
+_MISSING = object()
+_HANDLERS: Dict[type, Any] = {}
+
+
+def _handler_for(kind: type, exp: Any) -> Optional[Callable[[Any, Any], Any]]:
+    table = (
+        (exp.Cast, _cast), (exp.Select, _select), (exp.AtTimeZone, _at_time_zone),
+        (exp.UnixToTime, _from_unixtime), (exp.FromISO8601Timestamp, _from_iso8601),
+        (exp.Anonymous, _anonymous), (exp.Ceil, numeric), (exp.Floor, numeric),
+        (exp.Div, numeric), (exp.Trunc, numeric), (exp.Neg, numeric), (exp.Substring, substr),
+        (exp.StrPosition, strpos), (exp.Replace, replace), (exp.Concat, concat),
+        (exp.ParseDatetime, parse_datetime), (exp.DateAdd, _date_add), (exp.DateSub, _date_add),
+        (exp.TimestampAdd, _date_add), (exp.Add, _plus_interval), (exp.Sub, _plus_interval),
+        (exp.TimestampTrunc, _date_trunc), (exp.DateTrunc, _date_trunc),
+        (exp.TimeToStr, _date_format), (exp.StrToTime, date_parse),
+        (exp.CurrentTimezone, _current_timezone), (exp.Extract, _extract),
+    )
+    for base, handler in table:
+        if issubclass(kind, base):
+            return handler
+    if kind.__name__ == "Overlay":
+        return overlay
+    if kind.__name__ == "FromISO8601Date":
+        return from_iso8601_date
+    if kind.__name__ in _WALL_CLOCK_NODES:
+        return _wall_node
     return None
+
+
+def _select(node: Any, exp: Any) -> None:
+    _check_projection(node, exp)
+
+
+def _at_time_zone(node: Any, exp: Any) -> Any:
+    zone = node.args["zone"]
+    if not (isinstance(zone, exp.Literal) and zone.is_string):
+        refuse("AT TIME ZONE", "the zone must be a constant string locally")
+    return _zoned(_as_instant(exp, node.this), normalize_zone(zone.this, "AT TIME ZONE"))
+
+
+def _anonymous(node: Any, exp: Any) -> Optional[Any]:
+    name = node.name.lower()
+    return strings(node, exp, name) or _function(node, exp, name)
+
+
+def _date_format(node: Any, exp: Any) -> Any:
+    return date_format(node, exp, _wall_arg(exp, node.this))
+
+
+def _current_timezone(node: Any, exp: Any) -> Any:
+    return exp.Literal.string(UTC)
+
+
+def _wall_node(node: Any, exp: Any) -> Any:
+    return _read_wall_clock(node, exp, "this")
 
 
 def _as_instant(exp: Any, value: Any) -> Any:
@@ -475,46 +418,5 @@ def _check_projection(select: Any, exp: Any) -> None:
             refuse(f"a timestamp with time zone {zone} leaving a subquery",
                    "the zone is not kept in a column locally; format or CAST it to timestamp "
                    "inside the subquery")
-
-
-def result_zones(exp: Any, tree: Any) -> List[Optional[str]]:
-    """The zone of each output column of the outermost SELECT of a rewritten tree, for the
-    `timestamp with time zone` columns whose zone is known; [] when none is outside UTC."""
-    select = tree
-    while isinstance(select, exp.SetOperation):
-        select = select.this
-    if not isinstance(select, exp.Select):
-        return []
-    zones = [zone_of(i.this if isinstance(i, exp.Alias) else i) for i in select.expressions]
-    return zones if any(z not in (None, UTC, "?") for z in zones) else []
-
-
-def apply_zones(rows: Sequence[tuple], zones: Sequence[Optional[str]]) -> List[tuple]:
-    """Show each zoned column's instants in its zone, as Athena returns them."""
-    if not zones:
-        return list(rows)
-    from datetime import timedelta, timezone
-    from zoneinfo import ZoneInfo
-
-    tzs: List[Any] = []
-    for zone in zones:
-        minutes = _offset_minutes(zone) if zone not in (None, "?") else None
-        if zone in (None, "?", UTC):
-            tzs.append(None)
-        elif minutes is not None:
-            tzs.append(_FixedZone(timedelta(minutes=minutes), zone, timezone))
-        else:
-            tzs.append(ZoneInfo(zone))
-    out = []
-    for row in rows:
-        out.append(tuple(
-            v.astimezone(tz) if tz is not None and getattr(v, "tzinfo", None) else v
-            for v, tz in zip(row, tzs)
-        ))
-    return out
-
-
-def _FixedZone(delta: Any, name: str, timezone: Any) -> Any:
-    return timezone(delta, name)
 
 

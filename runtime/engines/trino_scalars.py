@@ -147,6 +147,15 @@ def _static_double(exp: Any, node: Any) -> bool:
     return bool(node._meta and node.meta.get("sp_double"))
 
 
+def _nonzero_constant(exp: Any, node: Any) -> bool:
+    """A number literal other than 0: dividing by it never needs the zero rule (the pipeline
+    divides millions of rows by 1000.0)."""
+    try:
+        return isinstance(node, exp.Literal) and not node.is_string and float(node.this) != 0
+    except ValueError:
+        return False
+
+
 def numeric(node: Any, exp: Any) -> Optional[Any]:
     """ceil of whole numbers; double division by zero (Infinity/NaN in Trino)."""
     if isinstance(node, exp.Ceil) and _static_whole(exp, node.this):
@@ -162,7 +171,7 @@ def numeric(node: Any, exp: Any) -> Optional[Any]:
         return None
     if isinstance(node, exp.Neg):
         return _negate_constant(node, exp)
-    if isinstance(node, exp.Div) and (
+    if isinstance(node, exp.Div) and not _nonzero_constant(exp, node.expression) and (
         _static_double(exp, node.this) or _static_double(exp, node.expression)
     ):
         out = exp.Anonymous(this="__sp_fdiv", expressions=[node.this, node.expression])
@@ -255,3 +264,45 @@ def _char(node: Any, exp: Any) -> Any:
     width = node.to.expressions[0].this
     text = exp.Cast(this=node.this, to=exp.DataType.build("VARCHAR"))
     return exp.Anonymous(this="rpad", expressions=[text, width.copy(), exp.Literal.string(" ")])
+
+
+def substr(node: Any, exp: Any) -> Any:
+    args = [node.this, node.args.get("start") or exp.Literal.number(1)]
+    if node.args.get("length") is not None:
+        args.append(node.args["length"])
+    return exp.Anonymous(this="__sp_substr", expressions=args)
+
+
+def strpos(node: Any, exp: Any) -> Optional[Any]:
+    if node.args.get("occurrence") is None:
+        return None
+    return exp.Anonymous(this="__sp_strpos", expressions=[
+        node.this, node.args["substr"], node.args["occurrence"]])
+
+
+def replace(node: Any, exp: Any) -> None:
+    search = node.args.get("expression")
+    if search is not None and not (isinstance(search, exp.Literal) and search.is_string
+                                   and search.this):
+        refuse("replace", "an empty search string inserts the replacement between every "
+               "character in Athena; give a constant, non-empty search string")
+
+
+def overlay(node: Any, exp: Any) -> Optional[Any]:
+    start, length = node.args.get("from"), node.args.get("for")
+    first = _const_int(exp, start) if start is not None else None
+    count = _const_int(exp, length) if length is not None else 0
+    if first is None or count is None:
+        if _is_null(exp, start) or _is_null(exp, length):
+            return exp.Null()
+        refuse("overlay", "FROM and FOR must be constants locally")
+    if first < 1:
+        raise UnsupportedSQLError("INVALID_FUNCTION_ARGUMENT: overlay start must be 1 or more")
+    if count < 0:
+        node.set("for", exp.Literal.number(0))
+    return None
+
+
+def concat(node: Any, exp: Any) -> None:
+    if len(node.expressions) < 2:
+        raise UnsupportedSQLError("There must be two or more concatenation arguments")
