@@ -23,10 +23,10 @@ from .athena_refusals import refuse
 from .trino_formats import date_format, date_parse, from_iso8601_date, parse_datetime
 from .trino_scalars import MACROS as MACROS  # stored by the engine with its own macros
 from .trino_scalars import (
-    _char,
-    _const_int,
-    _decimal_literal,
+    char_cast,
     concat,
+    const_int,
+    decimal_literal,
     interval_field,
     numeric,
     overlay,
@@ -37,12 +37,12 @@ from .trino_scalars import (
 )
 from .trino_scalars import round_decimals as round_decimals  # called by the engine for round()
 from .trino_zones import (
-    _OFFSET,
+    OFFSET_RE,
     UTC,
-    _zoned,
     instant_of,
     normalize_zone,
     wall_clock,
+    with_zone,
     zone_of,
 )
 from .trino_zones import (
@@ -122,7 +122,7 @@ def _at_time_zone(node: Any, exp: Any) -> Any:
     zone = node.args["zone"]
     if not (isinstance(zone, exp.Literal) and zone.is_string):
         refuse("AT TIME ZONE", "the zone must be a constant string locally")
-    return _zoned(_as_instant(exp, node.this), normalize_zone(zone.this, "AT TIME ZONE"))
+    return with_zone(_as_instant(exp, node.this), normalize_zone(zone.this, "AT TIME ZONE"))
 
 
 def _anonymous(node: Any, exp: Any) -> Optional[Any]:
@@ -159,27 +159,27 @@ def _cast(node: Any, exp: Any) -> Optional[Any]:
                 raise UnsupportedSQLError(f"'{inner.this}' is not a valid date literal")
             return exp.Cast(this=exp.Literal.string(text), to=to.copy())
         if to.is_type(exp.DataType.Type.DECIMAL) and not to.expressions:
-            return _decimal_literal(exp, node)
+            return decimal_literal(exp, node)
         if to.is_type(exp.DataType.Type.TIMESTAMPTZ):
             m = _TZ_LITERAL.match(inner.this.strip())
             if not m:
-                return _zoned(node, UTC)
+                return with_zone(node, UTC)
             zone = normalize_zone(m.group("zone"), f"TIMESTAMP {_lit(inner.this)}")
             wall = exp.Cast(this=exp.Literal.string(m.group("ts")),
                             to=exp.DataType.build("TIMESTAMP"))
-            return _zoned(instant_of(exp, wall, zone), zone)
+            return with_zone(instant_of(exp, wall, zone), zone)
     if to.is_type(exp.DataType.Type.CHAR) and to.expressions:
-        return _char(node, exp)
+        return char_cast(node, exp)
     zone = zone_of(inner)
     if zone is None and to.is_type(exp.DataType.Type.VARCHAR) and to.expressions:
         width = to.expressions[0].this
         return exp.Anonymous(this="__sp_varchar_n", expressions=[inner, width.copy()])
     if zone is None:
         if to.is_type(exp.DataType.Type.TIMESTAMPTZ):
-            return _zoned(node, UTC)
+            return with_zone(node, UTC)
         return None
     if to.is_type(exp.DataType.Type.TIMESTAMPTZ):
-        return _zoned(inner, zone)
+        return with_zone(inner, zone)
     if to.is_type(exp.DataType.Type.TIMESTAMP, exp.DataType.Type.DATE, exp.DataType.Type.TIME):
         return exp.Cast(this=wall_clock(exp, inner, zone), to=to)
     if to.is_type(exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT):
@@ -198,9 +198,9 @@ def _from_unixtime(node: Any, exp: Any) -> Any:
     if zone_arg is not None:
         if not (isinstance(zone_arg, exp.Literal) and zone_arg.is_string):
             refuse("from_unixtime", "the zone must be a constant string locally")
-        return _zoned(base, normalize_zone(zone_arg.this, "from_unixtime"))
+        return with_zone(base, normalize_zone(zone_arg.this, "from_unixtime"))
     if hours is not None:
-        h, m = _const_int(exp, hours), _const_int(exp, minutes) if minutes is not None else 0
+        h, m = const_int(exp, hours), const_int(exp, minutes) if minutes is not None else 0
         if h is None or m is None:
             refuse("from_unixtime", "the hours and minutes of the offset must be constants locally")
         total = h * 60 + m
@@ -209,8 +209,8 @@ def _from_unixtime(node: Any, exp: Any) -> Any:
                 f"INVALID_FUNCTION_ARGUMENT: from_unixtime offset {h} hours {m} minutes is not a "
                 "valid time zone offset")
         sign = "-" if total < 0 else "+"
-        return _zoned(base, f"{sign}{abs(total) // 60:02d}:{abs(total) % 60:02d}")
-    return _zoned(base, UTC)
+        return with_zone(base, f"{sign}{abs(total) // 60:02d}:{abs(total) % 60:02d}")
+    return with_zone(base, UTC)
 
 
 def _from_iso8601(node: Any, exp: Any) -> Any:
@@ -219,10 +219,10 @@ def _from_iso8601(node: Any, exp: Any) -> Any:
         m = re.match(r"^(.*T.*?)(Z|[+-]\d{2}(?::?\d{2})?)$", text.this.strip())
         zone = normalize_zone(m.group(2), "from_iso8601_timestamp") if m else UTC
         cast = exp.Cast(this=text, to=exp.DataType.build("TIMESTAMPTZ"))
-        return _zoned(cast, zone)
+        return with_zone(cast, zone)
     # A column: each value keeps its own offset in Trino; only the instant is kept here, which
     # is all the pipeline reads (it converts to UTC at once).
-    return _zoned(exp.Cast(this=text, to=exp.DataType.build("TIMESTAMPTZ")), "?")
+    return with_zone(exp.Cast(this=text, to=exp.DataType.build("TIMESTAMPTZ")), "?")
 
 
 def _function(node: Any, exp: Any, name: str) -> Optional[Any]:
@@ -235,9 +235,9 @@ def _function(node: Any, exp: Any, name: str) -> Optional[Any]:
             refuse(name, "the zone must be a constant string locally")
         zone = normalize_zone(args[1].this, name)
         if name == "at_timezone":
-            return _zoned(_as_instant(exp, args[0]), zone)
+            return with_zone(_as_instant(exp, args[0]), zone)
         wall = exp.Cast(this=args[0], to=exp.DataType.build("TIMESTAMP"))
-        return _zoned(instant_of(exp, wall, zone), zone)
+        return with_zone(instant_of(exp, wall, zone), zone)
     if name in ("timezone_hour", "timezone_minute") and args:
         zone = zone_of(args[0])
         if zone == "?":
@@ -272,7 +272,7 @@ def _function(node: Any, exp: Any, name: str) -> Optional[Any]:
         if name == "to_iso8601":
             zone = zone_of(args[0])
             refuse("to_iso8601", f"of a timestamp in zone {zone}") if zone == "?" else None
-            suffix = "Z" if zone in (UTC, "+00:00") else (zone if _OFFSET.match(zone) else None)
+            suffix = "Z" if zone in (UTC, "+00:00") else (zone if OFFSET_RE.match(zone) else None)
             if suffix is None:
                 refuse("to_iso8601", f"prints the offset of zone {zone}, not known locally")
             shown = exp.Literal.string("%Y-%m-%dT%H:%M:%S.%g" + suffix)
@@ -341,9 +341,9 @@ def _date_add(node: Any, exp: Any) -> Optional[Any]:
         if zone == "?":
             refuse("date_add", "of from_iso8601_timestamp(column): the zone is not kept locally")
         node.set("this", wall_clock(exp, value, zone))
-        return _zoned(instant_of(exp, node.copy(), zone), zone)
+        return with_zone(instant_of(exp, node.copy(), zone), zone)
     if zone:
-        return _zoned(node, zone)
+        return with_zone(node, zone)
     return _keep_date(exp, value, node, unit in ("HOUR", "MINUTE", "SECOND", "MILLISECOND"))
 
 
@@ -378,11 +378,11 @@ def _plus_interval(node: Any, exp: Any) -> Optional[Any]:
         unit = right.unit.name.upper() if right.unit is not None else ""
         return _keep_date(exp, left, node, unit in ("HOUR", "MINUTE", "SECOND", "MILLISECOND"))
     if zone in (UTC, "+00:00"):
-        return _zoned(node, zone)
+        return with_zone(node, zone)
     if zone == "?":
         refuse("timestamp with time zone + interval", "the zone of each value is not kept locally")
     node.set("this", wall_clock(exp, left, zone))
-    return _zoned(instant_of(exp, node.copy(), zone), zone)
+    return with_zone(instant_of(exp, node.copy(), zone), zone)
 
 
 def _date_trunc(node: Any, exp: Any) -> Optional[Any]:
@@ -399,7 +399,7 @@ def _date_trunc(node: Any, exp: Any) -> Optional[Any]:
     if zone == "?":
         refuse("date_trunc", "of from_iso8601_timestamp(column): the zone is not kept locally")
     node.set("this", wall_clock(exp, value, zone))
-    return _zoned(instant_of(exp, node.copy(), zone), zone)
+    return with_zone(instant_of(exp, node.copy(), zone), zone)
 
 
 def _check_projection(select: Any, exp: Any) -> None:

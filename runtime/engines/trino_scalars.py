@@ -16,12 +16,12 @@ def _lit(text: str) -> str:
 _DECIMAL = re.compile(r"^\s*([+-]?)(\d*)(?:\.(\d*))?\s*$")
 
 
-def _const_int(exp: Any, node: Any) -> Optional[int]:
+def const_int(exp: Any, node: Any) -> Optional[int]:
     """A whole-number constant: 2, -1, INTEGER '-1', (3); None otherwise."""
     if isinstance(node, exp.Paren):
-        return _const_int(exp, node.this)
+        return const_int(exp, node.this)
     if isinstance(node, exp.Neg):
-        inner = _const_int(exp, node.this)
+        inner = const_int(exp, node.this)
         return None if inner is None else -inner
     if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal):
         node = node.this
@@ -30,13 +30,13 @@ def _const_int(exp: Any, node: Any) -> Optional[int]:
     return None
 
 
-def _is_null(exp: Any, node: Any) -> bool:
+def is_null(exp: Any, node: Any) -> bool:
     return isinstance(node, exp.Null) or (
         isinstance(node, exp.Cast) and isinstance(node.this, exp.Null)
     )
 
 
-def _decimal_literal(exp: Any, node: Any) -> Optional[Any]:
+def decimal_literal(exp: Any, node: Any) -> Optional[Any]:
     """DECIMAL '12.50' is decimal(4,2) in Trino; DuckDB's bare DECIMAL is (18,3)."""
     text = str(node.this.this)
     m = _DECIMAL.match(text)
@@ -56,7 +56,7 @@ def _decimal_type(exp: Any, node: Any) -> Optional[tuple]:
     if node._meta and node.meta.get("sp_decimal"):
         return node.meta["sp_decimal"]
     if isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.DECIMAL):
-        params = [_const_int(exp, p.this) for p in node.to.expressions]
+        params = [const_int(exp, p.this) for p in node.to.expressions]
         if len(params) == 2 and None not in params:
             return tuple(params)
     return None
@@ -68,9 +68,9 @@ def round_decimals(node: Any, exp: Any) -> Optional[Any]:
     decimals = node.args.get("decimals")
     if decimals is None:
         return None
-    if _is_null(exp, decimals):
+    if is_null(exp, decimals):
         return exp.Null()
-    n = _const_int(exp, decimals)
+    n = const_int(exp, decimals)
     if n is None:
         return None
     node.set("decimals", exp.Literal.number(n))
@@ -251,7 +251,7 @@ def interval_field(exp: Any, value: Any, unit: str, what: str) -> Any:
     return exp.Cast(this=total, to=exp.DataType.build("BIGINT"))
 
 
-def _char(node: Any, exp: Any) -> Any:
+def char_cast(node: Any, exp: Any) -> Any:
     """CAST(x AS char(n)) blank-padded to n, where only its length or text is read; Trino
     compares char values ignoring the padding, so anything else is refused."""
     parent = node.parent
@@ -290,10 +290,10 @@ def replace(node: Any, exp: Any) -> None:
 
 def overlay(node: Any, exp: Any) -> Optional[Any]:
     start, length = node.args.get("from"), node.args.get("for")
-    first = _const_int(exp, start) if start is not None else None
-    count = _const_int(exp, length) if length is not None else 0
+    first = const_int(exp, start) if start is not None else None
+    count = const_int(exp, length) if length is not None else 0
     if first is None or count is None:
-        if _is_null(exp, start) or _is_null(exp, length):
+        if is_null(exp, start) or is_null(exp, length):
             return exp.Null()
         refuse("overlay", "FROM and FOR must be constants locally")
     if first < 1:

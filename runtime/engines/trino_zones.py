@@ -12,7 +12,7 @@ from ..errors import UnsupportedSQLError
 
 ZONE = "sp_zone"  # node.meta key: the Trino zone of a timestamp-with-time-zone value
 UTC = "UTC"
-_OFFSET = re.compile(r"^([+-])(\d{1,2})(?::?(\d{2}))?$")
+OFFSET_RE = re.compile(r"^([+-])(\d{1,2})(?::?(\d{2}))?$")
 
 
 def zone_of(node: Any) -> Optional[str]:
@@ -20,7 +20,7 @@ def zone_of(node: Any) -> Optional[str]:
     return node.meta.get(ZONE) if node is not None and node._meta else None
 
 
-def _zoned(node: Any, zone: Optional[str]) -> Any:
+def with_zone(node: Any, zone: Optional[str]) -> Any:
     if zone is not None:
         node.meta[ZONE] = zone
     return node
@@ -31,7 +31,7 @@ def normalize_zone(raw: str, where: str) -> str:
     text = raw.strip()
     if text.upper() in ("UTC", "Z", "GMT", "UT", "+00:00", "-00:00"):
         return UTC if text.upper() != "+00:00" else "+00:00"
-    m = _OFFSET.match(text)
+    m = OFFSET_RE.match(text)
     if m:
         hours, minutes = int(m.group(2)), int(m.group(3) or 0)
         if hours > 14 or minutes > 59:
@@ -46,8 +46,8 @@ def normalize_zone(raw: str, where: str) -> str:
     return text
 
 
-def _offset_minutes(zone: str) -> Optional[int]:
-    m = _OFFSET.match(zone)
+def offset_minutes(zone: str) -> Optional[int]:
+    m = OFFSET_RE.match(zone)
     if not m:
         return None
     sign = -1 if m.group(1) == "-" else 1
@@ -59,7 +59,7 @@ def wall_clock(exp: Any, value: Any, zone: Optional[str]) -> Any:
     utc = exp.Anonymous(this="__sp_utc", expressions=[value])
     if zone in (None, UTC, "+00:00"):
         return utc
-    minutes = _offset_minutes(zone)
+    minutes = offset_minutes(zone)
     if minutes is not None:
         return exp.Add(this=utc, expression=exp.Interval(
             this=exp.Literal.string(str(minutes)), unit=exp.Var(this="MINUTE")))
@@ -70,7 +70,7 @@ def instant_of(exp: Any, wall: Any, zone: Optional[str]) -> Any:
     """The instant whose wall clock in `zone` is the plain timestamp `wall`."""
     if zone in (None, UTC, "+00:00"):
         return exp.Cast(this=wall, to=exp.DataType.build("TIMESTAMPTZ"))
-    minutes = _offset_minutes(zone)
+    minutes = offset_minutes(zone)
     if minutes is not None:
         shifted = exp.Sub(this=wall, expression=exp.Interval(
             this=exp.Literal.string(str(minutes)), unit=exp.Var(this="MINUTE")))
@@ -99,7 +99,7 @@ def apply_zones(rows: Sequence[tuple], zones: Sequence[Optional[str]]) -> List[t
 
     tzs: List[Any] = []
     for zone in zones:
-        minutes = _offset_minutes(zone) if zone not in (None, "?") else None
+        minutes = offset_minutes(zone) if zone not in (None, "?") else None
         if zone in (None, "?", UTC):
             tzs.append(None)
         elif minutes is not None:
