@@ -158,6 +158,13 @@ def _cast(node: Any, exp: Any) -> Optional[Any]:
             if text[:1].isspace():
                 raise UnsupportedSQLError(f"'{inner.this}' is not a valid date literal")
             return exp.Cast(this=exp.Literal.string(text), to=to.copy())
+        if to.is_type(exp.DataType.Type.TIMESTAMP):
+            digits = _fraction_digits(inner.this)
+            if digits > 6:
+                refuse("TIMESTAMP literal", "more than 6 fractional digits: DuckDB keeps "
+                       "microseconds, Athena up to picoseconds")
+            node.meta["sp_precision"] = digits
+            return None
         if to.is_type(exp.DataType.Type.DECIMAL) and not to.expressions:
             return decimal_literal(exp, node)
         if to.is_type(exp.DataType.Type.TIMESTAMPTZ):
@@ -171,6 +178,19 @@ def _cast(node: Any, exp: Any) -> Optional[Any]:
     if to.is_type(exp.DataType.Type.CHAR) and to.expressions:
         return char_cast(node, exp)
     zone = zone_of(inner)
+    precision = inner.meta.get("sp_precision") if inner._meta else None
+    if precision is not None and to.is_type(exp.DataType.Type.VARCHAR) and not to.expressions:
+        # A timestamp literal's type has as many fractional digits as the literal shows, and
+        # Trino prints that many (the engine's default for a column is timestamp(3)).
+        shown = exp.Anonymous(this="strftime", expressions=[
+            inner.copy(), exp.Literal.string("%Y-%m-%d %H:%M:%S")])
+        if precision:
+            fraction = exp.Anonymous(this="left", expressions=[exp.Anonymous(
+                this="strftime", expressions=[inner, exp.Literal.string("%f")]),
+                exp.Literal.number(precision)])
+            shown = exp.DPipe(this=exp.DPipe(this=shown, expression=exp.Literal.string(".")),
+                              expression=fraction)
+        return shown
     if zone is None and to.is_type(exp.DataType.Type.VARCHAR) and to.expressions:
         width = to.expressions[0].this
         return exp.Anonymous(this="__sp_varchar_n", expressions=[inner, width.copy()])
@@ -187,6 +207,11 @@ def _cast(node: Any, exp: Any) -> Optional[Any]:
             wall_clock(exp, inner, zone), exp.Literal.string("%Y-%m-%d %H:%M:%S.%g " + zone)])
         return shown
     return None
+
+
+def _fraction_digits(text: str) -> int:
+    clock = text.strip().partition(" ")[2]
+    return len(clock.partition(".")[2]) if "." in clock else 0
 
 
 def _from_unixtime(node: Any, exp: Any) -> Any:

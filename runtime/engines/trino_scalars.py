@@ -289,7 +289,7 @@ def replace(node: Any, exp: Any) -> None:
 
 
 def overlay(node: Any, exp: Any) -> Optional[Any]:
-    start, length = node.args.get("from"), node.args.get("for")
+    start, length = node.args.get("from_"), node.args.get("for_")
     first = const_int(exp, start) if start is not None else None
     count = const_int(exp, length) if length is not None else 0
     if first is None or count is None:
@@ -299,7 +299,7 @@ def overlay(node: Any, exp: Any) -> Optional[Any]:
     if first < 1:
         raise UnsupportedSQLError("INVALID_FUNCTION_ARGUMENT: overlay start must be 1 or more")
     if count < 0:
-        node.set("for", exp.Literal.number(0))
+        node.set("for_", exp.Literal.number(0))
     return None
 
 
