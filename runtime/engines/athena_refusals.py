@@ -7,7 +7,7 @@ raises DiffersFromAthenaError naming it. docs/sql-conformance.md lists these ref
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Optional
 
 from ..errors import DiffersFromAthenaError
 
@@ -20,6 +20,25 @@ REFUSED_FUNCTIONS = {
     "human_readable_seconds": "not available locally",
     "levenshtein_distance": "DuckDB counts differently for some inputs",
 }
+
+
+# Marks an error raised by DuckDB while reading rows (SQL error('...')) for a value the engine
+# would read differently from Athena; the engine turns it into DiffersFromAthenaError.
+RUNTIME_REFUSAL = "[differs from Athena] "
+
+
+def from_engine_error(message: str) -> Optional[DiffersFromAthenaError]:
+    """The refusal carried by a DuckDB error message, if it is one."""
+    at = message.find(RUNTIME_REFUSAL)
+    if at < 0:
+        return None
+    what = message[at + len(RUNTIME_REFUSAL):].split("\n")[0]
+    function, _, why = what.partition(": ")
+    try:
+        refuse(function, why or "this value")
+    except DiffersFromAthenaError as exc:
+        return exc
+    return None
 
 
 def refuse(function: str, why: str) -> NoReturn:

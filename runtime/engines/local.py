@@ -1449,6 +1449,9 @@ def _athena_error(exc: Exception, database: str, text: str) -> EngineError:
     """DuckDB's message under Athena's error name for the two errors an analyst meets most (a
     mistyped table or column); DuckDB's own guesses ('Did you mean pg_attrdef') mislead here."""
     message = str(exc)
+    refusal = athena_refusals.from_engine_error(message)
+    if refusal is not None:
+        return refusal
     table = _MISSING_TABLE.search(message)
     if table:
         return EngineError(

@@ -8,7 +8,7 @@ import re
 from typing import Any, List
 
 from ..errors import UnsupportedSQLError
-from .athena_refusals import refuse
+from .athena_refusals import RUNTIME_REFUSAL, refuse
 
 # Trino's date_format specifiers as DuckDB strftime ('%f' prints milliseconds and three zeros).
 _MYSQL_FORMAT = {
@@ -21,8 +21,9 @@ _MYSQL_UNSUPPORTED = "DUuVwX"  # Trino fails these too
 # Parsing: the specifiers DuckDB's strptime reads as Trino does.
 _MYSQL_PARSE = {
     "a": "%a", "b": "%b", "c": "%m", "d": "%d", "e": "%d", "H": "%H", "i": "%M", "j": "%j",
-    "k": "%H", "M": "%B", "m": "%m", "p": "%p", "S": "%S", "s": "%S", "T": "%H:%M:%S", "W": "%A",
+    "k": "%-H", "M": "%B", "m": "%m", "p": "%p", "S": "%S", "s": "%S", "T": "%H:%M:%S", "W": "%A",
     "Y": "%Y", "y": "%y", "%": "%%", "h": "%I", "I": "%I", "l": "%I", "r": "%I:%M:%S %p",
+    "f": "%f",
 }
 
 def mysql_format(fmt: str, parse: bool) -> str:
@@ -49,14 +50,20 @@ def mysql_format(fmt: str, parse: bool) -> str:
     return "".join(out)
 
 
-def _trino_pattern(fmt: Any) -> str:
-    """The pattern as the analyst wrote it: sqlglot stores date_format/date_parse patterns in
-    its own strftime-like form (%i becomes %M), which this maps back."""
-    import sqlglot
-    from sqlglot.time import format_time
+# sqlglot stores date_format/date_parse patterns in its own strftime-like form (Trino's %i
+# becomes %M, %M becomes %B, %u becomes %W); each of its tokens back to Trino's specifier.
+_FROM_SQLGLOT = {
+    "a": "a", "b": "b", "-m": "c", "d": "d", "-d": "e", "f": "f", "H": "H", "I": "h", "M": "i",
+    "j": "j", "-H": "k", "-I": "l", "B": "M", "m": "m", "p": "p", "S": "s", "v": "v", "A": "W",
+    "Y": "Y", "y": "y", "G": "x", "%": "%", "W": "u",
+}
 
-    athena = sqlglot.Dialect.get_or_raise("athena")
-    return format_time(fmt.this, athena.INVERSE_TIME_MAPPING, athena.INVERSE_TIME_TRIE) or ""
+
+def _trino_pattern(fmt: Any) -> str:
+    """The pattern as the analyst wrote it (up to equivalent specifiers: %I for %h, %s for %S,
+    %T and %r spelled out), token by token from sqlglot's form."""
+    return re.sub(r"%(-?.)", lambda m: "%" + _FROM_SQLGLOT.get(m.group(1), m.group(1)),
+                  fmt.this)
 
 
 def date_format(node: Any, exp: Any, value: Any) -> Any:
@@ -79,18 +86,31 @@ def date_parse(node: Any, exp: Any) -> Any:
     if pattern == "":
         raise UnsupportedSQLError("Both printing and parsing not supported")
     specs = re.findall(r"%(.)", pattern)
-    if "f" in specs:
-        refuse("date_parse", "%f reads 1 to 9 digits cut to milliseconds in Athena")
-    if {"h", "I", "l", "r"} & set(specs) and "p" not in specs:
+    if {"h", "I", "l"} & set(specs) and "p" not in specs:
         refuse("date_parse", "%h without %p reads 12 as hour 0 in Athena")
     if "y" in specs and "Y" in specs:
         refuse("date_parse", "%Y and %y together")
     if {"x", "v"} & set(specs):
         refuse("date_parse", "%x/%v (ISO week) parse differently locally")
-    if set(specs) <= {"s", "k", "S", "%"} or not set(specs) & {"Y", "y"}:
-        refuse("date_parse", "a pattern without a year starts from 1970 in Athena, 1900 locally")
+    if not set(specs) & {"Y", "y"} and set(specs) & {"b", "c", "d", "e", "j", "M", "m"}:
+        refuse("date_parse", "a day without a year: Athena reads it in 1970, DuckDB in 1900")
     parsed = exp.Anonymous(this="strptime", expressions=[
         node.this, exp.Literal.string(mysql_format(pattern, parse=True))])
+    if "f" in specs:
+        # Trino reads 1 to 9 digits and keeps milliseconds (timestamp(3)); strptime reads up
+        # to 6 exactly. More digits are refused when the row is read (see RUNTIME_REFUSAL).
+        tried = exp.Anonymous(this="try_strptime", expressions=parsed.expressions)
+        fail = exp.Anonymous(this="error", expressions=[exp.Literal.string(
+            RUNTIME_REFUSAL + "date_parse: %f with more than 6 digits")])
+        parsed = exp.Anonymous(this="date_trunc", expressions=[
+            exp.Literal.string("millisecond"),
+            exp.Case(ifs=[exp.If(this=exp.Is(this=tried.copy(), expression=exp.Null()),
+                                 true=exp.Cast(this=fail, to=exp.DataType.build("TIMESTAMP")))],
+                     default=tried)])
+    if not set(specs) & {"Y", "y"}:
+        # Only a time of day: Trino's date is 1970-01-01, strptime's 1900-01-01.
+        parsed = exp.Add(this=parsed, expression=exp.Interval(
+            this=exp.Literal.string("70"), unit=exp.Var(this="YEAR")))
     if "y" in specs:
         # Trino's two-digit years run 1970..2069; strptime's 1969..2068.
         year = exp.Anonymous(this="year", expressions=[parsed.copy()])

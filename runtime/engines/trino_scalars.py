@@ -280,12 +280,24 @@ def strpos(node: Any, exp: Any) -> Optional[Any]:
         node.this, node.args["substr"], node.args["occurrence"]])
 
 
-def replace(node: Any, exp: Any) -> None:
+def replace(node: Any, exp: Any) -> Optional[Any]:
+    """replace(s, '', r) puts r before every character and at the end in Trino; DuckDB leaves s
+    as it is. Done for a constant empty search string; a search string that is not a constant
+    is refused, since it could be empty."""
     search = node.args.get("expression")
-    if search is not None and not (isinstance(search, exp.Literal) and search.is_string
-                                   and search.this):
+    if search is None or (isinstance(search, exp.Literal) and search.is_string and search.this):
+        return None
+    if not (isinstance(search, exp.Literal) and search.is_string):
         refuse("replace", "an empty search string inserts the replacement between every "
-               "character in Athena; give a constant, non-empty search string")
+               "character in Athena; give a constant search string")
+    text, insert = node.this, node.args.get("replacement")
+    if insert is None or (isinstance(insert, exp.Literal) and insert.is_string and not insert.this):
+        return text
+    spread = exp.Anonymous(this="array_to_string", expressions=[exp.Anonymous(
+        this="string_split", expressions=[text.copy(), exp.Literal.string("")]), insert.copy()])
+    around = exp.DPipe(this=exp.DPipe(this=insert.copy(), expression=spread), expression=insert)
+    empty = exp.EQ(this=text, expression=exp.Literal.string(""))
+    return exp.Case(ifs=[exp.If(this=empty, true=insert.copy())], default=around)
 
 
 def overlay(node: Any, exp: Any) -> Optional[Any]:
