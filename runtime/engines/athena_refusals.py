@@ -18,7 +18,6 @@ REFUSED_FUNCTIONS = {
     "from_iso8601_timestamp_nanos": "DuckDB has no nanosecond timestamps",
     "parse_duration": "Athena's interval type has no DuckDB equivalent",
     "human_readable_seconds": "not available locally",
-    "levenshtein_distance": "DuckDB counts differently for some inputs",
 }
 
 
