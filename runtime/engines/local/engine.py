@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Union
 
 from ...errors import EngineError, StockpipeError, UnsupportedSQLError, validate_identifier
 from ...settings import DEFAULT_DATABASE
-from .. import trino_functions
 from ..base import Engine, QueryResult
+from . import trino_functions
 from .cache import SCAN_CACHE_MAX_BYTES, CacheStats, ScanCache
 from .catalog import Catalog, TableEntry
 from .connection import Connection

@@ -7,7 +7,7 @@ import re
 from typing import Any, List, Sequence, Tuple
 
 from ...errors import EngineError, IdentifierError, validate_identifier
-from .. import athena_refusals
+from . import athena_refusals
 
 MAX_OPEN_PARTITIONS = 100  # Athena's limit per CTAS / INSERT INTO
 TOO_MANY_PARTITIONS = "HIVE_TOO_MANY_OPEN_PARTITIONS"

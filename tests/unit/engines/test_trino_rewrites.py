@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from runtime.engines import trino_zones
+from runtime.engines.local import trino_zones
 from runtime.errors import DiffersFromAthenaError, EngineError
 
 DAY_TABLE = "(VALUES DATE '2020-01-31', DATE '2020-02-29') AS t (d)"

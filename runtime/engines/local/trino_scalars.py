@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
-from ..errors import UnsupportedSQLError
+from ...errors import UnsupportedSQLError
 from .athena_refusals import refuse
 
 

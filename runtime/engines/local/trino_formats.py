@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any, List
 
-from ..errors import UnsupportedSQLError
+from ...errors import UnsupportedSQLError
 from .athena_refusals import RUNTIME_REFUSAL, refuse
 
 # Trino's date_format specifiers as DuckDB strftime ('%f' prints milliseconds and three zeros).

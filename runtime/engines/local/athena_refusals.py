@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, NoReturn, Optional
 
-from ..errors import DiffersFromAthenaError
+from ...errors import DiffersFromAthenaError
 
 # Functions whose DuckDB namesake exists but answers differently from Trino; checked on the
 # parsed tree (sqlglot Anonymous nodes, by lower-case name).

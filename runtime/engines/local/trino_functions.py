@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Dict, Optional
 
-from ..errors import UnsupportedSQLError
+from ...errors import UnsupportedSQLError
 from .athena_refusals import refuse
 from .trino_formats import date_format, date_parse, from_iso8601_date, parse_datetime
 from .trino_scalars import MACROS as MACROS  # stored by the engine with its own macros

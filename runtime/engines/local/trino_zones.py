@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any, List, Optional, Sequence
 
-from ..errors import UnsupportedSQLError
+from ...errors import UnsupportedSQLError
 
 ZONE = "sp_zone"  # node.meta key: the Trino zone of a timestamp-with-time-zone value
 UTC = "UTC"
