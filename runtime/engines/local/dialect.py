@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any, List, Sequence, Tuple
 
 from ...errors import EngineError, UnsupportedSQLError
-from . import athena_refusals, trino_functions
+from . import athena_refusals, trino_functions, trino_scalars, trino_zones
 from .rules import NOT_FOUND
 
 SCALAR_TYPES = {
@@ -71,7 +71,7 @@ MACROS = (
     # epoch_us cannot give, keep the ICU path.
     "CREATE OR REPLACE MACRO main.__sp_utc(x) AS CASE "
     "WHEN isfinite(x) THEN make_timestamp(epoch_us(x)) ELSE timezone('UTC', x) END",
-) + trino_functions.MACROS  # Trino's semantics where DuckDB's differ (docs/sql-conformance.md)
+) + trino_scalars.MACROS  # Trino's semantics where DuckDB's differ (docs/sql-conformance.md)
 
 
 def q(name: str) -> str:
@@ -150,7 +150,7 @@ def transpile(node: Any, database: str) -> str:
 
 def transpile_query(node: Any, database: str) -> Tuple[str, List[Any]]:
     """transpile, and the zone of each result column that is a timestamp with time zone outside
-    UTC (trino_functions.apply_zones shows the fetched values in it, as Athena does)."""
+    UTC (trino_zones.apply_zones shows the fetched values in it, as Athena does)."""
     from sqlglot import exp
     from sqlglot.errors import ErrorLevel, UnsupportedError
 
@@ -163,7 +163,7 @@ def transpile_query(node: Any, database: str) -> Tuple[str, List[Any]]:
                 tree = new
             else:
                 sub.replace(new)
-    zones = trino_functions.result_zones(exp, tree)
+    zones = trino_zones.result_zones(exp, tree)
     try:
         return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE), zones
     except UnsupportedError as exc:
@@ -187,7 +187,7 @@ def _rewrite(node: Any, exp: Any, database: str) -> Any:
         return None
     athena_refusals.check(node, exp)
     trino = (
-        trino_functions.round_decimals(node, exp)
+        trino_scalars.round_decimals(node, exp)
         if isinstance(node, exp.Round)
         else trino_functions.rewrite(node, exp)
     )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Union
 from ...errors import EngineError, StockpipeError, UnsupportedSQLError, validate_identifier
 from ...settings import DEFAULT_DATABASE
 from ..base import Engine, QueryResult
-from . import trino_functions
+from . import trino_zones
 from .cache import SCAN_CACHE_MAX_BYTES, CacheStats, ScanCache
 from .catalog import Catalog, TableEntry
 from .connection import Connection
@@ -235,4 +235,4 @@ class LocalEngine(Engine):
         sql, zones = transpile_query(node, self.database)
         cur = self._db.con.execute(sql)
         columns = [d[0] for d in (cur.description or [])]
-        return QueryResult(columns=columns, rows=trino_functions.apply_zones(cur.fetchall(), zones))
+        return QueryResult(columns=columns, rows=trino_zones.apply_zones(cur.fetchall(), zones))

@@ -7,7 +7,7 @@ What the ported Trino tests (tests/conformance) showed DuckDB answers differentl
   `with_timezone`, `at_timezone`, `from_unixtime(x, zone)` and `from_iso8601_timestamp` of a
   literal. DuckDB keeps only the instant, so the zone is tracked here, statically, on the node
   (`node.meta`), and applied where Trino reads the wall clock (hour(), date_format, CAST, ...);
-  the zone of a result column is applied to its values after the query (`result_zones`).
+  the zone of a result column is applied to its values after the query (trino_zones).
 - arithmetic on a `date` stays a date; `DECIMAL 'x'` literals keep all their digits;
   `round(x, n)` with a negative or typed `n`; MySQL `date_format`/`date_parse` specifiers.
 duckdb and sqlglot are imported by the caller: this module only receives their objects.
@@ -21,7 +21,6 @@ from typing import Any, Callable, Dict, Optional
 from ...errors import UnsupportedSQLError
 from .athena_refusals import refuse
 from .trino_formats import date_format, date_parse, from_iso8601_date, parse_datetime
-from .trino_scalars import MACROS as MACROS  # stored by the engine with its own macros
 from .trino_scalars import (
     char_cast,
     concat,
@@ -31,11 +30,11 @@ from .trino_scalars import (
     numeric,
     overlay,
     replace,
+    sql_string,
     strings,
     strpos,
     substr,
 )
-from .trino_scalars import round_decimals as round_decimals  # called by the engine for round()
 from .trino_zones import (
     OFFSET_RE,
     UTC,
@@ -45,18 +44,10 @@ from .trino_zones import (
     with_zone,
     zone_of,
 )
-from .trino_zones import (
-    apply_zones as apply_zones,
-)
-from .trino_zones import (
-    result_zones as result_zones,
-)
 
 _TZ_LITERAL = re.compile(
     r"^(?P<ts>\d{4}-\d{1,2}-\d{1,2}(?: \d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,12})?)?)?)\s*(?P<zone>\S+)$"
 )
-
-
 # Wall-clock readers: Trino reads these fields in the value's own zone.
 _WALL_CLOCK_NODES = (
     "Hour", "Minute", "Second", "Day", "DayOfMonth", "DayOfWeekIso", "DayOfWeek", "DayOfYear",
@@ -68,10 +59,6 @@ _EXTRACT_UNITS = {"DAY_OF_WEEK": "ISODOW", "DOW": "ISODOW", "DAY_OF_MONTH": "DAY
                   "DAY_OF_YEAR": "DOY", "DOY": "DOY", "YEAR_OF_WEEK": "ISOYEAR", "YOW": "ISOYEAR"}
 _WALL_CLOCK_FUNCTIONS = {"millisecond", "day_of_week", "dow", "day_of_year", "doy", "yow",
                          "year_of_week", "week_of_year", "day_of_month", "to_iso8601"}
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def rewrite(node: Any, exp: Any) -> Optional[Any]:
@@ -171,7 +158,7 @@ def _cast(node: Any, exp: Any) -> Optional[Any]:
             m = _TZ_LITERAL.match(inner.this.strip())
             if not m:
                 return with_zone(node, UTC)
-            zone = normalize_zone(m.group("zone"), f"TIMESTAMP {_lit(inner.this)}")
+            zone = normalize_zone(m.group("zone"), f"TIMESTAMP {sql_string(inner.this)}")
             wall = exp.Cast(this=exp.Literal.string(m.group("ts")),
                             to=exp.DataType.build("TIMESTAMP"))
             return with_zone(instant_of(exp, wall, zone), zone)
@@ -377,10 +364,11 @@ def _keep_date(exp: Any, value: Any, result: Any, hourly: bool) -> Any:
     the type, DuckDB gives a timestamp. The type is only known when DuckDB binds, so a macro
     overloaded on it decides (and refuses hours added to a date, as Trino does)."""
     if isinstance(value, exp.Cast) and value.to.is_type(exp.DataType.Type.TIMESTAMP):
-        return result if result is not None else None
+        return result
+    # A node still in the tree is copied: the caller replaces it with the wrapper.
+    inner = result.copy() if result.parent is not None else result
     return exp.Anonymous(this="__sp_keep_date", expressions=[
-        value.copy(), result.copy() if result.parent is not None else result,
-        exp.Boolean(this=hourly)])
+        value.copy(), inner, exp.Boolean(this=hourly)])
 
 
 def _plus_interval(node: Any, exp: Any) -> Optional[Any]:

@@ -11,7 +11,7 @@ from ...errors import UnsupportedSQLError
 from .athena_refusals import refuse
 
 
-def _lit(text: str) -> str:
+def sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 _DECIMAL = re.compile(r"^\s*([+-]?)(\d*)(?:\.(\d*))?\s*$")
 
@@ -41,12 +41,12 @@ def decimal_literal(exp: Any, node: Any) -> Optional[Any]:
     text = str(node.this.this)
     m = _DECIMAL.match(text)
     if not m:
-        raise UnsupportedSQLError(f"DECIMAL {_lit(text)} is not a decimal number")
+        raise UnsupportedSQLError(f"DECIMAL {sql_string(text)} is not a decimal number")
     whole, frac = m.group(2).lstrip("0"), m.group(3) or ""
     scale = len(frac)
     precision = max(len(whole) + scale, 1)
     if precision > 38:
-        refuse("DECIMAL literal", f"DECIMAL {_lit(text)} has more than 38 digits")
+        refuse("DECIMAL literal", f"DECIMAL {sql_string(text)} has more than 38 digits")
     cast = exp.Cast(this=node.this, to=exp.DataType.build(f"DECIMAL({precision}, {scale})"))
     cast.meta["sp_decimal"] = (precision, scale)
     return cast
