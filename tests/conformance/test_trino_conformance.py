@@ -210,3 +210,37 @@ def test_at_least_95_percent_of_ported_cases_pass(engine, request):
         f"{passed} of {len(ALL_CASES)} ported cases pass ({passed / len(ALL_CASES):.1%}); "
         f"the target is {TARGET_PASS_RATE:.0%}"
     )
+
+
+@pytest.mark.parametrize(
+    "expected, got",
+    [
+        ("DATE '2001-08-22'", datetime(2001, 8, 22)),  # a timestamp is not a date
+        ("DECIMAL '1234.50'", Decimal("1234.5")),  # the scale is part of the answer
+        ("BIGINT '123'", 123.0),  # a double is not a bigint
+        ("DOUBLE '-0.0'", 0.0),  # Trino keeps the sign of zero
+        ("TIMESTAMP '2001-08-22 03:04:05.321 +07:09'",
+         datetime(2001, 8, 21, 19, 55, 5, 321000, tzinfo=timezone.utc)),  # same instant, no zone
+        ("TIMESTAMP '2001-08-22 03:04:05.321'", datetime(2001, 8, 22, 3, 4, 5, 321000,
+                                                          tzinfo=timezone.utc)),
+        ("VARCHAR 'a'", None),
+        ("NULL", ""),
+    ],
+)
+def test_comparison_tells_a_different_type_or_zone_from_trinos_answer(expected, got):
+    kind, want = expected_value(expected)
+
+    assert mismatch(kind, want, got) is not None
+
+
+def test_comparison_accepts_trinos_answer_in_python_form():
+    tokyo = datetime(1970, 1, 1, 11, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    offset = datetime(2001, 8, 22, 3, 4, 5, 321000, tzinfo=timezone(timedelta(hours=7, minutes=9)))
+
+    in_tokyo = expected_value("TIMESTAMP '1970-01-01 11:00:00.000 Asia/Tokyo'")
+
+    assert mismatch(*in_tokyo, tokyo) is None
+    assert mismatch(*expected_value("TIMESTAMP '2001-08-22 03:04:05.321 +07:09'"), offset) is None
+    assert mismatch(*expected_value("DECIMAL '1234.50'"), Decimal("1234.50")) is None
+    assert mismatch(*expected_value("REAL '3.1'"), 3.0999999046325684) is None
+    assert mismatch(*expected_value("DOUBLE 'NaN'"), float("nan")) is None
