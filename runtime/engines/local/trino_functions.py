@@ -36,7 +36,9 @@ from .trino_scalars import (
     substr,
 )
 from .trino_zones import (
+    ISO_TEXT,
     OFFSET_RE,
+    PER_ROW,
     UTC,
     instant_of,
     normalize_zone,
@@ -188,7 +190,9 @@ def _cast(node: Any, exp: Any) -> Optional[Any]:
     if to.is_type(exp.DataType.Type.TIMESTAMPTZ):
         return with_zone(inner, zone)
     if to.is_type(exp.DataType.Type.TIMESTAMP, exp.DataType.Type.DATE, exp.DataType.Type.TIME):
-        return exp.Cast(this=wall_clock(exp, inner, zone), to=to)
+        return exp.Cast(this=_wall_arg(exp, inner), to=to)
+    if zone == PER_ROW:
+        refuse("CAST(from_iso8601_timestamp(column) AS varchar)", "Athena shows each row's offset")
     if to.is_type(exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT):
         shown = exp.Anonymous(this="strftime", expressions=[
             wall_clock(exp, inner, zone), exp.Literal.string("%Y-%m-%d %H:%M:%S.%g " + zone)])
@@ -232,9 +236,11 @@ def _from_iso8601(node: Any, exp: Any) -> Any:
         zone = normalize_zone(m.group(2), "from_iso8601_timestamp") if m else UTC
         cast = exp.Cast(this=text, to=exp.DataType.build("TIMESTAMPTZ"))
         return with_zone(cast, zone)
-    # A column: each value keeps its own offset in Trino; only the instant is kept here, which
-    # is all the pipeline reads (it converts to UTC at once).
-    return with_zone(exp.Cast(this=text, to=exp.DataType.build("TIMESTAMPTZ")), "?")
+    # A column: each value keeps its own offset in Trino. DuckDB keeps the instant; the wall
+    # clock in the row's own offset is read from the text itself when asked for.
+    cast = exp.Cast(this=text, to=exp.DataType.build("TIMESTAMPTZ"))
+    cast.meta[ISO_TEXT] = text
+    return with_zone(cast, PER_ROW)
 
 
 def _function(node: Any, exp: Any, name: str) -> Optional[Any]:
@@ -252,7 +258,7 @@ def _function(node: Any, exp: Any, name: str) -> Optional[Any]:
         return with_zone(instant_of(exp, wall, zone), zone)
     if name in ("timezone_hour", "timezone_minute") and args:
         zone = zone_of(args[0])
-        if zone == "?":
+        if zone == PER_ROW:
             refuse(name, "the zone of each value is not kept locally")
         if zone in (None, UTC, "+00:00"):
             return exp.Cast(this=exp.Literal.number(0), to=exp.DataType.build("BIGINT"))
@@ -283,7 +289,9 @@ def _function(node: Any, exp: Any, name: str) -> Optional[Any]:
     if name in _WALL_CLOCK_FUNCTIONS and len(args) == 1 and zone_of(args[0]) not in (None, UTC):
         if name == "to_iso8601":
             zone = zone_of(args[0])
-            refuse("to_iso8601", f"of a timestamp in zone {zone}") if zone == "?" else None
+            if zone == PER_ROW:
+                refuse("to_iso8601(from_iso8601_timestamp(column))",
+                       "Athena prints each row's own offset")
             suffix = "Z" if zone in (UTC, "+00:00") else (zone if OFFSET_RE.match(zone) else None)
             if suffix is None:
                 refuse("to_iso8601", f"prints the offset of zone {zone}, not known locally")
@@ -298,7 +306,7 @@ def _wall_arg(exp: Any, value: Any) -> Any:
     zone = zone_of(value)
     if zone is None:
         return value
-    if zone == "?":
+    if zone == PER_ROW and not value.meta.get(ISO_TEXT):
         refuse("a field of from_iso8601_timestamp(column)",
                "Athena reads it in each value's own offset, which is not kept locally")
     return wall_clock(exp, value, zone)
@@ -350,7 +358,7 @@ def _date_add(node: Any, exp: Any) -> Optional[Any]:
         moved.meta["sp_date"] = True
         return moved
     if zone is not None and zone not in (UTC, "+00:00"):
-        if zone == "?":
+        if zone == PER_ROW:
             refuse("date_add", "of from_iso8601_timestamp(column): the zone is not kept locally")
         node.set("this", wall_clock(exp, value, zone))
         return with_zone(instant_of(exp, node.copy(), zone), zone)
@@ -392,7 +400,7 @@ def _plus_interval(node: Any, exp: Any) -> Optional[Any]:
         return _keep_date(exp, left, node, unit in ("HOUR", "MINUTE", "SECOND", "MILLISECOND"))
     if zone in (UTC, "+00:00"):
         return with_zone(node, zone)
-    if zone == "?":
+    if zone == PER_ROW:
         refuse("timestamp with time zone + interval", "the zone of each value is not kept locally")
     node.set("this", wall_clock(exp, left, zone))
     return with_zone(instant_of(exp, node.copy(), zone), zone)
@@ -409,7 +417,7 @@ def _date_trunc(node: Any, exp: Any) -> Optional[Any]:
         unit = node.args.get("unit")
         return _keep_date(exp, value, node, (unit.name.upper() if unit is not None else "") in (
             "HOUR", "MINUTE", "SECOND", "MILLISECOND"))
-    if zone == "?":
+    if zone == PER_ROW:
         refuse("date_trunc", "of from_iso8601_timestamp(column): the zone is not kept locally")
     node.set("this", wall_clock(exp, value, zone))
     return with_zone(instant_of(exp, node.copy(), zone), zone)
@@ -424,7 +432,7 @@ def _check_projection(select: Any, exp: Any) -> None:
         outer = outer.parent
     for item in select.expressions:
         zone = zone_of(item.this if isinstance(item, exp.Alias) else item)
-        if zone == "?":
+        if zone == PER_ROW:
             refuse("from_iso8601_timestamp(column)", "Athena keeps each value's own offset; "
                    "convert it with AT TIME ZONE 'UTC' (or CAST AS timestamp) in the query")
         if outer is not None and zone not in (None, UTC, "+00:00"):

@@ -12,6 +12,7 @@ from ...errors import UnsupportedSQLError
 
 ZONE = "sp_zone"  # node.meta key: the Trino zone of a timestamp-with-time-zone value
 UTC = "UTC"
+PER_ROW = "?"  # the zone of a from_iso8601_timestamp(column) value: each row's own offset
 OFFSET_RE = re.compile(r"^([+-])(\d{1,2})(?::?(\d{2}))?$")
 
 
@@ -54,8 +55,19 @@ def offset_minutes(zone: str) -> Optional[int]:
     return sign * (int(m.group(2)) * 60 + int(m.group(3) or 0))
 
 
+# node.meta key: the ISO 8601 text a from_iso8601_timestamp(column) value was read from.
+ISO_TEXT = "sp_iso_text"
+_ISO_OFFSET = r"(Z|[+-]\d{2}(:?\d{2})?)$"
+
+
 def wall_clock(exp: Any, value: Any, zone: Optional[str]) -> Any:
     """The plain timestamp Trino shows for the instant `value` in `zone`."""
+    if zone == PER_ROW:
+        # Each row's own offset: its wall clock is the text before the offset, read as is.
+        text = value.meta[ISO_TEXT]
+        bare = exp.Anonymous(this="regexp_replace", expressions=[
+            text.copy(), exp.Literal.string(_ISO_OFFSET), exp.Literal.string("")])
+        return exp.Cast(this=bare, to=exp.DataType.build("TIMESTAMP"))
     utc = exp.Anonymous(this="__sp_utc", expressions=[value])
     if zone in (None, UTC, "+00:00"):
         return utc
@@ -87,7 +99,7 @@ def result_zones(exp: Any, tree: Any) -> List[Optional[str]]:
     if not isinstance(select, exp.Select):
         return []
     zones = [zone_of(i.this if isinstance(i, exp.Alias) else i) for i in select.expressions]
-    return zones if any(z not in (None, UTC, "?") for z in zones) else []
+    return zones if any(z not in (None, UTC, PER_ROW) for z in zones) else []
 
 
 def apply_zones(rows: Sequence[tuple], zones: Sequence[Optional[str]]) -> List[tuple]:
@@ -99,8 +111,8 @@ def apply_zones(rows: Sequence[tuple], zones: Sequence[Optional[str]]) -> List[t
 
     tzs: List[Any] = []
     for zone in zones:
-        minutes = offset_minutes(zone) if zone not in (None, "?") else None
-        if zone in (None, "?", UTC):
+        minutes = offset_minutes(zone) if zone not in (None, PER_ROW) else None
+        if zone in (None, PER_ROW, UTC):
             tzs.append(None)
         elif minutes is not None:
             tzs.append(timezone(timedelta(minutes=minutes), zone))

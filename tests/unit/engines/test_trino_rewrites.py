@@ -106,6 +106,20 @@ def test_iso8601_column_must_be_converted_before_it_is_shown(engine):
     assert converted == datetime(2019, 12, 31, 23, 0)
 
 
+def test_iso8601_column_fields_are_read_in_each_rows_own_offset(engine):
+    # Trino keeps each value's offset: 05:06 at +01:00 has hour 5; its UTC wall clock is 04:06.
+    rows = engine.execute(
+        "SELECT hour(from_iso8601_timestamp(s)), CAST(from_iso8601_timestamp(s) AS timestamp), "
+        "CAST(from_iso8601_timestamp(s) AT TIME ZONE 'UTC' AS timestamp) "
+        "FROM (VALUES '2020-01-01T05:06:07.123+01:00', '2020-01-01T05:06:07Z') AS t (s)"
+    ).rows
+
+    assert rows == [
+        (5, datetime(2020, 1, 1, 5, 6, 7, 123000), datetime(2020, 1, 1, 4, 6, 7, 123000)),
+        (5, datetime(2020, 1, 1, 5, 6, 7), datetime(2020, 1, 1, 5, 6, 7)),
+    ]
+
+
 @pytest.mark.parametrize(
     "sql, function",
     [
