@@ -10,10 +10,11 @@ from typing import Any, Optional
 from ...errors import UnsupportedSQLError
 from .athena_refusals import refuse
 
+_DECIMAL = re.compile(r"^\s*([+-]?)(\d*)(?:\.(\d*))?\s*$")
+
 
 def sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-_DECIMAL = re.compile(r"^\s*([+-]?)(\d*)(?:\.(\d*))?\s*$")
 
 
 def const_int(exp: Any, node: Any) -> Optional[int]:
