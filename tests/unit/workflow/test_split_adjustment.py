@@ -101,10 +101,12 @@ def test_a_bar_the_source_already_adjusted_is_not_adjusted_again(mini, helpers):
     day12 = helpers.ms(2026, 11, 12, 15)
     mini.raw([{**traded_bar(helpers, day12, 50), "window_to": "2026-11-17"}])
     land_splits(mini, [("2026-11-16", "AAPL", 1, 2)])
-    workflow(mini)
+    result = workflow(mini)
     assert view(mini, "open, volume, open_traded, volume_traded, split_factor") == [
         (50.0, 1000.0, 100.0, 500.0, 2.0)
     ]
+    # nothing stored was on the old basis: the run restated nothing
+    assert failing(result, "splits_applied") == 0
 
 
 def test_a_reverse_split_multiplies_the_earlier_prices_and_divides_the_volume(mini, helpers):
