@@ -86,7 +86,7 @@ def test_checks_command_appends_a_run_to_the_history(home_published, run_cli):
     assert json.loads(before.out) == [{"runs": 1}]
     result = run_cli("checks", "--home", h, "--json")
     assert result.code == 0, result.err
-    assert len(result.json()["checks"]) == 10
+    assert len(result.json()["checks"]) == 12
     after = run_cli("query", "--home", h, "--format", "json",
                     "SELECT count(DISTINCT run_id) AS runs, count(*) AS n "
                     "FROM stock_aggregate_dq_results")

@@ -11,7 +11,7 @@ The mutation list (tests/mutation/mutants.toml) proves each clause is needed by 
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Sequence
 
 import pytest
@@ -25,7 +25,8 @@ INGESTED = datetime(2026, 11, 21, 12, 0)
 COLUMN_TYPES = {
     "ticker": "varchar", "bar_time": "timestamp", "bar_time_ms": "bigint", "open": "double",
     "high": "double", "low": "double", "close": "double", "volume": "double", "vwap": "double",
-    "transactions": "bigint", "ingested_at": "timestamp", "day_hour_partition": "varchar",
+    "transactions": "bigint", "ingested_at": "timestamp", "adjusted_as_of": "date",
+    "day_hour_partition": "varchar",
 }
 # Friday 2026-11-20 (EST, UTC-5): its regular session's hour bars start 14:00..20:00 UTC
 # (09:00..15:00 New York). 13:00 UTC (08:00, pre-market) is a bar no calendar check expects.
@@ -43,6 +44,7 @@ def bar(hour: int, ticker: str = "AAPL", day: int = 20, **changes: Any) -> Dict[
         "bar_time_ms": int(start.replace(tzinfo=timezone.utc).timestamp() * 1000),
         "open": 10.0, "high": 11.0, "low": 9.0, "close": 10.5, "volume": 1000.0,
         "vwap": 10.25, "transactions": 7, "ingested_at": INGESTED,
+        "adjusted_as_of": date(2026, 11, 20),
         "day_hour_partition": (start - timedelta(hours=5)).strftime("%Y-%m-%d-%H"),
     }
     row.update(changes)
@@ -59,8 +61,8 @@ def _literal(column: str, value: Any) -> str:
         return f"CAST(NULL AS {kind})"
     if kind == "timestamp":
         return f"TIMESTAMP '{timestamp_literal(value)}'"
-    if kind == "varchar":
-        return f"CAST('{value}' AS varchar)"
+    if kind in ("varchar", "date"):
+        return f"CAST('{value}' AS {kind})"
     return f"CAST({value!r} AS {kind})"
 
 
@@ -173,7 +175,7 @@ def test_negative_values_lets_zero_through_to_zero_values(quality_of):
     assert quality_of(session() + [bar(OFF_HOUR, transactions=0)]) == {}
 
 
-# ---- null_values: a null in any of the 12 columns ----------------------------------------------
+# ---- null_values: a null in any of the 13 columns ----------------------------------------------
 @pytest.mark.parametrize("column", list(COLUMN_TYPES))
 def test_null_values_counts_a_null_in_any_column(quality_of, column):
     assert quality_of(session() + [bar(OFF_HOUR, **{column: None})]) == {"null_values": 1}
@@ -270,7 +272,8 @@ def test_duplicate_rows_counts_each_extra_identical_copy(quality_of):
 OTHER_VALUES = {
     "bar_time": datetime(2026, 11, 20, OFF_HOUR, 0, 1), "open": 10.1, "high": 11.1, "low": 9.1,
     "close": 10.6, "volume": 1001.0, "vwap": 10.3, "transactions": 8,
-    "ingested_at": INGESTED + timedelta(hours=1), "day_hour_partition": "2026-11-20-07",
+    "ingested_at": INGESTED + timedelta(hours=1), "adjusted_as_of": date(2026, 11, 21),
+    "day_hour_partition": "2026-11-20-07",
 }
 
 
