@@ -59,7 +59,8 @@ class Panel:
     description: str
     per_ticker: bool = True
     unit: str = ""
-    # Takes several tickers at once through `${ticker:singlequote}`.
+    # Takes several tickers at once through `ticker IN (${ticker:singlequote})` and returns a
+    # `ticker` column: one value per repeated dashboard row, every ticker in one report query.
     multi_ticker: bool = False
 
     @property
@@ -78,17 +79,18 @@ PANELS: Tuple[Panel, ...] = (
           "can be normal.", unit="h"),
     Panel("price", "Price: hourly OHLC with VWAP", "candlestick",
           "Hourly candles (open, high, low, close) with the volume-weighted average price.",
-          unit="currencyUSD"),
+          unit="currencyUSD", multi_ticker=True),
     Panel("volume", "Volume per hour with 16-bar moving average", "timeseries",
           "Shares traded per hourly bar; the line is the mean of the last 16 bars "
           "(one extended session, 04:00-20:00 ET), drawn from the range's 16th bar on.",
-          unit="short"),
+          unit="short", multi_ticker=True),
     Panel("volatility", "Volatility: intraday, rolling 15 returns, annualised (%), and "
           "high-low range (%)", "timeseries",
           "Sample standard deviation of the last 15 hourly log returns taken within a session "
           "x sqrt(252 x 15) x 100: the step from one session's last bar to the next session's "
           "first (overnight, weekend) is left out, so gaps do not dominate it. Drawn once 15 "
-          "returns are in the window. And (high - low) / close x 100 per bar.", unit="percent"),
+          "returns are in the window. And (high - low) / close x 100 per bar.", unit="percent",
+          multi_ticker=True),
     Panel("dq_latest", "Data quality: latest run", "table",
           "Every check of the most recent quality run, failures first.", per_ticker=False),
     Panel("dq_failures", "Data quality: failed checks history", "table",
@@ -99,7 +101,7 @@ PANELS: Tuple[Panel, ...] = (
           "Tickers with bars in the time range (the dashboard's ticker variable).",
           per_ticker=False),
     Panel("data_range", "Data range", "meta",
-          "First and last bar in the production view.", per_ticker=False),
+          "First and last bar of each ticker in the production view.", per_ticker=False),
     Panel("sessions", "Sessions", "meta",
           "One row per ticker and exchange session: OHLC, volume, VWAP and intraday returns.",
           per_ticker=False, multi_ticker=True),

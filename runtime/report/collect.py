@@ -195,18 +195,21 @@ def collect(
     if span.error:
         data.notice = f"Could not read the production view {view}: {span.error}"
         return data
-    first, last, count = span.result.rows[0] if span.result.rows else (None, None, 0)
-    if not count or last is None:
+    spans = {str(r["ticker"]): (as_utc_naive(r["first_bar"]), as_utc_naive(r["last_bar"]))
+             for r in span.result.records() if r["bars"]}
+    if not spans:
         data.notice = (
             f"The production view {view} has no rows: nothing to chart yet. "
             "Check the ingest window and the source (`stockpipe run --json` shows row counts)."
         )
         return data
 
-    data.range = rng = resolve_range(as_utc_naive(first), as_utc_naive(last), days, date_from,
-                                     date_to)
-    listed = _run(engine, settings, "tickers", rng.time_from, rng.time_to)
-    available = [str(r[0]) for r in listed.result.rows] if listed.result else []
+    first = min(f for f, _ in spans.values())
+    last = max(t for _, t in spans.values())
+    data.range = rng = resolve_range(first, last, days, date_from, date_to)
+    # Tickers with bars in the range (the dashboard's ticker variable lists the same).
+    available = [t for t, (lo, hi) in sorted(spans.items())
+                 if lo <= rng.time_to and hi >= rng.time_from]
     if wanted:
         unknown = [t for t in wanted if t not in available]
         if unknown:
@@ -237,10 +240,25 @@ def collect(
             data.summaries[ticker] = summary
 
     if not rng.daily:
-        for index, ticker in enumerate(data.tickers, start=1):
-            say(f"report: {index}/{len(data.tickers)} {ticker}: hourly panels")
-            data.by_ticker[ticker] = [
-                _run(engine, settings, name, rng.time_from, rng.time_to, ticker)
-                for name in HOURLY_PANELS
-            ]
+        # Each hourly panel once for every ticker (a query costs the same for 1 or 30 of them).
+        for name in HOURLY_PANELS:
+            say(f"report: hourly {name} of {len(data.tickers)} ticker(s)")
+            whole = _run(engine, settings, name, rng.time_from, rng.time_to, data.tickers)
+            for ticker, part in split_by_ticker(whole, data.tickers).items():
+                data.by_ticker.setdefault(ticker, []).append(part)
     return data
+
+
+def split_by_ticker(whole: PanelResult, tickers: Sequence[str]) -> Dict[str, PanelResult]:
+    """One multi-ticker panel result as one result per ticker (same SQL, its rows only)."""
+    out = {t: PanelResult(whole.panel, t, whole.sql, error=whole.error) for t in tickers}
+    if whole.result is None:
+        return out
+    columns = whole.result.columns
+    at = columns.index("ticker")
+    rows: Dict[str, List[tuple]] = {t: [] for t in tickers}
+    for row in whole.result.rows:
+        rows.setdefault(str(row[at]), []).append(row)
+    for t in tickers:
+        out[t].result = QueryResult(list(columns), rows[t])
+    return out
