@@ -160,7 +160,8 @@ def panel_query(
     p = panel(name)
     if p.multi_ticker:
         if ticker is None or (not isinstance(ticker, str) and not list(ticker)):
-            raise ConfigError(f"panel {name!r} needs tickers: pass ticker=['AAPL', ...]")
+            raise ConfigError(f"panel {name!r} is per ticker: pass ticker='AAPL' or a list of "
+                              "tickers, e.g. ticker=['AAPL', 'MSFT']")
         ticker = [ticker] if isinstance(ticker, str) else list(ticker)
     elif p.per_ticker and ticker is None:
         raise ConfigError(f"panel {name!r} is per ticker: pass ticker=, e.g. ticker='AAPL'")

@@ -16,13 +16,14 @@ from typing import Callable, Optional, Sequence
 from ..engines.base import Engine
 from ..errors import StorageError
 from ..settings import Settings
+from . import collect as collect_module
 from .collect import PanelResult, ReportData, TickerSummary, collect, status_section
 from .figures import closed_weekdays, daily_specs, panel_figure, panel_spec
 from .pages import PLOTLY_JS, check_columns, overview_page, ticker_page
 from .span import ReportRange, resolve_range
 
 __all__ = [
-    "REPORT_NAME", "PanelResult", "ReportData", "ReportRange", "TickerSummary", "assets_dir",
+    "REPORT_NAME", "PanelResult", "collect_module", "ReportData", "ReportRange", "TickerSummary", "assets_dir",
     "build_report", "check_columns", "check_writable", "closed_weekdays", "collect",
     "daily_specs", "panel_figure", "panel_spec", "report_target", "resolve_range",
     "status_section",
