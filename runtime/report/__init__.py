@@ -23,8 +23,8 @@ from .pages import PLOTLY_JS, check_columns, overview_page, ticker_page
 from .span import ReportRange, resolve_range
 
 __all__ = [
-    "REPORT_NAME", "PanelResult", "collect_module", "ReportData", "ReportRange", "TickerSummary", "assets_dir",
-    "build_report", "check_columns", "check_writable", "closed_weekdays", "collect",
+    "REPORT_NAME", "PanelResult", "ReportData", "ReportRange", "TickerSummary", "assets_dir",
+    "build_report", "check_columns", "check_writable", "closed_weekdays", "collect", "collect_module",
     "daily_specs", "panel_figure", "panel_spec", "report_target", "resolve_range",
     "status_section",
 ]
