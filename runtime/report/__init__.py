@@ -24,9 +24,9 @@ from .span import ReportRange, resolve_range
 
 __all__ = [
     "REPORT_NAME", "PanelResult", "ReportData", "ReportRange", "TickerSummary", "assets_dir",
-    "build_report", "check_columns", "check_writable", "closed_weekdays", "collect", "collect_module",
+    "build_report", "check_columns", "check_writable", "closed_weekdays", "collect",
     "daily_specs", "panel_figure", "panel_spec", "report_target", "resolve_range",
-    "status_section",
+    "collect_module", "status_section",
 ]
 
 log = logging.getLogger(__name__)
