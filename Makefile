@@ -8,7 +8,7 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test install install-dev chromium lint bench dashboard clean
+.PHONY: run test install install-dev notebooks chromium lint bench dashboard clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ $(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
 $(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -q -e '.[dev,infra,notebooks]'
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
-	touch $@ $(RUN_STAMP)
+	touch $@ $(RUN_STAMP) $(NOTEBOOKS_STAMP)
 
 # The Lambda package's wheels (linux, python3.12), downloaded once from PyPI by pip: the infra
 # tests build the package offline from them.
@@ -33,6 +33,18 @@ $(WHEELHOUSE_STAMP): components/lambda-requirements.txt components/fetch_wheels.
 
 install: $(RUN_STAMP)
 install-dev: $(DEV_STAMP)
+
+# JupyterLab at the repository root, on this venv's kernel. The notebooks read the home the CLI
+# uses from here ($STOCKPIPE_HOME, else ./.stockpipe), whichever folder a kernel starts in;
+# `make run` fills it first.
+NOTEBOOKS_STAMP := $(VENV)/.installed-notebooks
+$(NOTEBOOKS_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q -e '.[notebooks]'
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@ $(RUN_STAMP)
+
+notebooks: $(NOTEBOOKS_STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir="$(CURDIR)"
 
 # The report test opens report.html in Debian's headless Chromium.
 chromium:
