@@ -165,6 +165,7 @@ def test_report_command_chooses_days_and_tickers_whatever_the_last_run_used(run_
     path, _ = run_report
     home = path.parents[1]
     out = tmp_path / "two-days"
+    out.mkdir()  # an existing folder gets report.html
     proc = _report(home, "--days", "2", "--tickers", "msft", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     written = Path(proc.stdout.strip().splitlines()[-1])
