@@ -1,0 +1,222 @@
+"""The HTML report at scale: `python -m benchmarks.html_report [--tickers 30] [--days 90]`.
+
+Builds a demo home of N tickers x D days with `stockpipe run`, then times `stockpipe report`
+as a user runs it (a fresh process, imports included), measures every file it writes, and
+opens the overview and the largest ticker page in headless Chromium, reading how long the page
+took to draw its charts (`data-render-ms`, set by the page once every chart is drawn, counted
+from navigation start). Results: benchmarks/report_results.json and the "HTML report" section
+of benchmarks/results.md (kept when `make bench` rewrites the rest of that file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+RESULTS = HERE / "report_results.json"
+MARK_BEGIN = "<!-- html-report:begin -->"
+MARK_END = "<!-- html-report:end -->"
+TARGET_BUILD_S = 5.0
+TARGET_FILE_BYTES = 2 * 10**6
+TARGET_LOAD_S = 3.0
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage")
+END_DATE = "2026-11-20"
+
+
+def tickers(n: int) -> List[str]:
+    """N distinct 4-letter symbols, the same on every run."""
+    import random
+
+    rng, out = random.Random(16), set()
+    while len(out) < n:
+        out.add("".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(4)))
+    return sorted(out)
+
+
+def _cli(home: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STOCKPIPE_", "POLYGON_"))}
+    env["STOCKPIPE_HOME"] = str(home)
+    return subprocess.run([sys.executable, "-m", "runtime.cli", *args], capture_output=True,
+                          text=True, cwd=REPO, env=env, timeout=1800, check=False)
+
+
+def make_home(home: Path, n: int, days: int) -> None:
+    proc = _cli(home, "run", "--source", "demo", "--tickers", ",".join(tickers(n)), "--days",
+                str(days), "--end-date", END_DATE, "--json")
+    if proc.returncode != 0:
+        raise SystemExit(f"stockpipe run failed ({proc.returncode}): {proc.stderr[-2000:]}")
+
+
+def time_build(home: Path, out: Path, days: int, repeat: int) -> List[float]:
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        proc = _cli(home, "report", "--days", str(days), "--out", str(out))
+        runs.append(time.perf_counter() - start)
+        if proc.returncode != 0:
+            raise SystemExit(f"stockpipe report failed: {proc.stderr[-2000:]}")
+    return runs
+
+
+def sizes(out: Path) -> Dict[str, int]:
+    files = [out / "report.html", *sorted((out / "report_files").iterdir())]
+    return {str(p.relative_to(out)): p.stat().st_size for p in files}
+
+
+def load(page: Path, profile: Path) -> Dict[str, float]:
+    """One cold open in headless Chromium: the page's own draw time and the process's."""
+    start = time.perf_counter()
+    proc = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}",
+                           "--virtual-time-budget=10000", "--dump-dom", page.as_uri()],
+                          capture_output=True, text=True, timeout=240, check=False)
+    wall = time.perf_counter() - start
+    found = re.search(r'data-render-ms="(\d+)"', proc.stdout)
+    errors = re.search(r"data-js-errors=\"([^\"]*)\"", proc.stdout)
+    if proc.returncode != 0 or not found:
+        raise SystemExit(f"chromium did not draw {page}: {proc.stderr[-1000:]}")
+    return {"render_s": int(found.group(1)) / 1000, "process_s": wall,
+            "js_errors": errors.group(1) if errors else "?"}
+
+
+def measure(n: int, days: int, repeat: int, work: Path) -> Dict[str, object]:
+    home = work / "home"
+    if not (home / "catalog.duckdb").exists():
+        make_home(home, n, days)
+    result: Dict[str, object] = {"tickers": n, "days": days, "ranges": []}
+    # The target's range, then the longest range still drawn hourly (the largest pages).
+    from runtime.report.span import HOURLY_MAX_DAYS
+
+    for report_days in (days, HOURLY_MAX_DAYS):
+        out = work / f"out-{report_days}"
+        out.mkdir(exist_ok=True)
+        builds = time_build(home, out, report_days, repeat)
+        files = sizes(out)
+        pages = {k: v for k, v in files.items() if k.endswith(".html")}
+        largest_page = max(pages, key=pages.get)
+        loads = {}
+        for name in ("report.html", largest_page):
+            opens = [load(out / name, work / f"profile-{report_days}-{i}")
+                     for i in range(repeat)]
+            loads[name] = {"render_s": [o["render_s"] for o in opens],
+                           "process_s": [o["process_s"] for o in opens],
+                           "js_errors": sorted({o["js_errors"] for o in opens})}
+        result["ranges"].append({
+            "report_days": report_days, "build_s": builds, "files": len(files),
+            "largest_file": max(files, key=files.get), "largest_file_bytes": max(files.values()),
+            "largest_page": largest_page, "largest_page_bytes": pages[largest_page],
+            "total_bytes": sum(files.values()), "loads": loads,
+        })
+    return result
+
+
+def _ok(passed: bool) -> str:
+    return "PASS" if passed else "FAIL"
+
+
+def section(results: Dict) -> str:
+    """The results.md section (between markers, so it can be replaced in place)."""
+    n, days = results["tickers"], results["days"]
+    lines = [MARK_BEGIN, "## HTML report (issue 16)", "",
+             f"`python -m benchmarks.html_report --tickers {n} --days {days}`, run "
+             f"{results['when']} on {results['machine']}. `stockpipe report` timed as a fresh "
+             "process (imports included), best of the runs listed; sizes of every file it "
+             "writes; Chromium: the page's own time from navigation start to every chart drawn "
+             "(`data-render-ms`), cold profile, best of the runs listed.", "",
+             "| target | measured | result |", "|---|---|---|"]
+    main = results["ranges"][0]
+    build = min(main["build_s"])
+    lines.append(f"| {n} tickers x {days} days builds in < {TARGET_BUILD_S:.0f} s | "
+                 f"{build:.2f} s (runs: {', '.join(f'{x:.2f}' for x in main['build_s'])}) | "
+                 f"{_ok(build < TARGET_BUILD_S)} |")
+    for r in results["ranges"]:
+        lines.append(f"| largest page < 2 MB ({r['report_days']}-day report) | "
+                     f"{r['largest_page']}: {r['largest_page_bytes'] / 1e6:.3f} MB | "
+                     f"{_ok(r['largest_page_bytes'] < TARGET_FILE_BYTES)} |")
+    js = [v for k, v in sizes_of(main).items() if k.endswith("plotly.min.js")]
+    if js:
+        lines.append(f"| largest file < 2 MB | report_files/plotly.min.js: {js[0] / 1e6:.2f} MB "
+                     "(the plotly package's own bundle, written once and shared by every page) "
+                     f"| {_ok(js[0] < TARGET_FILE_BYTES)} |")
+    for r in results["ranges"]:
+        for name, opened in r["loads"].items():
+            best = min(opened["render_s"])
+            lines.append(
+                f"| loads in headless Chromium < {TARGET_LOAD_S:.0f} s ({r['report_days']}-day "
+                f"report, {name}) | {best:.2f} s drawn (runs: "
+                f"{', '.join(f'{x:.2f}' for x in opened['render_s'])}; whole Chromium process "
+                f"{min(opened['process_s']):.2f} s); script errors: "
+                f"{', '.join(opened['js_errors'])} | {_ok(best < TARGET_LOAD_S)} |")
+    lines.append("")
+    lines.append("| report | build s (all runs) | files | total MB | largest page |")
+    lines.append("|---|---|---|---|---|")
+    for r in results["ranges"]:
+        lines.append(f"| {r['report_days']} days | {', '.join(f'{x:.2f}' for x in r['build_s'])}"
+                     f" | {r['files']} | {r['total_bytes'] / 1e6:.2f} | {r['largest_page']} "
+                     f"({r['largest_page_bytes'] / 1e3:.0f} kB) |")
+    lines.append(MARK_END)
+    return "\n".join(lines) + "\n"
+
+
+def sizes_of(r: Dict) -> Dict[str, int]:
+    return r.get("file_sizes", {})
+
+
+def with_section(markdown: str, results: Optional[Dict] = None) -> str:
+    """`markdown` with the HTML report section replaced (or appended) from `results` (default:
+    the saved report_results.json; unchanged when there is none)."""
+    if results is None:
+        if not RESULTS.exists():
+            return markdown
+        results = json.loads(RESULTS.read_text())
+    block = section(results)
+    pattern = re.compile(re.escape(MARK_BEGIN) + r".*?" + re.escape(MARK_END) + r"\n?", re.S)
+    if pattern.search(markdown):
+        return pattern.sub(lambda m: block, markdown)
+    return markdown.rstrip("\n") + "\n\n" + block
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.html_report", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tickers", type=int, default=30)
+    ap.add_argument("--days", type=int, default=90)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--work", type=Path, help="keep the home and reports here (default: temp)")
+    ap.add_argument("--out", type=Path, default=HERE / "results.md")
+    args = ap.parse_args(argv)
+    import platform
+
+    with tempfile.TemporaryDirectory(prefix="stockpipe-report-bench-") as tmp:
+        work = args.work or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        results = measure(args.tickers, args.days, args.repeat, work)
+        for r in results["ranges"]:
+            r["file_sizes"] = sizes(work / f"out-{r['report_days']}")
+    results["when"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    results["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, Python " \
+                         f"{platform.python_version()}"
+    load_avg = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    if load_avg is not None:
+        results["machine"] += f", load average {load_avg:.1f} when it ended"
+    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+    current = args.out.read_text() if args.out.exists() else ""
+    args.out.write_text(with_section(current, results))
+    print(section(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
