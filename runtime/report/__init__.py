@@ -1,6 +1,7 @@
 """The local report: report.html (an overview of every chosen ticker, the data-quality results
 and the pipeline status) and, in the folder beside it, one page per ticker plus a single copy of
-plotly.js, so it works offline and no page carries the library. Every number comes from the
+plotly.js (its finance bundle, vendored in assets/), so it works offline and no page carries the
+library. Every number comes from the
 dashboard's panel SQL, expanded the way Grafana's Athena plugin expands it."""
 
 from __future__ import annotations
@@ -8,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
 from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -87,19 +87,25 @@ def _write(path: Path, text: str, report: Path) -> None:
 
 
 def _copy_plotly(folder: Path, report: Path) -> None:
-    """plotly.min.js from the installed plotly package, copied once (again only if it changed)."""
+    """The vendored plotly.js bundle, copied once (again only when it changed)."""
     from importlib import resources
 
-    source = resources.files("plotly").joinpath("package_data", PLOTLY_JS)
+    source = resources.files("runtime").joinpath("report", "assets", PLOTLY_JS)
+    data = source.read_bytes()
     dest = folder / PLOTLY_JS
-    with resources.as_file(source) as src:
-        if dest.exists() and dest.stat().st_size == Path(src).stat().st_size:
-            return
-        try:
-            shutil.copyfile(src, dest.with_name(f".tmp-{PLOTLY_JS}"))
-            os.replace(dest.with_name(f".tmp-{PLOTLY_JS}"), dest)
-        except OSError as exc:
-            raise StorageError(_cannot_write(report, exc)) from None
+    if dest.exists() and dest.stat().st_size == len(data) and dest.read_bytes() == data:
+        return
+    try:
+        tmp = dest.with_name(f".tmp-{PLOTLY_JS}-{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, dest)
+    except OSError as exc:
+        raise StorageError(_cannot_write(report, exc)) from None
+    # A bundle from an older build of the report would never be read again.
+    for old in folder.glob("*.js"):
+        if old.name != PLOTLY_JS:
+            with contextlib.suppress(OSError):
+                old.unlink()
 
 
 def build_report(

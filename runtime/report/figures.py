@@ -95,11 +95,19 @@ def _layout(title: str, height: int = 420, **extra: Any) -> Dict[str, Any]:
         "title": {"text": title, "x": 0.01},
         "height": height,
         "margin": {"l": 60, "r": 60, "t": 50, "b": 40},
-        "template": "plotly_white",
+        # plotly.js's own look (white, light grid); a named template would need Python to
+        # resolve it, and the report's pages get their figures from JSON.
+        "plot_bgcolor": "white",
+        "xaxis": {"gridcolor": "#ebebeb"},
+        "yaxis": {"gridcolor": "#ebebeb"},
         "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1,
                    "xanchor": "right"},
     }
-    layout.update(extra)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(layout.get(key), dict):
+            layout[key] = {**layout[key], **value}
+        else:
+            layout[key] = value
     return layout
 
 

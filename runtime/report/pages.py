@@ -12,7 +12,13 @@ from ..settings import EXCHANGE_TZ, Settings
 from .collect import PanelResult, ReportData, TickerSummary
 from .figures import CONFIG, daily_specs, panel_spec
 
-PLOTLY_JS = "plotly.min.js"
+# plotly.js's finance bundle (candlestick, scatter, bar: all the pages draw), vendored under
+# runtime/report/assets/ (see its README) and written once beside the pages.
+PLOTLY_JS = "plotly-finance.min.js"
+PLOTLY_SHA256 = "9993f6d57ffd52d7417a9e89b666679ff69078e7c2816b43ab9ecdea9fa4709d"
+# The trace types that bundle holds: a figure of any other type would draw nothing.
+PLOTLY_TRACES = ("bar", "candlestick", "funnel", "funnelarea", "histogram", "indicator", "ohlc",
+                 "pie", "scatter", "waterfall")
 
 # Recorded before anything else runs, so a browser test can read every script error from the
 # DOM (`data-js-errors` on <html>) without a debugging protocol.

@@ -173,7 +173,7 @@ def test_report_command_chooses_days_and_tickers_whatever_the_last_run_used(run_
     page = written.read_text("utf-8")
     assert "exchange days 2026-11-19 to 2026-11-20" in page
     assert sorted(p.name for p in (out / "report_files").iterdir()) == ["MSFT.html",
-                                                                       "plotly.min.js"]
+                                                                       "plotly-finance.min.js"]
     proc = _report(home, "--from", "2026-11-16", "--to", "2026-11-16", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert "exchange days 2026-11-16 to 2026-11-16" in (out / "report.html").read_text()

@@ -56,7 +56,7 @@ def test_overview_links_one_page_per_ticker_and_plotly_is_written_once_beside_th
     assert path == settings.reports_dir / "report.html"
     folder = settings.reports_dir / "report_files"
     assert sorted(p.name for p in folder.iterdir()) == ["AAPL.html", "MSFT.html",
-                                                       "plotly.min.js"]
+                                                       "plotly-finance.min.js"]
     overview = parse(path.read_text("utf-8"))
     assert overview.rows == ["AAPL", "MSFT"]
     assert ("a", "href", "report_files/AAPL.html") in overview.refs
@@ -64,12 +64,37 @@ def test_overview_links_one_page_per_ticker_and_plotly_is_written_once_beside_th
     for ticker in ("AAPL", "MSFT"):
         page = (folder / f"{ticker}.html").read_text("utf-8")
         refs = parse(page).refs
-        assert ("script", "src", "plotly.min.js") in refs
+        assert ("script", "src", "plotly-finance.min.js") in refs
         assert ("a", "href", "../report.html") in refs
         assert "Plotly.newPlot" in page and len(page) < 200_000  # the library is not inlined
         assert all(not v.startswith(("http:", "https:", "//")) for _, _, v in refs)  # offline
-    js = (folder / "plotly.min.js").read_bytes()
-    assert len(js) > 1_000_000 and b"plotly" in js[:2000].lower()
+    js = (folder / "plotly-finance.min.js").read_bytes()
+    assert js.startswith(b"/**\n* plotly.js (finance - minified) v4.1.0")
+
+
+def test_the_vendored_plotly_bundle_is_the_recorded_one_and_holds_every_trace_drawn(
+        loaded, settings):
+    import hashlib
+    import json
+    from importlib import resources
+
+    from runtime.report import pages
+
+    bundle = resources.files("runtime").joinpath("report", "assets", pages.PLOTLY_JS)
+    assert hashlib.sha256(bundle.read_bytes()).hexdigest() == pages.PLOTLY_SHA256
+    drawn = set()
+    for days in (2, None):  # hourly charts, and (all data) the same range's pages again
+        report.build_report(settings, loaded, days=days)
+        for page in (settings.reports_dir / "report_files").glob("*.html"):
+            text = page.read_text("utf-8")
+            figures = json.loads(re.search(r"var FIGURES = (\{.*?\}); var CONFIG", text,
+                                           re.S).group(1).replace("<\\/", "</"))
+            drawn |= {trace["type"] for f in figures.values() for trace in f["data"]}
+    specs = report.daily_specs("AAPL", report.collect(settings, loaded).summaries["AAPL"]
+                               .sessions)
+    drawn |= {trace["type"] for _, spec in specs for trace in spec["data"]}
+    assert drawn == {"candlestick", "scatter", "bar"}
+    assert drawn <= set(pages.PLOTLY_TRACES)
 
 
 def test_ticker_pages_draw_every_hourly_panel_with_the_tickers_rows(loaded, settings):
@@ -199,7 +224,7 @@ def test_pages_of_tickers_no_longer_chosen_are_removed(loaded, settings):
     report.build_report(settings, loaded, days=2)
     report.build_report(settings, loaded, days=2, tickers=["AAPL"])
     folder = settings.reports_dir / "report_files"
-    assert sorted(p.name for p in folder.iterdir()) == ["AAPL.html", "plotly.min.js"]
+    assert sorted(p.name for p in folder.iterdir()) == ["AAPL.html", "plotly-finance.min.js"]
 
 
 def test_report_without_a_production_view_says_the_first_run_failed_checks(checks_only,
@@ -210,7 +235,7 @@ def test_report_without_a_production_view_says_the_first_run_failed_checks(check
     # The check results are still shown: they say why nothing was published.
     assert {(p, rows) for p, _, rows, _ in sections(page)} == {("dq_latest", "3"),
                                                                ("dq_failures", "2")}
-    assert not (settings.reports_dir / "report_files" / "plotly.min.js").exists()
+    assert not (settings.reports_dir / "report_files" / "plotly-finance.min.js").exists()
 
 
 def test_report_with_an_empty_production_view_says_there_is_nothing_to_chart(empty_view,
