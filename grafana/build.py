@@ -115,7 +115,7 @@ def _stats(p: panels.Panel, sql: str):
             _override("change_abs", displayName="Change", unit="currencyUSD"),
             _override("change_pct", displayName="Change %", unit="percent"),
             _override("total_volume", displayName="Total volume", unit="short", decimals=0),
-            _override("realised_vol_ann_pct", displayName="Realised vol (ann., x sqrt(252x16))",
+            _override("realised_vol_ann_pct", displayName="Intraday vol (ann., x sqrt(252x15))",
                       unit="percent", decimals=1),
             _override("bars", displayName="Bars", unit="none", decimals=0),
         ])
@@ -164,7 +164,7 @@ def _volatility(p: panels.Panel, sql: str):
         .line_width(2)
         .overrides([
             _override("volatility_ann_pct",
-                      displayName="Rolling 16-bar volatility, annualised x sqrt(252x16)"),
+                      displayName="Intraday volatility, 15 returns, annualised x sqrt(252x15)"),
             _override("range_pct", displayName="High-low range (% of close)",
                       custom__drawStyle="bars", custom__fillOpacity=40,
                       custom__axisPlacement="right"),

@@ -274,12 +274,35 @@ def check_table(pr: PanelResult) -> str:
     return f'<table class="grid">{cap}<tr>{head}</tr>{"".join(rows)}</table>'
 
 
+# Status fields the page leaves out: the settings in force are the reader's own.
+_STATUS_SKIP = ("settings",)
+
+
+def _flatten(value: Any, prefix: str = "") -> List[Tuple[str, str]]:
+    """Nested status values as (dotted key, text) rows; a list of records as one line each."""
+    if isinstance(value, dict):
+        rows: List[Tuple[str, str]] = []
+        for key, item in value.items():
+            if not prefix and key in _STATUS_SKIP:
+                continue
+            rows += _flatten(item, f"{prefix}.{key}" if prefix else str(key))
+        return rows
+    if isinstance(value, (list, tuple)):
+        if value and all(isinstance(v, dict) for v in value):
+            return [(f"{prefix}[{i}]", ", ".join(f"{k}: {cell(v)}" for k, v in item.items()))
+                    for i, item in enumerate(value)]
+        return [(prefix, "; ".join(cell(v) for v in value) or "none")]
+    return [(prefix, cell(value))]
+
+
 def _status(data: ReportData) -> List[str]:
     if not data.status:
         return []
-    rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(cell(v))}</td></tr>"
-                   for k, v in data.status.items())
-    return ['<h2 id="status">Pipeline status</h2>', f'<table class="grid">{rows}</table>']
+    rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>"
+                   for k, v in _flatten(data.status))
+    return ['<h2 id="status">Pipeline status</h2>',
+            '<p class="desc">As `stockpipe status` reports it when the report was built.</p>',
+            f'<table class="grid">{rows}</table>']
 
 
 def overview_page(data: ReportData, settings: Settings, ticker_href) -> str:

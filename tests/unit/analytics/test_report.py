@@ -294,12 +294,21 @@ def test_failed_checks_history_keeps_utc_times(loaded, settings):
 def test_status_section_shows_what_collect_status_returns_when_it_exists(loaded, settings,
                                                                          monkeypatch):
     fake = types.ModuleType("runtime.status")
-    fake.collect_status = lambda s, e: {"current": False, "latest_bar": "2026-11-17 09:00"}
+    fake.collect_status = lambda s, e: {
+        "state": "stale", "problems": ["no bars since the 2026-11-20 session for MSFT"],
+        "last_publish": {"table": "stock_aggregate_prod_x", "published_at": "2026-11-21"},
+        "freshness": {"tickers": [{"ticker": "MSFT", "current": False}]},
+        "settings": {"home": "/somewhere"}}
     monkeypatch.setitem(sys.modules, "runtime.status", fake)
     monkeypatch.setattr("runtime.status", fake, raising=False)
     page = report.build_report(settings, loaded).read_text("utf-8")
     assert '<h2 id="status">Pipeline status</h2>' in page
-    assert "<tr><th>current</th><td>false</td></tr>" in page
+    for row in ("<tr><th>state</th><td>stale</td></tr>",
+                "<tr><th>problems</th><td>no bars since the 2026-11-20 session for MSFT</td></tr>",
+                "<tr><th>last_publish.published_at</th><td>2026-11-21</td></tr>",
+                "<tr><th>freshness.tickers[0]</th><td>ticker: MSFT, current: false</td></tr>"):
+        assert row in page, row
+    assert "/somewhere" not in page  # the settings in force are left out
 
 
 def test_without_a_status_module_the_page_leaves_the_section_out(loaded, settings,
