@@ -22,7 +22,7 @@ $(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
 $(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -q -e '.[dev,infra,notebooks]'
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
-	touch $@ $(RUN_STAMP) $(NOTEBOOKS_STAMP)
+	touch $@ $(RUN_STAMP)
 
 # The Lambda package's wheels (linux, python3.12), downloaded once from PyPI by pip: the infra
 # tests build the package offline from them.
@@ -39,7 +39,7 @@ install-dev: $(DEV_STAMP)
 # `make run` fills it first.
 NOTEBOOKS_STAMP := $(VENV)/.installed-notebooks
 $(NOTEBOOKS_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -q -e '.[notebooks]'
+	$(PIP) install -q -e '.[notebooks,lab]'
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@ $(RUN_STAMP)
 
