@@ -152,11 +152,11 @@ def _ok(passed: bool) -> str:
     return "PASS" if passed else "FAIL"
 
 
-def section(results: Dict) -> str:
-    """The results.md section (between markers, so it can be replaced in place)."""
+def _run_section(results: Dict) -> List[str]:
+    """One run's paragraph and tables."""
     n, days = results["tickers"], results["days"]
-    lines = [MARK_BEGIN, "## HTML report (issue 16)", "",
-             f"`python -m benchmarks.html_report --tickers {n} --days {days}`, run "
+    flag = f" --granularity {results['granularity']}" if results.get("granularity") else ""
+    lines = [f"`python -m benchmarks.html_report --tickers {n} --days {days}{flag}`, run "
              f"{results['when']} on {results['machine']}"
              f"{', partitions by ' + results['granularity'] if results.get('granularity') else ''}"
              ". `stockpipe report` timed as a fresh "
@@ -200,8 +200,28 @@ def section(results: Dict) -> str:
         lines.append(f"| {r['report_days']} days | {', '.join(f'{x:.2f}' for x in r['build_s'])}"
                      f" | {cpus} | {r['files']} | {r['total_bytes'] / 1e6:.2f} | "
                      f"{r['largest_page']} ({r['largest_page_bytes'] / 1e3:.0f} kB) |")
+    return lines
+
+
+def runs_of(saved: Dict) -> List[Dict]:
+    """The recorded runs, one per partition granularity (a lone run is a list of one)."""
+    return saved["runs"] if "runs" in saved else [saved]
+
+
+def section(saved: Dict) -> str:
+    """The results.md section (between markers, so it can be replaced in place)."""
+    lines = [MARK_BEGIN, "## HTML report (issue 16)", ""]
+    for run in runs_of(saved):
+        lines += _run_section(run) + [""]
     lines.append(MARK_END)
     return "\n".join(lines) + "\n"
+
+
+def merged(saved: Optional[Dict], run: Dict) -> Dict:
+    """`saved` runs with `run` in place of the one of the same granularity."""
+    kept = [r for r in (runs_of(saved) if saved else [])
+            if r.get("granularity") != run.get("granularity")]
+    return {"runs": sorted(kept + [run], key=lambda r: r.get("granularity") or "")}
 
 
 def with_section(markdown: str, results: Optional[Dict] = None) -> str:
@@ -246,10 +266,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     load_avg = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     if load_avg is not None:
         results["machine"] += f", load average {load_avg:.1f} when it ended"
-    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+    saved = merged(json.loads(RESULTS.read_text()) if RESULTS.exists() else None, results)
+    RESULTS.write_text(json.dumps(saved, indent=1) + "\n")
     current = args.out.read_text() if args.out.exists() else ""
-    args.out.write_text(with_section(current, results))
-    print(section(results))
+    args.out.write_text(with_section(current, saved))
+    print(section(saved))
     return 0
 
 

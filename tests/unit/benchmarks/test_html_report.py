@@ -48,3 +48,14 @@ def test_section_is_replaced_in_place_and_appended_when_missing():
 def test_a_file_over_two_megabytes_fails_its_target():
     text = html_report.section(results(js_bytes=4_815_814))
     assert "report_files/plotly-finance.min.js: 4.816 MB | FAIL |" in text
+
+
+def test_runs_of_each_granularity_are_kept_side_by_side():
+    hour = results()
+    day = {**results(build=(1.5,)), "granularity": "day"}
+    saved = html_report.merged(html_report.merged(None, hour), day)
+    again = html_report.merged(saved, {**results(build=(1.2,)), "granularity": "day"})
+    assert [r.get("granularity") for r in again["runs"]] == [None, "day"]
+    text = html_report.section(again)
+    assert text.count("builds in < 5 s") == 2
+    assert "--days 90 --granularity day`" in text and "1.20 s (runs: 1.20)" in text
