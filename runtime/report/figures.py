@@ -5,8 +5,9 @@ the report writes them straight into its pages as JSON, with no per-figure valid
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Dict, Iterable, List, Optional, Sequence
+from zoneinfo import ZoneInfo
 
 from ..settings import EXCHANGE_TZ
 from .collect import PanelResult, session_volatility_pct
@@ -18,9 +19,7 @@ DAY_TITLE = f"exchange session ({EXCHANGE_TZ}; weekends and holidays skipped)"
 CONFIG = {"displaylogo": False, "responsive": True}
 
 
-def _zone():
-    from zoneinfo import ZoneInfo
-
+def _zone() -> ZoneInfo:
     return ZoneInfo(EXCHANGE_TZ)
 
 
@@ -35,8 +34,6 @@ def _num(value: Any) -> Optional[float]:
 
 def exchange_times(values: Iterable[Any]) -> List[datetime]:
     """Bar starts (naive UTC from the engine) as naive exchange-time datetimes."""
-    from datetime import timezone
-
     zone = _zone()
     return [as_utc_naive(v).replace(tzinfo=timezone.utc).astimezone(zone).replace(tzinfo=None)
             for v in values]

@@ -7,6 +7,7 @@ import html
 import json
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Sequence, Tuple
+from zoneinfo import ZoneInfo
 
 from ..settings import EXCHANGE_TZ, Settings
 from .collect import PanelResult, ReportData, TickerSummary
@@ -131,8 +132,6 @@ def cell(value: Any) -> str:
 
 
 def exchange_time(utc_naive: datetime) -> str:
-    from zoneinfo import ZoneInfo
-
     local = utc_naive.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(EXCHANGE_TZ))
     return local.strftime("%a %Y-%m-%d %H:%M")
 

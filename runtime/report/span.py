@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Optional
+from zoneinfo import ZoneInfo
 
 from ..errors import ConfigError
 from ..settings import EXCHANGE_TZ
@@ -18,9 +19,7 @@ DEFAULT_MAX_DAYS = 365
 HOURLY_MAX_DAYS = 28
 
 
-def _zone():
-    from zoneinfo import ZoneInfo
-
+def _zone() -> ZoneInfo:
     return ZoneInfo(EXCHANGE_TZ)
 
 
