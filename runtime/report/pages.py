@@ -273,8 +273,9 @@ def check_table(pr: PanelResult) -> str:
     return f'<table class="grid">{cap}<tr>{head}</tr>{"".join(rows)}</table>'
 
 
-# Status fields the page leaves out: the settings in force are the reader's own.
-_STATUS_SKIP = ("settings",)
+# Status fields the page leaves out: the settings in force are the reader's own, and each
+# check's result is in the data-quality section above.
+_STATUS_SKIP = ("settings", "checks.checks")
 
 
 def _flatten(value: Any, prefix: str = "") -> List[Tuple[str, str]]:
@@ -282,9 +283,9 @@ def _flatten(value: Any, prefix: str = "") -> List[Tuple[str, str]]:
     if isinstance(value, dict):
         rows: List[Tuple[str, str]] = []
         for key, item in value.items():
-            if not prefix and key in _STATUS_SKIP:
-                continue
-            rows += _flatten(item, f"{prefix}.{key}" if prefix else str(key))
+            dotted = f"{prefix}.{key}" if prefix else str(key)
+            if dotted not in _STATUS_SKIP:
+                rows += _flatten(item, dotted)
         return rows
     if isinstance(value, (list, tuple)):
         if value and all(isinstance(v, dict) for v in value):

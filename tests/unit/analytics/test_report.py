@@ -359,3 +359,12 @@ def test_volatility_and_range_axes_both_start_at_zero(loaded, settings):
     assert (fig.layout.yaxis.rangemode, fig.layout.yaxis2.rangemode) == ("tozero", "tozero")
     assert fig.layout.yaxis.title.text == "intraday volatility, annualised (%)"
     assert fig.layout.yaxis2.title.text == "high-low range per bar (% of close)"
+
+
+def test_the_status_section_is_what_stockpipe_status_reports(loaded, settings):
+    from runtime.status import collect_status
+
+    expected = collect_status(settings, loaded)["state"]
+    page = report.build_report(settings, loaded).read_text("utf-8")
+    assert f"<tr><th>state</th><td>{expected}</td></tr>" in page
+    assert "checks.checks" not in page  # each check is in the data-quality section already
