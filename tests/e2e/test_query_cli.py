@@ -90,7 +90,7 @@ def test_checks_command_appends_a_run_to_the_history(home_published, run_cli):
     after = run_cli("query", "--home", h, "--format", "json",
                     "SELECT count(DISTINCT run_id) AS runs, count(*) AS n "
                     "FROM stock_aggregate_dq_results")
-    assert json.loads(after.out) == [{"runs": 2, "n": 20}]  # 10 checks per run
+    assert json.loads(after.out) == [{"runs": 2, "n": 24}]  # 12 checks per run
 
 
 def test_report_command_writes_the_file(home_published, run_cli, tmp_path):

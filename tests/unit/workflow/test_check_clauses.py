@@ -235,9 +235,11 @@ def _vwap_outside(cents: int, side: str, by: int) -> Dict[str, Any]:
 @pytest.mark.parametrize("side", ["low", "high"])
 def test_ohlc_consistency_allows_vwap_one_cent_outside_and_not_two(quality_of, side):
     # vwap, low and high are each rounded to the cent, so a true VWAP inside the range can land
-    # one cent outside it; two cents cannot happen. One bar per price, each on a day of its own.
+    # one cent outside it; two cents cannot happen. One bar per price, each on a day and a
+    # ticker of its own (one ticker's overnight jumps between these prices would be split
+    # ratios, which unexplained_split_jump counts).
     def outside(by):
-        return [bar(OFF_HOUR, day=day, **_vwap_outside(cents, side, by))
+        return [bar(OFF_HOUR, ticker=f"V{day}", day=day, **_vwap_outside(cents, side, by))
                 for day, cents in enumerate(LIMIT_CENTS, start=1)]
 
     assert quality_of(session() + outside(1)) == {}
@@ -272,8 +274,7 @@ def test_duplicate_rows_counts_each_extra_identical_copy(quality_of):
 OTHER_VALUES = {
     "bar_time": datetime(2026, 11, 20, OFF_HOUR, 0, 1), "open": 10.1, "high": 11.1, "low": 9.1,
     "close": 10.6, "volume": 1001.0, "vwap": 10.3, "transactions": 8,
-    "ingested_at": INGESTED + timedelta(hours=1), "adjusted_as_of": date(2026, 11, 21),
-    "day_hour_partition": "2026-11-20-07",
+    "ingested_at": INGESTED + timedelta(hours=1), "day_hour_partition": "2026-11-20-07",
 }
 
 

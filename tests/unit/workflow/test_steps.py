@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -54,7 +54,8 @@ def test_transform_types_values_and_new_york_partition(mini, helpers):
     assert got.columns == COLUMNS
     summer, brk, late = got.rows
     assert brk == ("BRK.B", datetime(2026, 11, 13, 9, 0), T_0900, 10.0, 11.0, 9.0, 10.0, 1000.0,
-                   10.46, 7, datetime(2026, 11, 21, 12, 0), "2026-11-13-04")
+                   10.46, 7, datetime(2026, 11, 21, 12, 0), date(2026, 11, 20),
+                   "2026-11-13-04")
     assert (late[1], late[6], late[7], late[8], late[11]) == (
         datetime(2026, 11, 14, 0, 0), 10.75, 2.5e6, 10.0, "2026-11-13-19"
     )
