@@ -56,10 +56,10 @@ def test_transform_types_values_and_new_york_partition(mini, helpers):
     assert brk == ("BRK.B", datetime(2026, 11, 13, 9, 0), T_0900, 10.0, 11.0, 9.0, 10.0, 1000.0,
                    10.46, 7, datetime(2026, 11, 21, 12, 0), date(2026, 11, 20),
                    "2026-11-13-04")
-    assert (late[1], late[6], late[7], late[8], late[11]) == (
+    assert (late[1], late[6], late[7], late[8], late[12]) == (
         datetime(2026, 11, 14, 0, 0), 10.75, 2.5e6, 10.0, "2026-11-13-19"
     )
-    assert (summer[1], summer[10], summer[11]) == (
+    assert (summer[1], summer[10], summer[12]) == (
         datetime(2026, 7, 1, 13, 0), datetime(2026, 7, 1, 13, 5, 1, 250000), "2026-07-01-09"
     )
     # prices and volume rounded to 2 places, half away from zero (74.0625 -> 74.06 because the
