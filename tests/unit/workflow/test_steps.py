@@ -66,7 +66,7 @@ def test_transform_types_values_and_new_york_partition(mini, helpers):
     # double is 74.0625 exactly and Trino rounds half up: 74.06|25 -> 74.06)
     assert summer[3:8] == (74.06, 75.15, 73.8, 75.09, 135647.46)
     assert [type(v) for v in brk] == [str, datetime, int, float, float, float, float, float,
-                                      float, int, datetime, str]
+                                      float, int, datetime, date, str]
 
 
 def test_day_granularity_partitions_by_new_york_date(make_mini, helpers):
