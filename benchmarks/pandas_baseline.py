@@ -19,6 +19,8 @@ from typing import Dict, List
 import numpy as np
 
 KEY = ["ticker", "bar_time_ms"]
+# runtime/sql/checks/ticker_format.sql's pattern (the one configured tickers are validated with)
+TICKER_PATTERN = r"(?:[A-Z]{1,2}:)?[A-Z0-9][A-Z0-9.\-]{0,15}"
 PRICE_COLS = ["open", "high", "low", "close", "vwap"]
 COLUMNS = [
     "ticker", "bar_time", "bar_time_ms", "open", "high", "low", "close", "volume", "vwap",
@@ -137,7 +139,13 @@ def quality(
         & (df["vwap"] >= df["low"] - 0.01)
         & (df["vwap"] <= df["high"] + 0.01)
     )
-    latest = df.groupby("ticker")["bar_time"].max()
+    checked_at = rc.timestamp_literal(now)
+    at = pd.Timestamp(checked_at)
+    latest = df.loc[df["bar_time"] <= at].groupby("ticker")["bar_time"].max()
+    values = df[num]
+    non_finite = (values.notna() & ~values.abs().lt(float("inf"))).any(axis=1)
+    bad_time = (df["bar_time"] < pd.Timestamp("1990-01-01")) | (df["bar_time"] > at)
+    bad_ticker = df["ticker"].notna() & ~df["ticker"].str.fullmatch(TICKER_PATTERN).fillna(False)
     fresh_since = rc.session_start_utc(rc.last_completed_session(now))
     stale = sum(1 for t in tickers if t not in latest.index or latest[t] < fresh_since)
     # The latest ingest's window: objects sort by arrival, records by ingest time within one.
@@ -149,15 +157,18 @@ def quality(
     have = pd.MultiIndex.from_frame(df.loc[df["bar_time"].isin(hours), ["ticker", "bar_time"]])
     missing = int((~wanted.isin(have)).sum()) if len(hours) else 0
     return {
+        "bar_time_range": int(bad_time.sum()),
         "duplicate_keys": int(df.duplicated(KEY, keep="first").sum()),
         "duplicate_rows": int(df.duplicated(keep="first").sum()),
         "empty_table": int(len(df) == 0),
         "freshness": stale,
         "missing_session_hours": missing,
         "negative_values": int((df[num + ["transactions"]] < 0).any(axis=1).sum()),
+        "non_finite_values": int(non_finite.sum()),
         "null_values": int(df.isna().any(axis=1).sum()),
         "ohlc_consistency": int((~ok & df[num].notna().all(axis=1)).sum()),
         "raw_parquet_row_count": abs(raw_rows - parquet_rows),
+        "ticker_format": int(bad_ticker.sum()),
         "zero_values": int((df[num] == 0).any(axis=1).sum()),
     }
 

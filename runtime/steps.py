@@ -226,10 +226,11 @@ def latest_ingest_window(settings: Settings, storage: Storage) -> Optional[Tuple
     return None
 
 
-def _check_values(settings: Settings, engine: Engine) -> Dict[str, str]:
+def _check_values(settings: Settings, engine: Engine, moment: datetime) -> Dict[str, str]:
     """The checks' inputs that need no exchange calendar, as validated SQL fragments."""
     raw_rows = recorded_source_rows(settings, engine, settings.parquet_table)
     return {
+        "checked_at": timestamp_literal(moment),
         "raw_table": settings.raw_table,
         "raw_rows": (
             f"CAST({raw_rows} AS bigint)"
@@ -295,7 +296,7 @@ def quality(
         max_workers=1, thread_name_prefix="xnys-calendar"
     ) as pool, engine.consistent_reads():
         calendar = pool.submit(_calendar_values, settings, storage, moment)
-        values = _check_values(settings, engine)
+        values = _check_values(settings, engine, moment)
         needs_calendar = {c.name: _uses_calendar(c) for c in checks}
         for check in sorted(checks, key=lambda c: needs_calendar[c.name]):
             if calendar.done() and calendar.exception() is not None:

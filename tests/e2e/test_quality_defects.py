@@ -85,6 +85,28 @@ def test_negative_trade_count_fails_only_negative_values(lake, run_cli, publishe
     _assert_refused_and_untouched(lake, run_cli, published, {"negative_values"})
 
 
+def test_finite_volume_that_rounds_to_infinity_fails_only_non_finite_values(
+    lake, run_cli, published
+):
+    _restate(lake, lambda r: {"v": 1e308})
+    latest = _assert_refused_and_untouched(lake, run_cli, published, {"non_finite_values"})
+    assert {c.name: c.failing_rows for c in latest.checks}["non_finite_values"] == 1
+
+
+@pytest.mark.parametrize("t", [-3_600_000, 16_725_225_600_000])  # 1969-12-31 23:00, 2500-01-01
+def test_bar_from_1969_or_2500_in_raw_data_fails_only_bar_time_range(lake, run_cli, published, t):
+    _restate(lake, lambda r: {"t": t})
+    latest = _assert_refused_and_untouched(lake, run_cli, published, {"bar_time_range"})
+    assert {c.name: c.failing_rows for c in latest.checks}["bar_time_range"] == 1
+
+
+@pytest.mark.parametrize("ticker", ["aapl", "", "A;B"])
+def test_malformed_ticker_in_raw_data_fails_only_ticker_format(lake, run_cli, published, ticker):
+    _restate(lake, lambda r: {"ticker": ticker})
+    latest = _assert_refused_and_untouched(lake, run_cli, published, {"ticker_format"})
+    assert {c.name: c.failing_rows for c in latest.checks}["ticker_format"] == 1
+
+
 def test_restated_bar_is_resolved_by_dedup_and_published(lake, run_cli, published):
     # A late trade moves the close to the middle of the bar's range: still a valid bar.
     original, record = _restate(lake, lambda r: {"c": round((r["h"] + r["l"]) / 2, 4)})
@@ -182,5 +204,6 @@ def test_a_run_with_no_bars_fails_only_empty_table_and_keeps_production(lake, ru
 
 def test_every_blocking_check_is_covered_here():
     covered = {"zero_values", "null_values", "ohlc_consistency", "negative_values",
-               "raw_parquet_row_count", "duplicate_keys", "duplicate_rows", "empty_table"}
+               "raw_parquet_row_count", "duplicate_keys", "duplicate_rows", "empty_table",
+               "non_finite_values", "bar_time_range", "ticker_format"}
     assert covered == BLOCKING

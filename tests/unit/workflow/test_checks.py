@@ -13,15 +13,18 @@ from runtime.errors import ConfigError, IdentifierError
 def test_every_design_check_has_a_file_with_its_severity():
     found = {c.name: c.severity for c in checks.all_checks()}
     assert found == {
+        "bar_time_range": "error",
         "duplicate_keys": "error",
         "duplicate_rows": "error",
         "empty_table": "error",
         "freshness": "warning",
         "missing_session_hours": "warning",
         "negative_values": "error",
+        "non_finite_values": "error",
         "null_values": "error",
         "ohlc_consistency": "error",
         "raw_parquet_row_count": "error",
+        "ticker_format": "error",
         "zero_values": "error",
     }
 
@@ -44,7 +47,7 @@ def test_slots_lists_braced_and_bare_names_but_not_escaped_dollars(monkeypatch):
 
 def test_slots_of_the_calendar_checks():
     assert checks.slots("checks/freshness.sql") == {
-        "fresh_since", "sans_dup_table", "expected_tickers"
+        "fresh_since", "sans_dup_table", "expected_tickers", "checked_at"
     }
     assert "expected_hours" in checks.slots("checks/missing_session_hours.sql")
     assert checks.slots("checks/zero_values.sql") == {"sans_dup_table"}

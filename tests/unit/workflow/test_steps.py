@@ -154,8 +154,8 @@ def test_quality_history_is_created_then_appended(mini, helpers):
     history = mini.rows(
         f"SELECT run_id, count(*), min(run_at) FROM {s.dq_table} GROUP BY run_id ORDER BY run_id"
     )
-    assert history == [(first.run_id, 10, datetime(2026, 11, 21, 12, 0)),
-                       (second.run_id, 10, datetime(2026, 11, 21, 12, 5))]
+    assert history == [(first.run_id, 13, datetime(2026, 11, 21, 12, 0)),
+                       (second.run_id, 13, datetime(2026, 11, 21, 12, 5))]
     latest = steps.latest_quality(s, mini.engine)
     assert latest.run_id == second.run_id
     assert [c.to_dict() for c in latest.checks] == [c.to_dict() for c in second.checks]
@@ -213,7 +213,7 @@ def test_quality_runs_calendar_checks_last_and_reports_in_check_order(mini, help
 
     assert [c.name for c in result.checks] == [c.name for c in all_checks()]
     checks = [q for q in sent if q.startswith("-- severity:")]
-    assert len(checks) == 10
+    assert len(checks) == 13
     # 2026-11-20 is the last completed session before NOW; its 00:00 New York is 05:00 UTC.
     assert "TIMESTAMP '2026-11-20 05:00:00.000'" in checks[-2] + checks[-1]
     assert all("${" not in q for q in checks)
