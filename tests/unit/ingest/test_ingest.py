@@ -187,3 +187,31 @@ def test_a_polygon_run_gets_a_deadline_from_its_tickers_window_and_rate(
     run_ingest(keyed, source="polygon", end_date=date(2026, 11, 27), days=days, now=NOW)
     assert made == {"run_deadline": expected}
     assert ingest.run_deadline(3, days + 1, 5) == expected
+
+
+def test_a_full_disk_stops_the_ingest_naming_the_file_and_leaves_no_temporary_files(
+    settings, monkeypatch
+):
+    import errno
+    import os
+    from pathlib import Path
+
+    from runtime.errors import StorageError
+
+    def full(self, data):
+        with open(self, "wb") as fh:
+            fh.write(data[:10])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(StorageError) as err:
+        run_ingest(settings, source="demo", end_date=date(2026, 11, 27), now=NOW)
+    message = str(err.value)
+    import re
+
+    # the raw object, by its arrival time (now): raw/YYYY/MM/DD/HH/<stream>-1-...
+    assert re.match(rf"cannot write {re.escape(settings.raw_uri)}\d{{4}}(/\d\d){{3}}/"
+                    r"stockpipe-local-1-", message), message
+    assert "No space left on device; the file system holding it is full" in message
+    left = [p for p in Path(settings.home).rglob("*") if p.is_file()]
+    assert left == []
