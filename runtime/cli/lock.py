@@ -4,10 +4,12 @@ workflow (its raw/Parquet row-count check would then fail) and DuckDB allows one
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import IO, Iterator
 
 from ..errors import StockpipeError
 
@@ -16,6 +18,39 @@ LOCK_NAME = ".stockpipe.lock"
 
 class HomeBusy(StockpipeError):
     """Another stockpipe process holds the home's lock."""
+
+
+class UnsafeLockPath(StockpipeError):
+    """The lock path is a link or not a plain file: writing our PID there would damage it."""
+
+
+def _open_lock_file(path: Path) -> IO[str]:
+    """The lock file opened for update, created if missing; never through a symbolic link,
+    and only if it is a regular file with no other name: the lock writes its holder's PID into
+    the file, which would truncate whatever a link pointed at."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafeLockPath(
+                f"{path} is a symbolic link; stockpipe does not follow it (it would overwrite "
+                "the link's target): remove the link and run again"
+            ) from None
+        raise UnsafeLockPath(f"cannot open the lock file {path}: {exc.strerror}") from None
+    info = os.fstat(fd)
+    problem = None
+    if not stat.S_ISREG(info.st_mode):
+        problem = "is not a regular file"
+    elif info.st_nlink != 1:
+        problem = f"has {info.st_nlink} names (a hard link to another file)"
+    if problem:
+        os.close(fd)
+        raise UnsafeLockPath(
+            f"the lock file {path} {problem}; stockpipe writes its PID into it: remove it and "
+            "run again"
+        )
+    return os.fdopen(fd, "r+", encoding="utf-8")
 
 
 @contextlib.contextmanager
@@ -29,7 +64,7 @@ def home_lock(home: Path, wait_seconds: float = 0.0, poll: float = 5.0) -> Itera
         return
     home = Path(home)
     home.mkdir(parents=True, exist_ok=True)
-    handle = open(home / LOCK_NAME, "a+", encoding="utf-8")
+    handle = _open_lock_file(home / LOCK_NAME)
     try:
         deadline = time.monotonic() + wait_seconds
         while True:
