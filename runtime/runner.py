@@ -35,6 +35,8 @@ class WorkflowResult:
     blocked: Optional[QualityCheckFailed] = None
     # report.html, when run_workflow_and_report rebuilt it after a publish.
     report: Optional[str] = None
+    # Why report.html could not be rebuilt after a publish: a warning, not a failed run.
+    report_error: Optional[str] = None
 
     def result_of(self, name: str) -> Any:
         for s in self.steps:
@@ -116,14 +118,33 @@ def run_workflow_and_report(
     now: Optional[datetime] = None,
 ) -> WorkflowResult:
     """run_workflow, then report.html when it published: a new production copy, which the
-    report would otherwise not show. What `run`, `workflow` and the scheduler all do."""
+    report would otherwise not show. What `run`, `workflow` and the scheduler all do.
+
+    A report that cannot be written after a publish is `report_error`, not an exception: the
+    pipeline's work is done, and a failed exit would make a scheduler rerun it and publish a
+    second archive of the same data."""
     wf = run_workflow(settings, engine, storage, from_step, progress, now=now)
     if wf.published_table:
         from .report import build_report
 
         _say(progress, "report: building report.html")
-        wf.report = str(build_report(settings, engine, report_out))
+        try:
+            wf.report = str(build_report(settings, engine, report_out))
+        except Exception as exc:  # any failure of the report is only a warning here
+            wf.report_error = report_failure(exc)
+            _say(progress, f"report: not written: {wf.report_error}")
     return wf
+
+
+def report_failure(exc: BaseException) -> str:
+    """One line saying why the report failed: a StockpipeError's own message, else its type."""
+    from .errors import StockpipeError
+
+    if isinstance(exc, StockpipeError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return f"{type(exc).__name__}: {exc}"
 
 
 @dataclass
@@ -141,6 +162,7 @@ class RunResult:
     ingest: Any = None
     workflow: Optional[WorkflowResult] = None
     blocked: Optional[str] = None
+    report_error: Optional[str] = None
 
     @property
     def exit_code(self) -> int:
@@ -155,6 +177,7 @@ class RunResult:
             "checks": self.checks,
             "published_table": self.published_table,
             "report": self.report,
+            "report_error": self.report_error,
             "seconds": round(self.seconds, 3),
         }
 
@@ -219,4 +242,5 @@ def run_pipeline(
         ingest=summary,
         workflow=wf,
         blocked=str(wf.blocked) if wf.blocked else None,
+        report_error=wf.report_error,
     )

@@ -159,3 +159,55 @@ def test_run_with_a_blocking_failure_exits_3_and_keeps_the_previous_copy(
     assert "nothing published" in result.err
     assert lake.prod_tables() == [first["published_table"]]
     assert lake.rows("SELECT * FROM stock_aggregate_prod_latest ORDER BY bar_time_ms") == before
+
+
+@pytest.fixture
+def report_disk_full(monkeypatch):
+    """report.html cannot be written (its disk is full); every other file can."""
+    import errno
+
+    real = Path.write_text
+
+    def write_text(self, *args, **kwargs):
+        if self.name.startswith(".tmp-report.html"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", write_text)
+
+
+def test_a_report_failure_after_a_publish_is_a_warning_and_exit_0(
+    home, run_cli, make_lake, report_disk_full
+):
+    result = run_cli(*_run_args(home, "--json"))
+    # The pipeline published: exit 0, so a scheduler does not rerun it into a second archive.
+    assert result.code == 0, result.err
+    data = result.json()
+    target = home / "reports" / "report.html"
+    assert data["report"] is None
+    assert data["report_error"] == (
+        f"cannot write the report to {target}: No space left on device; pass --out with a "
+        "writable file or folder"
+    )
+    assert make_lake(home).prod_tables() == [data["published_table"]]
+    warnings = [line for line in result.err.splitlines() if "warning" in line]
+    assert warnings == [
+        f"stockpipe: warning: {data['published_table']} was published, but the report was not "
+        f"written: {data['report_error']}; rebuild it with `stockpipe report`"
+    ]
+
+
+def test_workflow_reports_the_report_failure_the_same_way(home, run_cli, report_disk_full):
+    assert run_cli("ingest", "--home", str(home), "--tickers", "AAPL", "--days", "7",
+                   "--end-date", END).code == 0
+    result = run_cli("workflow", "--home", str(home), "--json")
+    assert result.code == 0, result.err
+    data = result.json()
+    assert data["published_table"] and data["report"] is None
+    assert "No space left on device" in data["report_error"]
+    assert f"stockpipe: warning: {data['published_table']} was published" in result.err
+
+
+def test_a_successful_run_has_no_report_error(home, run_cli):
+    data = run_cli(*_run_args(home, "--json")).json()
+    assert data["report_error"] is None and Path(data["report"]).is_file()

@@ -49,12 +49,24 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         if result.published_table:
             console.print(f"published: {result.published_table} "
                           f"(view {settings.prod_latest_view})")
-            console.print(f"report: {result.report}")
+            if result.report:
+                console.print(f"report: {result.report}")
         else:
             console.print("published: nothing (a blocking check failed)")
     if result.blocked:
         console.notice(f"stockpipe: {result.blocked}")
+    _warn_report(console, result.published_table, result.report_error)
     return result.exit_code
+
+
+def _warn_report(console: Console, published: object, error: object) -> None:
+    """The one warning line of a publish whose report could not be written (exit code stays 0:
+    rerunning the pipeline would only publish the same data again)."""
+    if error:
+        console.notice(
+            f"stockpipe: warning: {published} was published, but the report was not written: "
+            f"{error}; rebuild it with `stockpipe report`"
+        )
 
 
 def cmd_ingest(args: argparse.Namespace, console: Console) -> int:
@@ -100,6 +112,7 @@ def cmd_workflow(args: argparse.Namespace, console: Console) -> int:
                 "checks": checks,
                 "published_table": wf.published_table,
                 "report": wf.report,
+                "report_error": wf.report_error,
             }))
         else:
             console.print("steps: " + ", ".join(s.name for s in wf.steps))
@@ -112,6 +125,7 @@ def cmd_workflow(args: argparse.Namespace, console: Console) -> int:
                 console.print(f"report: {wf.report}")
         if wf.blocked:
             console.notice(f"stockpipe: {wf.blocked}")
+        _warn_report(console, wf.published_table, wf.report_error)
         return wf.exit_code
 
     return with_engine(settings, go)
