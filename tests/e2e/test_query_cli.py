@@ -124,3 +124,19 @@ def test_progress_per_step_on_a_terminal_and_quiet_with_json(home_published):
                 stdout=out, stderr=quiet) == 0
     assert quiet.getvalue() == ""
     assert json.loads(out.getvalue())["steps"] == ["publish"]
+
+
+def test_query_refuses_to_read_or_write_outside_the_lake(home, run_cli, tmp_path):
+    secret = tmp_path / "secret.csv"
+    secret.write_text("a\nnot for the analyst\n")
+    h = str(home)
+    read = run_cli("query", "--home", h, f"SELECT * FROM read_csv('{secret}')")
+    assert read.code == 1
+    assert read.out == "" and "not for the analyst" not in read.err
+    assert "FUNCTION_NOT_FOUND: Table function 'read_csv' not registered" in read.err
+    dump = tmp_path / "dump"
+    write = run_cli("query", "--home", h,
+                    f"CREATE TABLE dump WITH (external_location = '{dump}/') AS SELECT 1 AS a")
+    assert write.code == 1
+    assert f"PERMISSION_DENIED: Access Denied: location '{dump}' of table 'dump'" in write.err
+    assert not dump.exists()

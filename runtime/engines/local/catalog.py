@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from ...errors import EngineError, UnsupportedSQLError, validate_identifier
 from ..storage import local_path
 from .dialect import lit, q
+from .guard import refuse_outside_lake
 from .rules import NOT_FOUND
 
 CATALOG_TABLE = "__stockpipe_catalog"
@@ -40,10 +41,13 @@ class Catalog:
     """Tables and views of one database on a connection. `listener` (the scan cache) hears of
     every table registered (`table_changed`) or forgotten (`table_dropped`)."""
 
-    def __init__(self, connection: Any, listener: Any = None):
+    def __init__(self, connection: Any, listener: Any = None,
+                 lake_roots: Optional[List[str]] = None):
         self._db = connection
         self.database = connection.database
         self._listener = listener
+        # The folders a table may live in (None: anywhere): see guard.refuse_outside_lake.
+        self.lake_roots = lake_roots
         connection.con.execute(
             f"CREATE TABLE IF NOT EXISTS main.{CATALOG_TABLE} ("
             "database VARCHAR NOT NULL, name VARCHAR NOT NULL, kind VARCHAR NOT NULL, "
@@ -158,6 +162,7 @@ class Catalog:
                 f"location {text!r} for table {table!r} contains one of * ? [ ] {{ }} =, which "
                 "would be read as a pattern; choose a plain folder name"
             )
+        refuse_outside_lake(text, table, self.lake_roots)
         return text.rstrip("/") + "/"
 
     def parquet_view(self, entry: TableEntry) -> str:

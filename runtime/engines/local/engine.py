@@ -8,7 +8,7 @@ import threading
 from contextlib import contextmanager
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Sequence, Union
 
 from ...errors import EngineError, StockpipeError, UnsupportedSQLError, validate_identifier
 from ...settings import DEFAULT_DATABASE
@@ -17,6 +17,7 @@ from .cache import SCAN_CACHE_MAX_BYTES, CacheStats, ScanCache
 from .catalog import Catalog, TableEntry
 from .connection import Connection
 from .dialect import athena_column_names, q, transpile
+from .guard import lake_roots, refuse_host_access
 from .rules import already_exists, athena_error, check_columns, head
 from .statements import Statements
 from .writes import Writes
@@ -37,7 +38,9 @@ class LocalEngine(Engine):
 
     `path` is the DuckDB file (a folder means `<folder>/catalog.duckdb`, ":memory:" none);
     `default_location(table)` places a CTAS that names no external_location; tables of at most
-    `scan_cache_bytes` of Parquet are read from memory while their files stay the same."""
+    `scan_cache_bytes` of Parquet are read from memory while their files stay the same; a table
+    location outside `lake_roots` (folders; None: no limit) is refused, as are DuckDB's table
+    functions (guard.py)."""
 
     def __init__(
         self,
@@ -46,6 +49,7 @@ class LocalEngine(Engine):
         default_location: Optional[Callable[[str], str]] = None,
         *,
         scan_cache_bytes: Optional[int] = SCAN_CACHE_MAX_BYTES,
+        lake_roots: Optional[Sequence[str]] = None,
     ):
         if not isinstance(path, (str, PathLike)):
             raise TypeError(
@@ -59,7 +63,11 @@ class LocalEngine(Engine):
         self._lock = threading.RLock()
         self._db = Connection(self.path, self.database)
         self._cache = ScanCache(self._db, scan_cache_bytes)
-        self._catalog = Catalog(self._db, listener=self._cache)
+        self._catalog = Catalog(
+            self._db,
+            listener=self._cache,
+            lake_roots=None if lake_roots is None else [str(r) for r in lake_roots],
+        )
         self._writes = Writes(self._db, self._catalog, self._cache, default_location)
         self._statements = Statements(self._db, self._catalog, self._cache)
 
@@ -71,6 +79,7 @@ class LocalEngine(Engine):
             settings.catalog_path,
             database=settings.database,
             default_location=settings.table_location,
+            lake_roots=lake_roots(settings),
         )
 
     @property
@@ -205,6 +214,7 @@ class LocalEngine(Engine):
                 f"[statement: {head(text)}]"
             )
         node = parsed[0]
+        refuse_host_access(node, self.database, text)
         if isinstance(node, exp.Create):
             kind = (node.args.get("kind") or "").upper()
             if kind == "TABLE" and node.expression is not None:

@@ -15,6 +15,7 @@ from ..base import QueryResult
 from ..storage import LocalStorage
 from .catalog import TableEntry
 from .dialect import fix_types, lit, literal_text, q, transpile
+from .guard import refuse_outside_lake
 from .rules import (
     COMPRESSIONS,
     MAX_OPEN_PARTITIONS,
@@ -198,6 +199,8 @@ class Writes:
                 f"INSERT INTO {name}: the local engine appends to Parquet tables only ({name} is "
                 f"a {entry.kind} {'view' if entry.kind == 'view' else 'table'})"
             )
+        # A table registered outside the lake (by an engine without lake roots) takes no rows.
+        refuse_outside_lake(entry.location or "", name, self._catalog.lake_roots)
         if node.args.get("overwrite"):
             raise UnsupportedSQLError(
                 "INSERT OVERWRITE is not supported (Athena has no such statement)"
