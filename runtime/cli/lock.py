@@ -81,10 +81,12 @@ def home_lock(home: Path, wait_seconds: float = 0.0, poll: float = 5.0) -> Itera
                         "finish, or use another --home"
                     ) from None
                 time.sleep(poll)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
+        try:
+            # Unbuffered: a write that fails on a full disk must not be retried by close().
+            os.ftruncate(handle.fileno(), 0)
+            os.pwrite(handle.fileno(), f"{os.getpid()}\n".encode(), 0)
+        except OSError:
+            pass  # a full disk: the lock holds without the PID, which only names the holder
         yield
     finally:
         handle.close()

@@ -47,7 +47,8 @@ def test_select_in_table_csv_and_json(home_published, run_cli):
 
 def test_ctas_through_query_creates_a_table(home_published, run_cli, tmp_path):
     h = str(home_published)
-    location = (tmp_path / "analyst" / "aapl_daily").as_posix() + "/"
+    # an analyst's folder inside the lake (a location outside it is PERMISSION_DENIED)
+    location = (home_published / "lake" / "analyst" / "aapl_daily").as_posix() + "/"
     ctas = (
         "CREATE TABLE aapl_daily WITH (external_location = '" + location + "', "
         "format = 'PARQUET', write_compression = 'SNAPPY') AS "
@@ -86,11 +87,11 @@ def test_checks_command_appends_a_run_to_the_history(home_published, run_cli):
     assert json.loads(before.out) == [{"runs": 1}]
     result = run_cli("checks", "--home", h, "--json")
     assert result.code == 0, result.err
-    assert len(result.json()["checks"]) == 10
+    assert len(result.json()["checks"]) == 13
     after = run_cli("query", "--home", h, "--format", "json",
                     "SELECT count(DISTINCT run_id) AS runs, count(*) AS n "
                     "FROM stock_aggregate_dq_results")
-    assert json.loads(after.out) == [{"runs": 2, "n": 20}]  # 10 checks per run
+    assert json.loads(after.out) == [{"runs": 2, "n": 26}]  # 13 checks per run
 
 
 def test_report_command_writes_the_file(home_published, run_cli, tmp_path):
@@ -140,3 +141,37 @@ def test_query_refuses_to_read_or_write_outside_the_lake(home, run_cli, tmp_path
     assert write.code == 1
     assert f"PERMISSION_DENIED: Access Denied: location '{dump}' of table 'dump'" in write.err
     assert not dump.exists()
+
+
+def _stockpipe_on_a_full_disk(*argv: str):
+    """`stockpipe ...` in a process that cannot grow any file (RLIMIT_FSIZE 0): as on a full
+    disk, every write that adds a byte fails (EFBIG instead of ENOSPC)."""
+    import os
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    def no_room() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write, do not kill
+        resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.RLIM_INFINITY))
+
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    return subprocess.run([sys.executable, "-m", "runtime.cli", *argv], preexec_fn=no_room,
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_reading_commands_work_when_no_file_can_grow(home_published):
+    h = str(home_published)
+    tables = _stockpipe_on_a_full_disk("tables", "--home", h)
+    assert tables.returncode == 0, tables.stderr
+    assert "stock_aggregate_prod_latest" in tables.stdout.splitlines()
+    count = _stockpipe_on_a_full_disk(
+        "query", "--home", h, "--format", "csv", "SELECT count(*) AS n FROM "
+        "stock_aggregate_prod_latest")
+    assert count.returncode == 0, count.stderr
+    assert count.stdout.split() == ["n", "96"]
+    # A statement that writes still needs room, and says which file it could not write.
+    ctas = _stockpipe_on_a_full_disk("query", "--home", h, "CREATE TABLE x AS SELECT 1 AS a")
+    assert ctas.returncode == 1
+    assert "File too large" in ctas.stderr and str(home_published) in ctas.stderr

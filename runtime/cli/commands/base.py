@@ -36,11 +36,12 @@ def settings_from(args: argparse.Namespace):
     return Settings.from_env(**overrides)
 
 
-def with_engine(settings, fn: Callable[[Any, Any], Any]) -> Any:
-    """fn(engine, storage) on the home's engine, closed afterwards."""
+def with_engine(settings, fn: Callable[[Any, Any], Any], read_only: bool = False) -> Any:
+    """fn(engine, storage) on the home's engine, closed afterwards; `read_only` for commands
+    that only read (the catalog file is then not written: they work on a full disk)."""
     from ...engines import make_engine, make_storage
 
-    engine = make_engine(settings)
+    engine = make_engine(settings, read_only=read_only)
     try:
         return fn(engine, make_storage(settings))
     finally:

@@ -16,6 +16,8 @@ def _query_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_query(args: argparse.Namespace, console: Console) -> int:
+    from ...engines.local.guard import reads_only
+
     settings = settings_from(args)
 
     def go(engine, storage) -> int:
@@ -23,7 +25,8 @@ def cmd_query(args: argparse.Namespace, console: Console) -> int:
         console.print(format_rows(result.columns, result.rows, args.format))
         return 0
 
-    return with_engine(settings, go)
+    # A SELECT opens the catalog read-only; CTAS, INSERT and DDL need it writable.
+    return with_engine(settings, go, read_only=reads_only(args.sql))
 
 
 def cmd_tables(args: argparse.Namespace, console: Console) -> int:
@@ -34,7 +37,7 @@ def cmd_tables(args: argparse.Namespace, console: Console) -> int:
             console.print(name)
         return 0
 
-    return with_engine(settings, go)
+    return with_engine(settings, go, read_only=True)
 
 
 def _report_options(parser: argparse.ArgumentParser) -> None:
@@ -50,7 +53,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         console.print(str(build_report(settings, engine, args.out)))
         return 0
 
-    return with_engine(settings, go)
+    return with_engine(settings, go, read_only=True)
 
 
 COMMANDS = (

@@ -48,6 +48,8 @@ class Catalog:
         self._listener = listener
         # The folders a table may live in (None: anywhere): see guard.refuse_outside_lake.
         self.lake_roots = lake_roots
+        if connection.read_only:
+            return  # a writer made the file, and this table with it
         connection.con.execute(
             f"CREATE TABLE IF NOT EXISTS main.{CATALOG_TABLE} ("
             "database VARCHAR NOT NULL, name VARCHAR NOT NULL, kind VARCHAR NOT NULL, "

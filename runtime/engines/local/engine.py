@@ -17,7 +17,7 @@ from .cache import SCAN_CACHE_MAX_BYTES, CacheStats, ScanCache
 from .catalog import Catalog, TableEntry
 from .connection import Connection
 from .dialect import athena_column_names, q, transpile
-from .guard import lake_roots, refuse_host_access
+from .guard import lake_roots, refuse_host_access, refuse_write
 from .rules import already_exists, athena_error, check_columns, head
 from .statements import Statements
 from .writes import Writes
@@ -50,6 +50,7 @@ class LocalEngine(Engine):
         *,
         scan_cache_bytes: Optional[int] = SCAN_CACHE_MAX_BYTES,
         lake_roots: Optional[Sequence[str]] = None,
+        read_only: bool = False,
     ):
         if not isinstance(path, (str, PathLike)):
             raise TypeError(
@@ -61,7 +62,7 @@ class LocalEngine(Engine):
         self.database = validate_identifier(database, "database")
         self.path = str(path)
         self._lock = threading.RLock()
-        self._db = Connection(self.path, self.database)
+        self._db = Connection(self.path, self.database, read_only=read_only)
         self._cache = ScanCache(self._db, scan_cache_bytes)
         self._catalog = Catalog(
             self._db,
@@ -72,14 +73,16 @@ class LocalEngine(Engine):
         self._statements = Statements(self._db, self._catalog, self._cache)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> LocalEngine:
+    def from_settings(cls, settings: Settings, read_only: bool = False) -> LocalEngine:
         """The engine on a home's catalog; a CTAS without a location writes where the settings
-        place that table."""
+        place that table. `read_only` for commands that only read: the catalog file is not
+        written (a full disk does not stop them), and statements that would write fail."""
         return cls(
             settings.catalog_path,
             database=settings.database,
             default_location=settings.table_location,
             lake_roots=lake_roots(settings),
+            read_only=read_only,
         )
 
     @property
@@ -196,6 +199,8 @@ class LocalEngine(Engine):
         import sqlglot
         from sqlglot import exp
 
+        if self._db.read_only:
+            refuse_write(text, self.path)  # before any file is written
         bare = _LEADING_COMMENTS.sub("", text)
         statements = self._statements
         m = _SHOW.match(bare)

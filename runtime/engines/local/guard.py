@@ -72,6 +72,25 @@ def refuse_host_access(node: Any, database: str, text: str) -> None:
             )
 
 
+_COMMENTS = re.compile(r"^(?:\s*(?:--[^\n]*(?:\n|$)|/\*.*?\*/))*\s*", re.S)
+_READS = re.compile(r"^(?:\(\s*)*(select|with|values|show|describe|desc|explain)\b", re.I)
+
+
+def reads_only(sql: str) -> bool:
+    """True for a statement that only reads (SELECT, WITH, VALUES, SHOW, DESCRIBE, EXPLAIN):
+    one a read-only catalog can run."""
+    return bool(_READS.match(_COMMENTS.sub("", sql or "")))
+
+
+def refuse_write(text: str, path: str) -> None:
+    """Raise unless `text` only reads: the engine holds its catalog read-only."""
+    if not reads_only(text):
+        raise EngineError(
+            f"this statement writes, but the catalog {path} was opened read-only (for a "
+            f"command that only reads) [statement: {head(text)}]"
+        )
+
+
 def lake_roots(settings: Any) -> List[str]:
     """The folders a home's tables may live in: the lake, and the raw, curated and archive
     prefixes where settings move them elsewhere (resolved, so a symbolic link cannot widen
