@@ -88,7 +88,7 @@ def fresh_home(settings) -> None:
 def run_stockpipe(root: Path, granularity: str) -> Dict[str, object]:
     """crawl (timed apart), then reset + transform + dedup + quality: the timed pipeline."""
     from runtime import steps
-    from runtime.engines.storage import LocalStorage
+    from runtime.storage import LocalStorage
 
     manifest = load_manifest(root)
     settings = stockpipe_settings(root, granularity, manifest.tickers)

@@ -124,7 +124,9 @@ def quality(
     """Every check of runtime/sql/checks/ in pandas: failing-row count per check name."""
     import pandas as pd
 
-    from runtime import checks as rc
+    from runtime import exchange_calendar as cal
+    from runtime.sql_files import timestamp_literal
+    from runtime.window import parse_window_day
 
     objects = raw_objects(raw_dir)
     # Counting newlines is cheaper than parsing the JSON again; the baseline gets the easy path.
@@ -139,19 +141,19 @@ def quality(
         & (df["vwap"] >= df["low"] - 0.01)
         & (df["vwap"] <= df["high"] + 0.01)
     )
-    checked_at = rc.timestamp_literal(now)
+    checked_at = timestamp_literal(now)
     at = pd.Timestamp(checked_at)
     latest = df.loc[df["bar_time"] <= at].groupby("ticker")["bar_time"].max()
     values = df[num]
     non_finite = (values.notna() & ~values.abs().lt(float("inf"))).any(axis=1)
     bad_time = (df["bar_time"] < pd.Timestamp("1990-01-01")) | (df["bar_time"] > at)
     bad_ticker = df["ticker"].notna() & ~df["ticker"].str.fullmatch(TICKER_PATTERN).fillna(False)
-    fresh_since = rc.session_start_utc(rc.last_completed_session(now))
+    fresh_since = cal.session_start_utc(cal.last_completed_session(now))
     stale = sum(1 for t in tickers if t not in latest.index or latest[t] < fresh_since)
     # The latest ingest's window: objects sort by arrival, records by ingest time within one.
     last = json.loads(objects[-1].read_bytes().rstrip(b"\n").rsplit(b"\n", 1)[-1])
-    hours = rc.expected_session_hours(
-        rc.parse_window_day(last["window_from"]), rc.parse_window_day(last["window_to"]), now
+    hours = cal.expected_session_hours(
+        parse_window_day(last["window_from"]), parse_window_day(last["window_to"]), now
     )
     wanted = pd.MultiIndex.from_product([list(tickers), pd.DatetimeIndex(hours)])
     have = pd.MultiIndex.from_frame(df.loc[df["bar_time"].isin(hours), ["ticker", "bar_time"]])

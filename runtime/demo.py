@@ -13,6 +13,7 @@ import hashlib
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Dict, List, Tuple
+from zoneinfo import ZoneInfo
 
 from .errors import ConfigError, validate_ticker
 from .polygon import FetchResult, Page
@@ -87,8 +88,6 @@ def _calendar(first_year: int, last_year: int):
 @lru_cache(maxsize=32)
 def session_grid(window_from: date, window_to: date) -> Tuple[Any, Any, Any]:
     """Bar starts (Unix ms), their ET hour and the session's ET close hour, for the window."""
-    from zoneinfo import ZoneInfo
-
     import numpy as np
 
     if window_from > window_to:

@@ -12,9 +12,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Callable, Dict, List, Optional
 
+from .demo import demo_fetch
 from .errors import AuthError, ConfigError, DeliveryError, SourceError
-from .polygon import PAGE_LIMIT, DeadlineExceeded, SourceUnreachable
+from .polygon import PAGE_LIMIT, DeadlineExceeded, PolygonClient, SourceUnreachable
 from .records import RejectWriter, iso_utc_ms, shape
+from .sinks import LocalSink
+from .storage import storage_for
 from .window import ingest_window
 
 log = logging.getLogger(__name__)
@@ -116,27 +119,20 @@ def run_ingest(
         now or _utcnow(), days if days is not None else settings.window_days, end_date
     )
     if storage is None:
-        from .engines.storage import storage_for
-
         kwargs = {"region": settings.aws_region} if settings.raw_uri.startswith("s3://") else {}
         storage = storage_for(settings.raw_uri, **kwargs)
     own_sink = sink is None
     if sink is None:
-        from .sinks import LocalSink
-
         sink = LocalSink(storage, settings.raw_uri)
     rejects = RejectWriter(storage, settings.rejects_uri)
     fetch: Callable[[str], Any]
     own_client = False
     if chosen == "demo":
-        from .demo import demo_fetch
 
         def fetch(ticker: str) -> Any:
             return demo_fetch(ticker, window.start, window.end)
     else:
         if client is None:
-            from .polygon import PolygonClient
-
             client = PolygonClient.from_settings(
                 settings,
                 run_deadline=run_deadline(

@@ -13,13 +13,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from importlib import resources
 from typing import Optional, Tuple
 
 from .engines.base import Engine, QueryResult
 from .errors import ConfigError, validate_identifier
 from .macros import interpolate
 from .settings import Settings
+from .sql_files import sql_text
 
 KINDS = ("candlestick", "timeseries", "stat", "table", "variable", "meta")
 
@@ -90,7 +90,7 @@ def panel(name: str) -> Panel:
 def template(name: str) -> str:
     """The panel's SQL file as written."""
     p = panel(name)
-    return resources.files("runtime").joinpath("sql", "panels", p.sql_file).read_text("utf-8")
+    return sql_text(f"panels/{p.sql_file}")
 
 
 def fill_tables(sql: str, settings: Settings) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
+from email.utils import parsedate_to_datetime
 from typing import Callable, Deque, Optional
 
 from .errors import ConfigError
@@ -70,8 +71,6 @@ def parse_retry_after(value: Optional[str]) -> Optional[float]:
     try:
         seconds = float(value)
     except ValueError:
-        from email.utils import parsedate_to_datetime
-
         try:
             when = parsedate_to_datetime(value)
         except (TypeError, ValueError):

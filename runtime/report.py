@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional
+from zoneinfo import ZoneInfo
 
 from . import panels
 from .engines.base import Engine, QueryResult
@@ -420,8 +421,6 @@ def _section(pr: PanelResult, ticker: Optional[str], figures: List[str]) -> str:
 
 
 def _exchange_time(utc_naive: datetime) -> str:
-    from zoneinfo import ZoneInfo
-
     local = utc_naive.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(EXCHANGE_TZ))
     return local.strftime("%a %Y-%m-%d %H:%M")
 

@@ -12,9 +12,10 @@ from typing import Any, Callable, Dict, List, Optional
 from .checks import QualityResult
 from .dag import steps_from
 from .engines.base import Engine
-from .engines.storage import Storage
 from .errors import QualityCheckFailed
 from .settings import Settings
+from .sql_files import render
+from .storage import Storage
 
 Progress = Optional[Callable[[str], None]]
 
@@ -61,8 +62,6 @@ REBUILT_BY = {"transform": "parquet_table", "dedup": "sans_dup_table"}
 
 def _clear(settings: Settings, engine: Engine, storage: Storage, table: str) -> int:
     """Drop `table` (metadata only, as Athena) and delete its files; returns objects deleted."""
-    from .checks import render
-
     engine.execute(render("drop_table.sql", table=table))
     return storage.delete_prefix(settings.table_location(table))
 

@@ -12,27 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Dict, List, Optional, Tuple
 
-from .checks import (
-    Check,
-    CheckResult,
-    QualityResult,
-    all_checks,
-    default_window,
-    expected_session_hours,
-    hour_values,
-    last_completed_session,
-    parse_window_day,
-    render,
-    session_start_utc,
-    slots,
-    sql_uri,
-    ticker_values,
-    timestamp_literal,
-)
+from .checks import Check, CheckResult, QualityResult, all_checks
 from .engines.base import Engine
-from .engines.storage import Storage
 from .errors import ConfigError, EngineError, QualityCheckFailed, validate_identifier
+from .exchange_calendar import expected_session_hours, last_completed_session, session_start_utc
+from .partitioned import write_partitioned
 from .settings import Settings
+from .sql_files import hour_values, render, slots, sql_uri, ticker_values, timestamp_literal
+from .storage import Storage
+from .window import default_window, parse_window_day
 
 PARTITION_COL = "day_hour_partition"
 # The bar start in ms sorts rows in day_hour_partition order too (exchange-time hours never run
@@ -111,8 +99,6 @@ def _write(
     *,
     sort_stage: bool = True,
 ) -> TableResult:
-    from .engines.partitioned import write_partitioned
-
     location = sql_uri(settings.table_location(table))
     result = write_partitioned(
         engine,

@@ -8,10 +8,10 @@ import threading
 from contextlib import contextmanager
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Sequence, Union
+from typing import Any, Callable, Iterator, List, Optional, Sequence, Union
 
 from ...errors import EngineError, StockpipeError, UnsupportedSQLError, validate_identifier
-from ...settings import DEFAULT_DATABASE
+from ...settings import DEFAULT_DATABASE, Settings
 from ..base import Engine, QueryResult
 from .cache import SCAN_CACHE_MAX_BYTES, CacheStats, ScanCache
 from .catalog import Catalog, TableEntry
@@ -21,9 +21,6 @@ from .guard import lake_roots, refuse_host_access, refuse_write
 from .rules import already_exists, athena_error, check_columns, head
 from .statements import Statements
 from .writes import Writes
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ...settings import Settings
 
 _SHOW = re.compile(
     r"^show\s+(tables|views)(?:\s+(?:in|from)\s+(\S+))?(?:\s+(?:like\s+)?'([^']*)')?$", re.I | re.S

@@ -95,7 +95,7 @@ def lake_roots(settings: Any) -> List[str]:
     """The folders a home's tables may live in: the lake, and the raw, curated and archive
     prefixes where settings move them elsewhere (resolved, so a symbolic link cannot widen
     them)."""
-    from ..storage import local_path
+    from ...storage import local_path
 
     roots = [str(settings.lake_dir.resolve())]
     raw_parent = settings.raw_uri.rstrip("/").rsplit("/", 1)[0]  # raw/ and rejects/

@@ -146,7 +146,7 @@ def too_many_partitions(count: int) -> EngineError:
         f"for partitions/buckets ({count} partitions in one statement; write at "
         f"most {MAX_OPEN_PARTITIONS} per statement: a CTAS of the first "
         f"{MAX_OPEN_PARTITIONS}, then INSERT INTO batches of at most "
-        f"{MAX_OPEN_PARTITIONS} (Athena's documented workaround; runtime.engines."
+        f"{MAX_OPEN_PARTITIONS} (Athena's documented workaround; runtime."
         "partitioned.write_partitioned does it))",
         error_name=TOO_MANY_PARTITIONS,
     )

@@ -8,9 +8,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from runtime.engines.storage import LocalStorage
 from runtime.errors import AuthError, SourceError
 from runtime.ingest import IngestFailed, run_ingest
+from runtime.storage import LocalStorage
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 END = date(2026, 11, 27)

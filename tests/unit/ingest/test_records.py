@@ -161,7 +161,7 @@ def test_arrival_key_follows_firehose_layout() -> None:
 
 
 def test_reject_writer_writes_one_object_per_call(tmp_path) -> None:
-    from runtime.engines.storage import LocalStorage
+    from runtime.storage import LocalStorage
 
     at = datetime(2026, 11, 29, 12, 1, 2, tzinfo=timezone.utc)
     writer = RejectWriter(LocalStorage(), str(tmp_path / "rejects") + "/", clock=lambda: at)

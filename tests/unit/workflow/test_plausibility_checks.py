@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import pytest
 
 from runtime import errors, steps
-from runtime.checks import render
+from runtime.sql_files import render
 
 CHECKED_AT = "2026-11-21 12:00:00.000"
 GOOD = {
