@@ -175,3 +175,28 @@ def test_reading_commands_work_when_no_file_can_grow(home_published):
     ctas = _stockpipe_on_a_full_disk("query", "--home", h, "CREATE TABLE x AS SELECT 1 AS a")
     assert ctas.returncode == 1
     assert "File too large" in ctas.stderr and str(home_published) in ctas.stderr
+
+
+def test_query_refuses_to_drop_the_table_behind_the_production_view(home_published, run_cli):
+    h = str(home_published)
+    view = "stock_aggregate_prod_latest"
+    (table,) = [t for t in run_cli("tables", "--home", h).out.split() if "_prod_2" in t]
+    for sql in (f"DROP TABLE {table}", f"DROP TABLE IF EXISTS {table.upper()}",
+                f"-- tidy up\nDROP TABLE stock_aggregates.{table}"):
+        refused = run_cli("query", "--home", h, sql)
+        assert refused.code == 1
+        assert refused.err.strip() == (
+            f"stockpipe: error: {table} is the table behind the view {view}, which production's "
+            f"readers query; move the view first (CREATE OR REPLACE VIEW {view} AS SELECT * FROM "
+            f"<another stock_aggregate_prod_... table>), then drop {table}"
+        )
+    assert run_cli("query", "--home", h, f"SELECT count(*) FROM {view}").code == 0
+    # Once the view has moved, the old archive can go.
+    moved = run_cli("query", "--home", h, "CREATE TABLE analyst_copy AS SELECT * FROM "
+                    f"{table}")
+    assert moved.code == 0, moved.err
+    assert run_cli("query", "--home", h, f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM "
+                   "analyst_copy").code == 0
+    dropped = run_cli("query", "--home", h, f"DROP TABLE {table}")
+    assert dropped.code == 0, dropped.err
+    assert "96" in run_cli("query", "--home", h, f"SELECT count(*) FROM {view}").out

@@ -21,6 +21,9 @@ def cmd_query(args: argparse.Namespace, console: Console) -> int:
     settings = settings_from(args)
 
     def go(engine, storage) -> int:
+        from ...production import refuse_dropping_the_view_target
+
+        refuse_dropping_the_view_target(settings, engine, args.sql)
         result = engine.execute(args.sql)
         console.print(format_rows(result.columns, result.rows, args.format))
         return 0
