@@ -8,7 +8,7 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test install install-dev chromium lint bench dashboard clean
+.PHONY: run test install install-dev chromium lint bench dashboard clean glue-deps glue-test cloud-smoke
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,29 @@ bench: install-dev
 
 dashboard: install-dev
 	$(PY) -m grafana.build
+
+# The Glue jobs' extra modules against Glue's Python-shell 3.9 analytics library set. Both need
+# PyPI (through pip) and a Python 3.9 (PY39=...), so they are not part of `make test`; the
+# offline tests check that glue-resolved.txt, which glue-deps writes, matches the pins.
+PY39 ?= $(shell for p in $$(command -v python3.9) $$HOME/.pyenv/versions/3.9*/bin/python; do \
+  $$p -c 'import sys; assert sys.version_info[:2] == (3, 9)' 2>/dev/null && echo $$p && break; done)
+GLUE_VENV := build/glue39
+glue-deps: install-dev
+	@test -n "$(PY39)" || { echo "set PY39=/path/to/python3.9"; exit 1; }
+	$(PY) -m components.glue_deps $(PY39)
+
+# The Glue-path code on exactly those versions (glue-constraints.txt + glue-resolved.txt).
+glue-test:
+	@test -n "$(PY39)" || { echo "set PY39=/path/to/python3.9"; exit 1; }
+	test -x $(GLUE_VENV)/bin/python || $(PY39) -m venv $(GLUE_VENV)
+	$(GLUE_VENV)/bin/python -m pip --disable-pip-version-check install -q --only-binary=:all: \
+	  -r components/glue-constraints.txt -r components/glue-resolved.txt
+	$(GLUE_VENV)/bin/python tests/glue/glue_env_check.py
+
+# After `pulumi up` in a real account: invoke the ingest, run the workflow, check the result in
+# Athena (docs/operations.md, "First run in a real account"). Reads `pulumi stack output`.
+cloud-smoke: install-dev
+	$(PY) -m runtime.smoke
 
 clean:
 	rm -rf $(VENV) .stockpipe .pytest_cache test-artifacts

@@ -15,7 +15,15 @@ from typing import Any, Dict, Optional
 from .errors import AuthError, ConfigError
 from .ingest import run_ingest
 from .polygon import PolygonClient
-from .settings import ENV_API_KEY_SECRET_ARN, ENV_FIREHOSE_STREAM, ENV_RAW_URI, Settings
+from .settings import (
+    ENV_API_KEY_SECRET_ARN,
+    ENV_DATABASE,
+    ENV_FIREHOSE_STREAM,
+    ENV_RAW_URI,
+    ENV_REGION,
+    ENV_TABLE_PREFIX,
+    Settings,
+)
 from .sinks import FirehoseSink
 from .storage import S3Storage
 from .window import parse_date
@@ -167,3 +175,17 @@ def lambda_handler(event: Optional[Dict[str, Any]], context: Any) -> Dict[str, A
         extra={"aws_request_id": request_id, "bars": summary.bars, "rejects": summary.rejects},
     )
     return result
+
+
+def publication_check_handler(event: Optional[Dict[str, Any]], context: Any) -> Dict[str, Any]:
+    """The daily deadline check (runtime.publication): raises, so the function's Errors alarm
+    fires, when no production copy was published on a trading day."""
+    from .publication import check_publication
+
+    database = os.environ.get(ENV_DATABASE, "")
+    prefix = os.environ.get(ENV_TABLE_PREFIX, "")
+    if not database or not prefix:
+        raise ConfigError(f"{ENV_DATABASE} and {ENV_TABLE_PREFIX} must name the tables to watch")
+    status = check_publication(_client("glue", os.environ.get(ENV_REGION)), database, prefix)
+    log.info("publication check: %s", status.to_dict())
+    return status.to_dict()

@@ -29,7 +29,8 @@ ENV_ARCHIVE_URI = "STOCKPIPE_ARCHIVE_URI"
 ENV_WORKGROUP = "STOCKPIPE_ATHENA_WORKGROUP"
 ENV_REGION = "AWS_REGION"
 
-DEFAULT_BASE_URL = "https://api.polygon.io"
+# The API's documented base since Polygon became Massive (same API and keys).
+DEFAULT_BASE_URL = "https://api.massive.com"
 DEFAULT_TICKERS = ("AAPL",)
 DEFAULT_WINDOW_DAYS = 7
 DEFAULT_RATE_LIMIT_PER_MIN = 5.0
