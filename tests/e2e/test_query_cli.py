@@ -171,6 +171,9 @@ def test_reading_commands_work_when_no_file_can_grow(home_published):
         "stock_aggregate_prod_latest")
     assert count.returncode == 0, count.stderr
     assert count.stdout.split() == ["n", "96"]
+    status = _stockpipe_on_a_full_disk("status", "--home", h, "--json")
+    assert status.returncode in (0, 2), status.stderr  # current or stale, not an error
+    assert json.loads(status.stdout)["lock"] is None
     # A statement that writes still needs room, and says which file it could not write.
     ctas = _stockpipe_on_a_full_disk("query", "--home", h, "CREATE TABLE x AS SELECT 1 AS a")
     assert ctas.returncode == 1
