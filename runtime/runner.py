@@ -130,7 +130,7 @@ def run_workflow_and_report(
 
         _say(progress, "report: building report.html")
         try:
-            wf.report = str(build_report(settings, engine, report_out))
+            wf.report = str(build_report(settings, engine, report_out, progress=progress))
         except Exception as exc:  # any failure of the report is only a warning here
             wf.report_error = report_failure(exc)
             _say(progress, f"report: not written: {wf.report_error}")
