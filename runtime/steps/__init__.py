@@ -1,0 +1,37 @@
+"""The workflow steps, named as in runtime/dag.py: plain functions of (settings, engine, storage)
+returning a small result. They build Athena-dialect SQL from runtime/sql/ and never branch on
+which engine they hold, so the same code runs in Glue jobs (Athena) and locally (DuckDB).
+
+crawl and transform live in `transform`, dedup in `dedup`, quality in `quality`, publish and
+prune in `publish`; the lineage table (what earlier runs consumed and committed) in `lineage`.
+"""
+
+from __future__ import annotations
+
+from .common import count_rows, typed_columns
+from .dedup import dedup
+from .lineage import row_counts
+from .publish import PruneResult, PublishResult, archives, prune, publish
+from .quality import latest_ingest_window, latest_quality, quality
+from .transform import CrawlResult, TableResult, crawl, plan, transform, transform_hash
+
+__all__ = [
+    "CrawlResult",
+    "PruneResult",
+    "PublishResult",
+    "TableResult",
+    "archives",
+    "count_rows",
+    "crawl",
+    "dedup",
+    "latest_ingest_window",
+    "latest_quality",
+    "plan",
+    "prune",
+    "publish",
+    "quality",
+    "row_counts",
+    "transform",
+    "transform_hash",
+    "typed_columns",
+]
