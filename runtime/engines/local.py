@@ -43,6 +43,7 @@ from ..errors import (
 )
 from ..settings import DEFAULT_DATABASE
 from .base import Engine, QueryResult
+from .json_paths import PATH_COLUMN, with_path_views
 from .storage import LocalStorage, local_path
 
 CATALOG_TABLE = "__stockpipe_catalog"
@@ -268,6 +269,8 @@ class LocalEngine(Engine):
         self._adopted: List[str] = []
         # Inside consistent_reads: table -> the file signature its first read in the block saw.
         self._pinned: Optional[Dict[str, Tuple[Any, ...]]] = None
+        # Bytes of the raw JSON files statements naming `"$path"` opened (what Athena would scan).
+        self.json_bytes_read = 0
         self._con = self._connect()
 
     # ---- connection ------------------------------------------------------------------
@@ -637,7 +640,7 @@ class LocalEngine(Engine):
         from sqlglot import exp
         from sqlglot.errors import ErrorLevel, UnsupportedError
 
-        tree = node.copy()
+        tree = with_path_views(node, self._path_view).copy()
         # Children first, so a rewritten node wraps already-rewritten arguments.
         for sub in reversed(list(tree.dfs())):
             new = self._rewrite(sub, exp)
@@ -1058,18 +1061,20 @@ class LocalEngine(Engine):
             f"UNION ALL BY NAME SELECT * FROM {src})"
         )
 
-    def _json_view(self, entry: TableEntry) -> str:
+    def _json_view(self, entry: TableEntry, paths: Optional[Sequence[str]] = None) -> str:
+        """The DuckDB SELECT of a JSON table; with `paths`, over just those files and with the
+        file name as the `"$path"` column (see json_paths)."""
         loc = entry.location or ""
-        depth = len(entry.partitions)
         # Athena skips objects whose name starts with '.' or '_' (temp and marker files); the
         # glob leaves them out of the file list, which costs nothing per row (a regexp on every
         # row's file name doubled the cost of a scan at 10 M rows).
-        glob = loc + "*/" * depth + "[!._]*"
+        glob = self._json_glob(entry)
         # The empty file keeps the columns typed while no object matches the glob (read_json
         # then has no schema at all); it adds no row. A UNION with a typed empty SELECT did the
         # same but stopped DuckDB from pruning the unused columns (2.0 s against 1.1 s for a
         # count(*) of 10 M rows).
-        files = f"[{_lit(glob)}, {_lit(str(self._empty_json_path()))}]"
+        listed = [glob] if paths is None else list(paths)
+        files = "[" + ", ".join(_lit(f) for f in [*listed, str(self._empty_json_path())]) + "]"
         struct = "{" + ", ".join(f"{_lit(c)}: {_lit(t)}" for c, t in entry.columns) + "}"
         ignore = ", ignore_errors = true" if entry.properties.get("ignore_malformed") else ""
         # DuckDB's virtual `filename` column is only computed when a query uses it (a partition
@@ -1086,7 +1091,36 @@ class LocalEngine(Engine):
         base = loc.count("/")
         for i, (c, t) in enumerate(entry.partitions, start=1):
             outs.append(f"CAST(split_part({file_col}, '/', {base + i}) AS {t}) AS {_q(c)}")
+        if paths is not None:
+            outs.append(f"{file_col} AS {_q(PATH_COLUMN)}")
         return f"SELECT {', '.join(outs)} FROM {src}"
+
+    @staticmethod
+    def _json_glob(entry: TableEntry) -> str:
+        return (entry.location or "") + "*/" * len(entry.partitions) + "[!._]*"
+
+    def _path_view(self, name: str, paths: Optional[List[str]]) -> Optional[str]:
+        """A temp view of the JSON table `name` with its `"$path"` column, over the files
+        `paths` names (those of the table that exist) or, when None, all of the table's."""
+        import glob as globbing
+
+        entry = self._entry(name)
+        if entry is None or entry.kind != "json":
+            return None
+        if paths is None:
+            files = sorted(globbing.glob(self._json_glob(entry)))
+        else:
+            depth = len(entry.partitions)
+            pattern = re.compile(
+                re.escape(entry.location or "") + rf"(?:[^/]+/){{{depth}}}[^/._][^/]*$"
+            )
+            files = sorted({p for p in paths if pattern.match(p) and os.path.isfile(p)})
+        self.json_bytes_read += sum(os.path.getsize(f) for f in files)
+        view = f"__sp_path_{name}"
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {_q(view)} AS {self._json_view(entry, files)}"
+        )
+        return view
 
     def _create_external(self, node: Any) -> QueryResult:
         from sqlglot import exp
@@ -1357,11 +1391,16 @@ class LocalEngine(Engine):
 
     def _alter(self, node: Any, text: str) -> QueryResult:
         name = self._table_name(node.this)
+        bare = _LEADING_COMMENTS.sub("", text)
+        drop = re.match(r"^alter\s+table\s+\S+\s+drop\s+(if\s+exists\s+)?partition\b", bare, re.I)
+        if drop:
+            return self._drop_partitions(name, bare, bool(drop.group(1)))
         if not re.match(
-            r"^alter\s+table\s+\S+\s+add\s+(if\s+not\s+exists\s+)?partition\b", text, re.I
+            r"^alter\s+table\s+\S+\s+add\s+(if\s+not\s+exists\s+)?partition\b", bare, re.I
         ):
             raise UnsupportedSQLError(
-                f"ALTER TABLE {name}: only ADD [IF NOT EXISTS] PARTITION is supported locally"
+                f"ALTER TABLE {name}: only ADD [IF NOT EXISTS] PARTITION and DROP [IF EXISTS] "
+                "PARTITION are supported locally"
             )
         entry = self._require_table(name)
         for m in re.finditer(r"\blocation\s+'([^']*)'", text, re.I):
@@ -1376,6 +1415,52 @@ class LocalEngine(Engine):
         # look at the files again, in a consistent_reads block too.
         self._unpin(name)
         return QueryResult()
+
+    def _drop_partitions(self, name: str, text: str, if_exists: bool) -> QueryResult:
+        """ALTER TABLE DROP PARTITION. A partition here is its folder's files, which Athena's
+        DROP leaves in place and a later INSERT into the same partition reads again; so, to
+        fail where that would go wrong in the cloud, the files must be deleted first."""
+        entry = self._require_table(name)
+        keys = [c for c, _ in entry.partitions]
+        specs = _PARTITION_SPEC.findall(text)
+        if not keys or not specs:
+            raise EngineError(
+                f"ALTER TABLE {name} DROP PARTITION needs PARTITION (column = 'value') of a "
+                f"partitioned table (partition columns: {keys or 'none'})",
+                error_name=NOT_SUPPORTED,
+            )
+        for spec in specs:
+            items = [_SPEC_ITEM.match(part) for part in spec.split(",")]
+            if any(m is None for m in items) or [m.group(1).lower() for m in items] != keys:
+                raise EngineError(
+                    f"ALTER TABLE {name} DROP PARTITION ({spec}): name every partition column "
+                    f"{keys} with a quoted value, in order",
+                    error_name=NOT_SUPPORTED,
+                )
+            folder = (entry.location or "") + "/".join(
+                f"{m.group(1).lower()}={m.group(2).replace(chr(39) * 2, chr(39))}" for m in items
+            )
+            files = self._storage.list(folder + "/")
+            if files:
+                raise EngineError(
+                    f"ALTER TABLE {name} DROP PARTITION ({spec}): its {len(files)} files are "
+                    f"still in {folder}/; Athena keeps them and a later INSERT into this "
+                    "partition would read them again: delete them first",
+                    error_name=NOT_SUPPORTED,
+                )
+            if not if_exists and not os.path.isdir(folder):
+                raise EngineError(
+                    f"{NOT_FOUND}: Partition ({spec}) of {self.database}.{name} does not exist",
+                    error_name=NOT_FOUND,
+                )
+        self._unpin(name)
+        self._drop_cached(name)
+        self._seen.pop(name, None)
+        return QueryResult()
+
+
+_PARTITION_SPEC = re.compile(r"partition\s*\(([^)]*)\)", re.I)
+_SPEC_ITEM = re.compile(r"^\s*`?(\w+)`?\s*=\s*'((?:[^']|'')*)'\s*$")
 
 
 def _remove_written(files: Sequence[str], location: str) -> None:

@@ -1,5 +1,5 @@
 -- One row per (ticker, bar_time_ms): the most recently ingested version wins, because late
--- trades and split adjustments restate past bars. ${partitions} limits it to the partitions a
+-- trades and split adjustments restate past bars. The `partitions` slot limits it to the partitions a
 -- run rewrites (TRUE on a full rebuild): every version of a bar lies in the bar's partition,
 -- so the rows of the other partitions cannot change the answer.
 -- First keep the versions that carry the key's latest ingested_at (a window aggregate, no sort;

@@ -1,7 +1,7 @@
--- Raw JSON -> typed rows (${columns}), plus the raw object each row came from (source_object,
--- Athena's "$path" pseudo-column), which the lineage table records and the typed table omits.
--- ${objects} limits the scan to the raw objects this run reads: TRUE on a full refresh, else
--- "$path" IN (...) AND the objects' arrival partitions (partition_0..3), so Athena lists and
+-- Raw JSON -> typed rows (the `columns` slot), plus the raw object each row came from (source_object,
+-- Athena's "$$path" pseudo-column), which the lineage table records and the typed table omits.
+-- The `objects` slot limits the scan to the raw objects this run reads: TRUE on a full refresh, else
+-- "$$path" IN (...) AND the objects' arrival partitions (partition_0..3), so Athena lists and
 -- reads only those objects.
 -- Prices, volume and VWAP are rounded to 2 places (Trino rounds half away from zero). Every
 -- numeric column is CAST because the crawler may type the same field bigint in one crawl and
@@ -35,7 +35,7 @@ FROM (
       from_unixtime(CAST(t AS double) / 1000.0) AT TIME ZONE 'America/New_York',
       '%Y-%m-%d'
     ) AS day_partition,
-    "$path" AS source_object
+    "$$path" AS source_object
   FROM ${raw_table}
   WHERE ${objects}
 ) typed

@@ -2,18 +2,19 @@
 returning a small result. They build Athena-dialect SQL from runtime/sql/ and never branch on
 which engine they hold, so the same code runs in Glue jobs (Athena) and locally (DuckDB).
 
-crawl and transform live in `transform`, dedup in `dedup`, quality in `quality`, publish and
-prune in `publish`; the lineage table (what earlier runs consumed and committed) in `lineage`.
+crawl and transform live in `typed`, dedup in `sans_dup`, quality in `quality_run`, publish and
+prune in `production`; the lineage table (what earlier runs consumed and committed) in `lineage`,
+reading new raw objects and replacing partitions in `partitions`.
 """
 
 from __future__ import annotations
 
 from .common import count_rows, typed_columns
-from .dedup import dedup
 from .lineage import row_counts
-from .publish import PruneResult, PublishResult, archives, prune, publish
-from .quality import latest_ingest_window, latest_quality, quality
-from .transform import CrawlResult, TableResult, crawl, plan, transform, transform_hash
+from .production import PruneResult, PublishResult, archives, prune, publish
+from .quality_run import latest_ingest_window, latest_quality, quality
+from .sans_dup import dedup
+from .typed import CrawlResult, TableResult, crawl, plan, transform, transform_hash
 
 __all__ = [
     "CrawlResult",

@@ -66,6 +66,14 @@ def new_run_id(moment: datetime, previous: Optional[str] = None) -> str:
     return run_id
 
 
+def without_header(sql: str) -> str:
+    """`sql` without its leading comment lines (a SQL file's header), to embed it in a CTAS."""
+    lines = sql.strip().splitlines()
+    while lines and lines[0].lstrip().startswith("--"):
+        lines.pop(0)
+    return "\n".join(lines)
+
+
 def count_rows(engine: Engine, table: str) -> int:
     """`SELECT count(*)` of a table or view."""
     validate_identifier(table, "table name")

@@ -28,6 +28,7 @@ from .common import (
     new_run_id,
     now_utc,
     typed_columns,
+    without_header,
 )
 from .lineage import Event, LineageState
 from .partitions import (
@@ -231,7 +232,9 @@ def _stage_new(
     merge, merge_at = _stage(settings, MERGE_SUFFIX)
     drop_table_and_files(settings, engine, storage, staged)  # left by a killed run
     for i in range(0, len(new), OBJECTS_PER_STATEMENT):
-        select = transform_sql(settings, objects_predicate(new[i:i + OBJECTS_PER_STATEMENT]))
+        select = without_header(
+            transform_sql(settings, objects_predicate(new[i:i + OBJECTS_PER_STATEMENT]))
+        )
         if i == 0:
             engine.execute(
                 f"CREATE TABLE {staged} WITH (external_location = '{staged_at}', "

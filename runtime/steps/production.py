@@ -17,7 +17,7 @@ from ..settings import Settings, parse_archive_keep
 from . import lineage
 from .common import CLUSTER_COL, column_list, drop_table_and_files, new_run_id, now_utc
 from .lineage import Event
-from .quality import latest_quality
+from .quality_run import latest_quality
 
 # How many one-second bumps publish tries before it gives up on a free timestamp.
 _MAX_STAMP_BUMPS = 120

@@ -18,10 +18,17 @@ from ..engines.partitioned import write_partitioned
 from ..engines.storage import Storage
 from ..settings import Settings
 from . import lineage
-from .common import CLUSTER_COL, column_list, drop_table_and_files, new_run_id, now_utc
+from .common import (
+    CLUSTER_COL,
+    column_list,
+    drop_table_and_files,
+    new_run_id,
+    now_utc,
+    without_header,
+)
 from .lineage import Event, LineageState
 from .partitions import in_partitions, replace_partitions
-from .transform import FULL, INCREMENTAL, REQUESTED, TableResult
+from .typed import FULL, INCREMENTAL, REQUESTED, TableResult
 
 
 def dedup_sql(settings: Settings, partitions: str = "TRUE") -> str:
@@ -77,7 +84,7 @@ def dedup(
     part = settings.partition_column
     rows, statements = replace_partitions(
         engine, storage, table=sans, location=location, partition_col=part, values=values,
-        select_for=lambda batch: dedup_sql(settings, in_partitions(part, batch)),
+        select_for=lambda batch: without_header(dedup_sql(settings, in_partitions(part, batch))),
     )
     _mark(settings, engine, run_id, moment, state, INCREMENTAL, rows)
     return TableResult(sans, location, rows, len(values), statements, mode=INCREMENTAL)
