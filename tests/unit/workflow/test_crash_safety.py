@@ -112,8 +112,8 @@ def _tables(lake: Twins):
 
 @pytest.mark.parametrize(
     "granularity, first_run_done",
-    [("day", True), ("hour", True), ("day", False)],
-    ids=["incremental-day", "incremental-hour", "first-full-run"],
+    [("day", True), ("day", False)],
+    ids=["incremental", "first-full-run"],
 )
 def test_killed_after_any_operation_then_rerun_equals_an_uninterrupted_run(
     tmp_path, granularity, first_run_done
