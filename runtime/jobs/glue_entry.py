@@ -74,7 +74,7 @@ def parse_args(argv: Sequence[str]) -> Dict[str, str]:
         parser.add_argument(f"--{name}", default=None)
     # Glue adds its own arguments (--job-bookmark-option, --JOB_NAME, ...): ignore them.
     known, _unknown = parser.parse_known_args(list(argv)[1:])
-    return vars(known)
+    return {k: v for k, v in vars(known).items() if v is not None}
 
 
 def settings_from_args(args: Dict[str, str]):
