@@ -51,7 +51,7 @@ def stockpipe_settings(root: Path, granularity: str, tickers: List[str]):
 def open_local_engine(settings):
     from runtime.engines.local import LocalEngine
 
-    return LocalEngine(settings)
+    return LocalEngine.from_settings(settings)
 
 
 TRASH = ".trash"

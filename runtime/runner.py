@@ -33,6 +33,8 @@ class WorkflowResult:
     published_table: Optional[str] = None
     # Set when publish refused because a blocking check failed (exit code 3).
     blocked: Optional[QualityCheckFailed] = None
+    # report.html, when run_workflow_and_report rebuilt it after a publish.
+    report: Optional[str] = None
 
     def result_of(self, name: str) -> Any:
         for s in self.steps:
@@ -101,6 +103,30 @@ def run_workflow(
         detail = f" ({mode}{': ' + why if why else ''})" if mode else ""
         _say(progress, f"[{i}/{len(nodes)}] {node.name}: done in {seconds:.1f}s{detail}")
     return out
+
+
+def run_workflow_and_report(
+    settings: Settings,
+    engine: Engine,
+    storage: Storage,
+    from_step: str = "crawl",
+    progress: Progress = None,
+    *,
+    report_out: Optional[Path] = None,
+    now: Optional[datetime] = None,
+    full_refresh: bool = False,
+) -> WorkflowResult:
+    """run_workflow, then report.html when it published: a new production copy, which the
+    report would otherwise not show. What `run`, `workflow` and the scheduler all do."""
+    wf = run_workflow(
+        settings, engine, storage, from_step, progress, now=now, full_refresh=full_refresh
+    )
+    if wf.published_table:
+        from .report import build_report
+
+        _say(progress, "report: building report.html")
+        wf.report = str(build_report(settings, engine, report_out))
+    return wf
 
 
 @dataclass
@@ -182,8 +208,9 @@ def run_pipeline(
     own_engine = engine is None
     engine = engine or make_engine(settings)
     try:
-        wf = run_workflow(
-            settings, engine, storage, "crawl", progress, now=now, full_refresh=full_refresh
+        wf = run_workflow_and_report(
+            settings, engine, storage, "crawl", progress, report_out=report_out, now=now,
+            full_refresh=full_refresh,
         )
         # The raw rows of every object consumed (recorded by transform): counting the raw table
         # would read all raw JSON again, every day.
@@ -192,12 +219,6 @@ def run_pipeline(
         parquet_rows = _table_rows(engine, settings.parquet_table)
         sans_dup_rows = _table_rows(engine, settings.sans_dup_table)
         quality = wf.quality
-        report = None
-        if wf.blocked is None:
-            from .report import build_report
-
-            _say(progress, "report: building report.html")
-            report = str(build_report(settings, engine, report_out))
     finally:
         if own_engine:
             engine.close()
@@ -208,7 +229,7 @@ def run_pipeline(
         sans_dup_rows=sans_dup_rows,
         checks=[c.to_dict() for c in quality.checks] if quality else [],
         published_table=wf.published_table,
-        report=report,
+        report=wf.report,
         seconds=time.monotonic() - started,
         ingest=summary,
         workflow=wf,

@@ -30,7 +30,7 @@ def make_engine(settings: Settings) -> Engine:
         )
     from .local import LocalEngine
 
-    return LocalEngine(settings)
+    return LocalEngine.from_settings(settings)
 
 
 def make_storage(settings: Settings) -> Storage:

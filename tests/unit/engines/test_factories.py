@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from runtime.engines import make_engine, make_storage
 from runtime.engines.athena import AthenaEngine
 from runtime.engines.local import LocalEngine
@@ -34,6 +36,15 @@ def test_ctas_without_location_defaults_to_the_settings_table_location(tmp_path)
     finally:
         engine.close()
     assert entry.location == settings.table_location("stock_aggregate_parquet")
+
+
+def test_local_engine_takes_a_path_and_names_from_settings_when_given_settings(tmp_path):
+    settings = Settings(home=tmp_path, database="analytics")
+
+    with pytest.raises(TypeError, match=r"got Settings; use LocalEngine.from_settings"):
+        LocalEngine(settings)
+    with LocalEngine.from_settings(settings) as engine:
+        assert (engine.path, engine.database) == (str(tmp_path / "catalog.duckdb"), "analytics")
 
 
 def test_workgroup_gives_athena_engine_and_s3_storage(tmp_path, monkeypatch):

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.engines import local as local_mod
 from runtime.engines.base import QueryResult
-from runtime.engines.local import CACHE_PREFIX, LocalEngine
+from runtime.engines.local import LocalEngine
 from runtime.engines.partitioned import WriteResult, write_partitioned
 
 from .conftest import parquet_files, write_firehose_object
@@ -24,9 +23,9 @@ def _ctas(engine: LocalEngine, lake, rows: str) -> None:
 def test_second_read_with_unchanged_files_is_served_from_a_temp_copy(engine, lake):
     _ctas(engine, lake, "(1, 'a'), (2, 'b')")
     assert engine.execute("SELECT sum(x) FROM t").scalar() == 3
-    assert engine._cached == {}
+    assert engine.cache_stats.cached == ()
     assert engine.execute("SELECT sum(x) FROM t WHERE p = 'b'").scalar() == 2
-    assert engine._cached["t"][1] == CACHE_PREFIX + "t"
+    assert (engine.cache_stats.cached, engine.cache_stats.copies) == (("t",), 1)
     # A join of the table with itself and a qualified name both read the copy, right.
     assert engine.execute(
         "SELECT count(*), sum(a.x) FROM stock_aggregates.t a JOIN t b ON a.p = b.p"
@@ -39,7 +38,7 @@ def test_insert_into_a_cached_table_is_seen_by_the_next_read(engine, lake):
     engine.execute("SELECT sum(x) FROM t")
     engine.execute("INSERT INTO t SELECT x, p FROM (VALUES (10, 'c')) AS v (x, p)")
     assert engine.execute("SELECT sum(x) FROM t").scalar() == 13
-    assert "t" not in engine._cached  # the files changed: first read of the new files
+    assert engine.cache_stats.cached == ()  # the files changed: first read of the new files
     assert engine.execute("SELECT count(*) FROM t").scalar() == 3
 
 
@@ -67,18 +66,11 @@ def test_consistent_reads_check_a_table_once_and_keep_that_state_to_the_end(
     engine, lake, monkeypatch
 ):
     _ctas(engine, lake, "(1, 'a'), (2, 'b')")
-    real = local_mod._files_signature
-    calls = []
-
-    def counting(entry, *args, **kwargs):
-        calls.append(entry.name)
-        return real(entry, *args, **kwargs)
-
-    monkeypatch.setattr(local_mod, "_files_signature", counting)
+    checks = engine.cache_stats.file_checks
     with engine.consistent_reads():
         assert [engine.execute("SELECT sum(x) FROM t").scalar() for _ in range(4)] == [3] * 4
         # checked at the first read, and once more while the second read made the copy
-        assert calls == ["t", "t"]
+        assert engine.cache_stats.file_checks - checks == 2
         # A file deleted behind the engine's back is not seen inside the block...
         [gone] = [f for f in parquet_files(lake / "t") if "p=a" in str(f)]
         gone.unlink()
@@ -86,12 +78,12 @@ def test_consistent_reads_check_a_table_once_and_keep_that_state_to_the_end(
         # ...but the engine's own INSERT is, and unpins the table.
         engine.execute("INSERT INTO t SELECT x, p FROM (VALUES (10, 'c')) AS v (x, p)")
         assert engine.execute("SELECT sum(x) FROM t").scalar() == 12
-    assert engine._pinned is None
     assert engine.execute("SELECT sum(x) FROM t").scalar() == 12
-    calls.clear()
+    checks = engine.cache_stats.file_checks
     engine.execute("SELECT sum(x) FROM t")
     engine.execute("SELECT sum(x) FROM t")
-    assert len(calls) >= 2  # outside a block every read checks the files again
+    # outside a block every read checks the files again
+    assert engine.cache_stats.file_checks - checks >= 2
 
 
 def test_consistent_reads_nest_and_a_dropped_table_is_unpinned(engine, lake):
@@ -99,15 +91,22 @@ def test_consistent_reads_nest_and_a_dropped_table_is_unpinned(engine, lake):
     with engine.consistent_reads():
         engine.execute("SELECT sum(x) FROM t")
         with engine.consistent_reads():
-            assert "t" in engine._pinned
-        assert "t" in engine._pinned  # the inner block does not end the outer one
+            assert engine.execute("SELECT sum(x) FROM t").scalar() == 3
+        # The inner block does not end the outer one: a file deleted behind the engine's back
+        # is still not seen.
+        [gone] = [f for f in parquet_files(lake / "t") if "p=a" in str(f)]
+        gone.unlink()
+        assert engine.execute("SELECT sum(x) FROM t").scalar() == 3
         engine.execute("DROP TABLE t")
-        assert "t" not in engine._pinned
         for f in parquet_files(lake / "t"):
             f.unlink()
-        _ctas(engine, lake, "(5, 'a')")
-        assert engine.execute("SELECT sum(x) FROM t").scalar() == 5
-    assert engine._pinned is None
+        _ctas(engine, lake, "(5, 'a'), (6, 'b')")
+        assert engine.execute("SELECT sum(x) FROM t").scalar() == 11
+        assert engine.execute("SELECT sum(x) FROM t").scalar() == 11
+    # The outer block ended: the next read sees a file deleted now.
+    [gone] = [f for f in parquet_files(lake / "t") if "p=a" in str(f)]
+    gone.unlink()
+    assert engine.execute("SELECT sum(x) FROM t").scalar() == 6
 
 
 @pytest.mark.parametrize(
@@ -129,40 +128,30 @@ def test_consistent_reads_see_partitions_the_engine_is_told_about(engine, lake, 
         assert engine.execute("SELECT sum(x) FROM t").scalar() == 5
 
 
-def test_a_pinned_kept_stage_evicted_inside_a_block_is_not_copied_on_every_read(
-    engine, lake, monkeypatch
-):
+def test_a_pinned_kept_stage_evicted_inside_a_block_is_not_copied_on_every_read(home, lake):
     # Every table is over the cache budget, so only kept stages are cached. "a" is pinned while
     # kept (no size cap), then two newer writes evict it: its reads must go back to plain scans,
     # not copy the whole table and throw the copy away each time.
-    monkeypatch.setattr(local_mod, "SCAN_CACHE_MAX_BYTES", 10)
-    copies = []
-    real_con = engine._con
-
-    class Spy:
-        def execute(self, sql, *args):
-            if sql.startswith(f'CREATE OR REPLACE TEMP TABLE "{CACHE_PREFIX}'):
-                copies.append(sql)
-            return real_con.execute(sql, *args)
-
-        def __getattr__(self, name):
-            return getattr(real_con, name)
+    engine = LocalEngine(home / "catalog.duckdb", scan_cache_bytes=10)
 
     def write(table):
         write_partitioned(
             engine, table=table, select_sql=HOURS.format(last=3), location=f"{lake}/{table}/"
         )
 
-    write("a")
-    engine._con = Spy()
-    with engine.consistent_reads():
-        assert engine.execute("SELECT count(*) FROM a").scalar() == 4
-        write("b")
-        write("c")
-        assert engine._adopted == ["b", "c"]
-        assert [engine.execute("SELECT count(*) FROM a").scalar() for _ in range(3)] == [4] * 3
-    assert copies == []
-    assert "a" not in engine._cached
+    try:
+        write("a")
+        copies = engine.cache_stats.copies
+        with engine.consistent_reads():
+            assert engine.execute("SELECT count(*) FROM a").scalar() == 4
+            write("b")
+            write("c")
+            assert engine.cache_stats.kept == ("b", "c")
+            assert [engine.execute("SELECT count(*) FROM a").scalar() for _ in range(3)] == [4] * 3
+        assert engine.cache_stats.copies == copies
+        assert engine.cache_stats.cached == ("b", "c")
+    finally:
+        engine.close()
 
 
 def test_cte_named_like_a_cached_table_reads_the_cte(engine, lake):
@@ -172,12 +161,15 @@ def test_cte_named_like_a_cached_table_reads_the_cte(engine, lake):
     assert engine.execute("WITH t AS (SELECT 40 AS x) SELECT sum(x) FROM t").scalar() == 40
 
 
-def test_table_larger_than_the_cache_budget_is_always_scanned(engine, lake, monkeypatch):
-    monkeypatch.setattr(local_mod, "SCAN_CACHE_MAX_BYTES", 10)
-    _ctas(engine, lake, "(1, 'a'), (2, 'b')")
-    for _ in range(3):
-        assert engine.execute("SELECT sum(x) FROM t").scalar() == 3
-    assert engine._cached == {}
+def test_table_larger_than_the_cache_budget_is_always_scanned(home, lake):
+    engine = LocalEngine(home / "catalog.duckdb", scan_cache_bytes=10)
+    try:
+        _ctas(engine, lake, "(1, 'a'), (2, 'b')")
+        for _ in range(3):
+            assert engine.execute("SELECT sum(x) FROM t").scalar() == 3
+        assert (engine.cache_stats.cached, engine.cache_stats.copies) == ((), 0)
+    finally:
+        engine.close()
 
 
 def test_views_stored_in_the_catalog_never_refer_to_a_temp_copy(engine, lake, home):

@@ -225,7 +225,7 @@ def test_local_stage_stays_in_memory_and_becomes_the_tables_cached_copy(engine, 
     assert writes[1].endswith("AND '2020-01-07-05') AND n BETWEEN 100 AND 149")
     # The stage is now the table's cached copy: reads come from it while the files are unchanged
     # and from the files again as soon as they change.
-    assert "bars" in engine._cached
+    assert "bars" in engine.cache_stats.cached
     assert engine.execute("SELECT count(*), sum(n) FROM bars").rows == [(150, sum(range(150)))]
     first = parquet_files(lake / "bars")[0]
     gone = engine.execute(f"SELECT n FROM read_parquet('{first}')").scalar()
@@ -233,7 +233,7 @@ def test_local_stage_stays_in_memory_and_becomes_the_tables_cached_copy(engine, 
     assert engine.execute("SELECT count(*), sum(n) FROM bars").rows == [
         (149, sum(range(150)) - gone)
     ]
-    assert "bars" not in engine._cached
+    assert "bars" not in engine.cache_stats.cached
 
 
 def test_only_the_two_latest_written_tables_are_kept_in_memory(engine, lake):
@@ -241,12 +241,12 @@ def test_only_the_two_latest_written_tables_are_kept_in_memory(engine, lake):
         write_partitioned(
             engine, table=table, select_sql=HOURS.format(last=3), location=f"{lake}/{table}/"
         )
-    assert set(engine._cached) == {"second", "third"}
+    assert engine.cache_stats.kept == ("second", "third")
     assert engine.execute("SELECT count(*) FROM third").scalar() == 4
     engine.execute("DROP TABLE third")  # metadata only; the cached copy goes with it
-    assert set(engine._cached) == {"second"}
+    assert engine.cache_stats.kept == ("second",)
     engine.execute("DROP TABLE second")
-    assert engine._cached == {}
+    assert engine.cache_stats.cached == ()
     assert engine.con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE temporary"
     ).fetchone() == (0,)

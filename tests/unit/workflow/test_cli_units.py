@@ -155,18 +155,18 @@ def test_runtime_logs_are_progress_on_a_terminal_and_silent_otherwise():
     tty_lines = "  AAPL: attempt 1/5 failed\n  fetched 16 bars\n"
     for err, expected in ((_Tty(), tty_lines), (io.StringIO(), "")):
         console = cli.Console(io.StringIO(), err, json_mode=False)
-        with cli._runtime_logging(console, debug=False):
+        with cli.runtime_logging(console, debug=False):
             log.warning("AAPL: attempt %d/5 failed", 1)
             log.info("fetched 16 bars")
             log.debug("urllib3 chatter")
         assert err.getvalue() == expected
     # errors always reach stderr, as one line
     err = io.StringIO()
-    with cli._runtime_logging(cli.Console(io.StringIO(), err, json_mode=True), debug=False):
+    with cli.runtime_logging(cli.Console(io.StringIO(), err, json_mode=True), debug=False):
         log.error("buffered records could not be\ndelivered")
     assert err.getvalue() == "stockpipe: buffered records could not be delivered\n"
     # the handler is gone after the command
-    assert not any(isinstance(h, cli._ConsoleLog) for h in logging.getLogger("runtime").handlers)
+    assert not any(isinstance(h, cli.ConsoleLog) for h in logging.getLogger("runtime").handlers)
 
 
 class _ClosedPipe(io.StringIO):
@@ -242,13 +242,13 @@ def test_schedule_lists_the_next_runs_in_new_york_and_utc(tmp_path):
     scheduler = cli.build_scheduler(Settings(home=tmp_path), console, BackgroundScheduler)
     # Sunday 2026-11-29 18:00 EST: both jobs next fire on Monday, EST = UTC-5
     now = datetime(2026, 11, 29, 23, 0, tzinfo=ZoneInfo("UTC"))
-    assert cli._next_runs(scheduler, now) == [
+    assert cli.next_runs(scheduler, now) == [
         "ingest: Mon 2026-11-30 11:00 EST (16:00 UTC)",
         "workflow: Mon 2026-11-30 12:00 EST (17:00 UTC)",
     ]
     # between the two: the workflow comes first
     now = datetime(2026, 7, 1, 15, 30, tzinfo=ZoneInfo("UTC"))  # 11:30 EDT
-    assert cli._next_runs(scheduler, now) == [
+    assert cli.next_runs(scheduler, now) == [
         "workflow: Wed 2026-07-01 12:00 EDT (16:00 UTC)",
         "ingest: Thu 2026-07-02 11:00 EDT (15:00 UTC)",
     ]
@@ -276,18 +276,16 @@ def test_schedule_command_prints_next_runs_and_stops_cleanly_on_ctrl_c(tmp_path,
     assert "Traceback" not in err.getvalue()
 
 
-def test_a_failing_scheduled_job_reports_one_line_and_the_schedule_goes_on(
-    locked_home, monkeypatch
-):
+def test_a_failing_scheduled_job_reports_one_line_and_the_schedule_goes_on(locked_home):
     from apscheduler.schedulers.background import BackgroundScheduler
 
     from runtime.settings import Settings
 
     home, pid = locked_home
-    monkeypatch.setattr(cli, "SCHEDULED_LOCK_WAIT_SECONDS", 0)
     err = io.StringIO()
     console = cli.Console(io.StringIO(), err, json_mode=False)
-    scheduler = cli.build_scheduler(Settings(home=home), console, BackgroundScheduler)
+    scheduler = cli.build_scheduler(Settings(home=home), console, BackgroundScheduler,
+                                    lock_wait_seconds=0)
     job = {j.id: j for j in scheduler.get_jobs()}["ingest"]
     job.func()  # must not raise into the scheduler
     lines = err.getvalue().splitlines()

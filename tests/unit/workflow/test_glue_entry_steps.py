@@ -37,7 +37,7 @@ def cloud_like(tmp_path):
 
     def engine_factory(settings):
         # One catalog shared by every "job", as the Glue Data Catalog is.
-        return LocalEngine(settings.replace(home=catalog_home))
+        return LocalEngine.from_settings(settings.replace(home=catalog_home))
 
     def storage_factory(settings):
         return LocalStorage()

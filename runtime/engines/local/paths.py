@@ -10,6 +10,9 @@ only those objects). `SELECT *` never includes `"$path"`, as in Athena.
 
 from __future__ import annotations
 
+import glob
+import os
+import re
 from typing import Any, Callable, List, Optional
 
 PATH_COLUMN = "$path"
@@ -72,3 +75,41 @@ def with_path_views(
             alias = table.alias or table.name
             table.replace(exp.to_table(view).as_(alias, quoted=True))
     return node
+
+
+class PathViews:
+    """Per-statement temp views of JSON tables with their `"$path"` column. `json_bytes_read`
+    adds up the sizes of the files those views opened: the raw bytes Athena would scan."""
+
+    def __init__(self, connection: Any, catalog: Any):
+        self._db = connection
+        self._catalog = catalog
+        self.json_bytes_read = 0
+
+    def swap(self, node: Any) -> Any:
+        return with_path_views(node, self._view)
+
+    def _view(self, name: str, paths: Optional[List[str]]) -> Optional[str]:
+        from .dialect import q
+
+        entry = self._catalog.entry(name)
+        if entry is None or entry.kind != "json":
+            return None
+        pattern = self._catalog.json_glob(entry)
+        if paths is None:
+            files = sorted(glob.glob(pattern))
+        else:
+            # Only the table's own objects, as Athena reads no other: the same folder depth,
+            # no hidden name, present on disk.
+            depth = len(entry.partitions)
+            own = re.compile(
+                re.escape(entry.location or "") + rf"(?:[^/]+/){{{depth}}}[^/._][^/]*$"
+            )
+            files = sorted({p for p in paths if own.match(p) and os.path.isfile(p)})
+        self.json_bytes_read += sum(os.path.getsize(f) for f in files)
+        view = f"__sp_path_{name}"
+        self._db.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {q(view)} AS "
+            f"{self._catalog.json_view(entry, files, path_column=PATH_COLUMN)}"
+        )
+        return view

@@ -1,0 +1,7 @@
+"""`python -m runtime.cli ...` is `stockpipe ...`."""
+
+import sys
+
+from .app import main
+
+sys.exit(main())

@@ -1,0 +1,151 @@
+"""The commands that move data: run, ingest, workflow, checks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ...dag import STEP_NAMES
+from ...errors import StockpipeError
+from ..console import Console
+from ..output import check_lines
+from ..parser import json_option, source_options
+from .base import Command, announce_source, ingest_progress, settings_from, with_engine
+
+
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    source_options(parser)
+    parser.add_argument("--out", type=Path, help="where to write report.html")
+
+
+def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    from ...report import check_writable, report_target
+    from ...runner import run_pipeline
+
+    settings = settings_from(args)
+    source = announce_source(console, settings, args.source)
+    # A bad --out must fail before the ingest, not after a publish.
+    check_writable(report_target(settings, args.out))
+    result = run_pipeline(
+        settings,
+        source=source,
+        end_date=args.end_date,
+        days=args.days,
+        progress=console.progress,
+        ingest_progress=ingest_progress(console),
+        report_out=args.out,
+    )
+    if args.json:
+        console.print(json.dumps(result.to_dict()))
+    else:
+        console.print(
+            f"rows: raw {result.raw_rows}, parquet {result.parquet_rows}, "
+            f"sans-dup {result.sans_dup_rows}"
+        )
+        console.print("checks:")
+        for line in check_lines(result.checks):
+            console.print(line)
+        if result.published_table:
+            console.print(f"published: {result.published_table} "
+                          f"(view {settings.prod_latest_view})")
+            console.print(f"report: {result.report}")
+        else:
+            console.print("published: nothing (a blocking check failed)")
+    if result.blocked:
+        console.notice(f"stockpipe: {result.blocked}")
+    return result.exit_code
+
+
+def cmd_ingest(args: argparse.Namespace, console: Console) -> int:
+    from ...ingest import run_ingest
+
+    settings = settings_from(args)
+    source = announce_source(console, settings, args.source)
+    summary = run_ingest(
+        settings,
+        source=source,
+        end_date=args.end_date,
+        days=args.days,
+        progress=ingest_progress(console),
+    )
+    data = summary.to_dict()
+    if args.json:
+        console.print(json.dumps(data, default=str))
+    else:
+        console.print(
+            f"ingested {data.get('bars')} bars ({data.get('rejects')} rejected) for "
+            f"{', '.join(map(str, data.get('tickers') or []))} from {data.get('source')}, "
+            f"window {data.get('window_from')} .. {data.get('window_to')}"
+        )
+    return 0
+
+
+def _workflow_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from", dest="from_step", choices=STEP_NAMES, default="crawl")
+    json_option(parser)
+
+
+def cmd_workflow(args: argparse.Namespace, console: Console) -> int:
+    from ...runner import run_workflow_and_report
+
+    settings = settings_from(args)
+
+    def go(engine, storage) -> int:
+        wf = run_workflow_and_report(settings, engine, storage, args.from_step, console.progress)
+        checks = [c.to_dict() for c in wf.quality.checks] if wf.quality else []
+        if args.json:
+            console.print(json.dumps({
+                "steps": [s.name for s in wf.steps],
+                "checks": checks,
+                "published_table": wf.published_table,
+                "report": wf.report,
+            }))
+        else:
+            console.print("steps: " + ", ".join(s.name for s in wf.steps))
+            if checks:
+                console.print("checks:")
+                for line in check_lines(checks):
+                    console.print(line)
+            console.print(f"published: {wf.published_table or 'nothing'}")
+            if wf.report:
+                console.print(f"report: {wf.report}")
+        if wf.blocked:
+            console.notice(f"stockpipe: {wf.blocked}")
+        return wf.exit_code
+
+    return with_engine(settings, go)
+
+
+def cmd_checks(args: argparse.Namespace, console: Console) -> int:
+    from ...steps import quality
+
+    settings = settings_from(args)
+
+    def go(engine, storage) -> int:
+        missing = [t for t in (settings.raw_table, settings.parquet_table, settings.sans_dup_table)
+                   if not engine.table_exists(t)]
+        if missing:
+            raise StockpipeError(
+                f"nothing to check yet: {', '.join(missing)} not in the catalog of "
+                f"{settings.home}; run `stockpipe run` (or `stockpipe ingest`, then "
+                "`stockpipe workflow`) first"
+            )
+        result = quality(settings, engine, storage)
+        if args.json:
+            console.print(json.dumps(result.to_dict()))
+        else:
+            console.print(f"quality run {result.run_id}:")
+            for line in check_lines([c.to_dict() for c in result.checks]):
+                console.print(line)
+        return 0 if result.passed else 3
+
+    return with_engine(settings, go)
+
+
+COMMANDS = (
+    Command("run", "ingest + whole workflow + report", cmd_run, _run_options),
+    Command("ingest", "pull bars into the raw lake only", cmd_ingest, source_options),
+    Command("workflow", "run the workflow steps (no ingest)", cmd_workflow, _workflow_options),
+    Command("checks", "run the data-quality checks and record them", cmd_checks, json_option),
+)
