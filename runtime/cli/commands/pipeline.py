@@ -14,9 +14,26 @@ from ..parser import json_option, source_options
 from .base import Command, announce_source, ingest_progress, settings_from, with_engine
 
 
+def _full_refresh_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every table from all raw data (default: only what new raw objects touch)",
+    )
+
+
 def _run_options(parser: argparse.ArgumentParser) -> None:
     source_options(parser)
     parser.add_argument("--out", type=Path, help="where to write report.html")
+    _full_refresh_option(parser)
+
+
+def _mode_line(summary: dict) -> str:
+    why = f" ({summary['full_refresh_reason']})" if summary.get("full_refresh_reason") else ""
+    return (
+        f"mode: {summary.get('mode')}{why}; raw objects read {summary.get('raw_objects_read')}, "
+        f"partitions rewritten {summary.get('partitions_rewritten')}"
+    )
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
@@ -35,6 +52,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         progress=console.progress,
         ingest_progress=ingest_progress(console),
         report_out=args.out,
+        full_refresh=args.full_refresh,
     )
     if args.json:
         console.print(json.dumps(result.to_dict()))
@@ -43,6 +61,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
             f"rows: raw {result.raw_rows}, parquet {result.parquet_rows}, "
             f"sans-dup {result.sans_dup_rows}"
         )
+        console.print(_mode_line(result.incremental))
         console.print("checks:")
         for line in check_lines(result.checks):
             console.print(line)
@@ -83,6 +102,7 @@ def cmd_ingest(args: argparse.Namespace, console: Console) -> int:
 
 def _workflow_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="from_step", choices=STEP_NAMES, default="crawl")
+    _full_refresh_option(parser)
     json_option(parser)
 
 
@@ -92,17 +112,23 @@ def cmd_workflow(args: argparse.Namespace, console: Console) -> int:
     settings = settings_from(args)
 
     def go(engine, storage) -> int:
-        wf = run_workflow_and_report(settings, engine, storage, args.from_step, console.progress)
+        wf = run_workflow_and_report(
+            settings, engine, storage, args.from_step, console.progress,
+            full_refresh=args.full_refresh,
+        )
         checks = [c.to_dict() for c in wf.quality.checks] if wf.quality else []
+        summary = wf.incremental_summary()
         if args.json:
             console.print(json.dumps({
                 "steps": [s.name for s in wf.steps],
                 "checks": checks,
                 "published_table": wf.published_table,
                 "report": wf.report,
+                **summary,
             }))
         else:
             console.print("steps: " + ", ".join(s.name for s in wf.steps))
+            console.print(_mode_line(summary))
             if checks:
                 console.print("checks:")
                 for line in check_lines(checks):
@@ -143,9 +169,47 @@ def cmd_checks(args: argparse.Namespace, console: Console) -> int:
     return with_engine(settings, go)
 
 
+def _prune_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--keep", type=keep_count, default=None,
+        help="production archives to keep, newest first (default $STOCKPIPE_ARCHIVE_KEEP, 7); "
+        "the one stock_aggregate_prod_latest reads is always kept",
+    )
+    json_option(parser)
+
+
+def keep_count(text: str) -> int:
+    from ...settings import parse_archive_keep
+
+    try:
+        return parse_archive_keep("--keep", text)
+    except StockpipeError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def cmd_prune(args: argparse.Namespace, console: Console) -> int:
+    from ...steps import prune
+
+    settings = settings_from(args)
+
+    def go(engine, storage) -> int:
+        result = prune(settings, engine, storage, keep=args.keep)
+        if args.json:
+            console.print(json.dumps({"kept": result.kept, "dropped": result.dropped,
+                                      "deleted_objects": result.deleted_objects}))
+        else:
+            console.print(f"kept: {', '.join(result.kept) or 'none'}")
+            console.print(f"dropped: {', '.join(result.dropped) or 'none'} "
+                          f"({result.deleted_objects} files deleted)")
+        return 0
+
+    return with_engine(settings, go)
+
+
 COMMANDS = (
     Command("run", "ingest + whole workflow + report", cmd_run, _run_options),
     Command("ingest", "pull bars into the raw lake only", cmd_ingest, source_options),
     Command("workflow", "run the workflow steps (no ingest)", cmd_workflow, _workflow_options),
     Command("checks", "run the data-quality checks and record them", cmd_checks, json_option),
+    Command("prune", "drop all but the newest production archives", cmd_prune, _prune_options),
 )
