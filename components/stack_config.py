@@ -29,7 +29,8 @@ DEFAULTS: Dict[str, Value] = {
     "scheduleTimezone": rs.EXCHANGE_TZ,
     "database": rs.DEFAULT_DATABASE,
     "tablePrefix": rs.DEFAULT_TABLE_PREFIX,
-    "partitionGranularity": "hour",
+    "partitionGranularity": rs.DEFAULT_GRANULARITY,
+    "archiveKeep": rs.DEFAULT_ARCHIVE_KEEP,
     "alarmEmail": "",
     "athenaBytesScannedCutoff": 1_000_000_000,
     "queryResultsRetentionDays": 30,
@@ -55,6 +56,7 @@ class StackConfig:
     database: str
     table_prefix: str
     partition_granularity: str
+    archive_keep: int
     alarm_email: Optional[str]
     athena_bytes_scanned_cutoff: int
     query_results_retention_days: int
@@ -162,6 +164,7 @@ def load_stack_config(get: Callable[[str], Optional[str]]) -> StackConfig:
         table_prefix=_checked("tablePrefix", lambda v: validate_identifier(v, "table prefix"),
                               raw("tablePrefix")),
         partition_granularity=granularity,
+        archive_keep=_int("archiveKeep", raw("archiveKeep"), 1, 10000),
         alarm_email=email,
         athena_bytes_scanned_cutoff=_int("athenaBytesScannedCutoff",
                                          raw("athenaBytesScannedCutoff"), 10_000_000, 2**53),

@@ -61,6 +61,8 @@ def test_defaults_load_to_the_documented_settings():
         ("lambdaTimeout", "901", "between 1 and 900, got 901"),
         ("lambdaTimeout", "ten", "whole number"),
         ("partitionGranularity", "minute", "hour, day"),
+        ("archiveKeep", "0", "between 1 and 10000, got 0"),
+        ("archiveKeep", "seven", "whole number"),
         ("database", "Stock-Aggregates", "not allowed"),
         ("athenaBytesScannedCutoff", "1000", "between 10000000"),
         ("logRetentionDays", "10", "CloudWatch Logs accepts only"),
