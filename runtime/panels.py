@@ -1,7 +1,8 @@
 """The panel registry: one Athena SQL file per panel, shared by Grafana, the report and notebooks.
 
 A panel's SQL passes through three stages:
-1. `template(name)`: the file as written, with `{{prod_latest_view}}` / `{{dq_table}}`;
+1. `template(name)`: the file as written, with `{{prod_latest_view}}` / `{{dq_table}}` /
+   `{{partition_column}}`;
 2. `panel_sql(name, settings)`: table names filled from settings (validated identifiers), still
    holding `$ticker` and the `$__` macros: this is the text in the Grafana dashboard;
 3. `panel_query(name, settings, time_from, time_to, ticker)`: variables and macros expanded the
@@ -29,8 +30,12 @@ BARS_PER_SESSION = 16
 ROLLING_BARS = 16
 
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
-# Placeholder -> Settings attribute holding the table or view name.
-TABLE_PLACEHOLDERS = {"prod_latest_view": "prod_latest_view", "dq_table": "dq_table"}
+# Placeholder -> Settings attribute holding the table, view or partition column name.
+TABLE_PLACEHOLDERS = {
+    "prod_latest_view": "prod_latest_view",
+    "dq_table": "dq_table",
+    "partition_column": "partition_column",
+}
 
 
 @dataclass(frozen=True)

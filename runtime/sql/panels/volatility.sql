@@ -13,7 +13,7 @@ WITH bars AS (
   FROM {{prod_latest_view}}
   WHERE ticker = '$ticker'
     AND $__timeFilter(bar_time)
-    AND day_hour_partition BETWEEN
+    AND {{partition_column}} BETWEEN
       format_datetime($__timeFrom() AT TIME ZONE 'UTC' AT TIME ZONE 'America/New_York', 'yyyy-MM-dd')
       AND format_datetime($__timeTo() AT TIME ZONE 'UTC' AT TIME ZONE 'America/New_York', 'yyyy-MM-dd-HH')
 )
