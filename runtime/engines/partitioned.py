@@ -37,8 +37,7 @@ class WriteResult:
     statements: int
     source_rows: int = -1
     # The stage's rows per value of the `count_by` column (empty when none was asked for).
-    counts: Dict[Any, int] = field(default_factory=dict)
-    values: Tuple[Any, ...] = ()
+    counts: Dict[Any, int] = field(default_factory=dict, compare=False)
 
 
 def write_partitioned(
@@ -186,7 +185,6 @@ def write_partitioned(
         statements=len(batches),
         source_rows=source_rows,
         counts=counts,
-        values=tuple(values),
     )
 
 
