@@ -9,7 +9,6 @@ from datetime import datetime, timezone
 
 import pytest
 
-from runtime import steps
 from runtime.engines.base import Engine
 from runtime.errors import EngineError
 

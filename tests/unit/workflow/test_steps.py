@@ -348,3 +348,22 @@ def test_row_count_check_compares_with_the_raw_rows_the_transform_read(mini, hel
     assert steps.row_counts(s, mini.engine) is None
     check = row_count_check()
     assert (check.failing_rows, check.passed) == (3, False)
+
+
+def test_prune_keeps_the_newest_and_never_the_view_s_copy(mini):
+    s, e, st = mini.settings, mini.engine, mini.storage
+    stamps = ["20261101_120000", "20261102_120000", "20261103_120000", "20261104_120000"]
+    for stamp in stamps:
+        table = s.prod_table(stamp)
+        e.execute(f"CREATE TABLE {table} WITH (external_location = '{s.table_location(table)}', "
+                  "format = 'PARQUET') AS SELECT 1 AS n")
+    # The view reads the oldest copy (as after a clock that went back): it stays.
+    e.execute(f"CREATE OR REPLACE VIEW {s.prod_latest_view} AS "
+              f"SELECT * FROM {s.prod_table(stamps[0])}")
+    result = steps.prune(s, e, st, keep=2, current=s.prod_table(stamps[0]))
+    assert result.dropped == [s.prod_table(stamps[1])]
+    assert result.kept == [s.prod_table(stamps[3]), s.prod_table(stamps[2]),
+                           s.prod_table(stamps[0])]
+    assert result.deleted_objects == 1
+    assert not st.exists(s.table_location(s.prod_table(stamps[1])))
+    assert steps.archives(s, e) == [s.prod_table(x) for x in (stamps[3], stamps[2], stamps[0])]
