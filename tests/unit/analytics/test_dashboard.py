@@ -87,8 +87,16 @@ def test_each_target_carries_the_panel_sql_verbatim(board):
         if spec.per_ticker:
             assert "ticker = '$ticker'" in target["rawSQL"]
             assert "$__timeFilter(bar_time)" in target["rawSQL"]
-            assert "day_hour_partition BETWEEN" in target["rawSQL"]
+            # Pruned on the production table's partition column (day partitions by default).
+            assert "AND day_partition BETWEEN" in target["rawSQL"]
             assert "stock_aggregate_prod_latest" in target["rawSQL"]
+
+
+def test_hour_partitions_prune_on_the_hour_column():
+    hourly = Settings(partition_granularity="hour")
+    for p in panels.DRAWN:
+        if p.per_ticker:
+            assert "AND day_hour_partition BETWEEN" in panels.panel_sql(p.name, hourly)
 
 
 def test_ticker_variable_lists_tickers_from_the_production_view(board):
