@@ -49,6 +49,20 @@ def test_every_help_page_has_a_description_and_an_example(command, capsys):
                             "stockpipe " + command in line for line in examples)
 
 
+_SHELL = {"|", "||", "&&", "&", ">", ">>", "2>&1"}
+
+
+@pytest.mark.parametrize("example", [e for c in COMMANDS for e in c.examples])
+def test_every_help_example_is_a_command_line_the_parser_accepts(example):
+    import shlex
+
+    words = shlex.split(example)
+    words = words[words.index("stockpipe") + 1:]
+    words = words[:next((i for i, w in enumerate(words) if w in _SHELL), len(words))]
+    args = cli.build_parser().parse_args(words)  # a UsageError here fails the test
+    assert args.command == words[0]
+
+
 def test_top_level_help_lists_every_command(capsys):
     with pytest.raises(SystemExit):
         cli.main(["--help"])
@@ -216,3 +230,10 @@ def test_a_scheduled_job_stopped_by_sigterm_stops_the_schedule(tmp_path, monkeyp
     assert err.getvalue() == "scheduled ingest: stopped before it finished\n"
     assert scheduler.stop_signal.exit_code == 143
     assert cli.lock_holder(tmp_path) is None
+
+
+def test_schedule_tickers_option_sets_the_tickers_its_jobs_use():
+    from runtime.cli.commands.base import settings_from
+
+    args = cli.build_parser().parse_args(["schedule", "--tickers", "MSFT,BRK.B"])
+    assert list(settings_from(args).tickers) == ["MSFT", "BRK.B"]
