@@ -237,3 +237,46 @@ def test_schedule_tickers_option_sets_the_tickers_its_jobs_use():
 
     args = cli.build_parser().parse_args(["schedule", "--tickers", "MSFT,BRK.B"])
     assert list(settings_from(args).tickers) == ["MSFT", "BRK.B"]
+
+
+_INTERRUPTED_QUERY_COMMAND = """
+import os
+import signal
+import sys
+import time
+from dataclasses import replace
+
+from runtime.cli import app
+from runtime.cli.commands import BY_NAME
+
+
+def query_cut_short(args, console):
+    try:
+        os.kill(os.getpid(), int(sys.argv[2]))
+        time.sleep(30)  # the signal's handler raises here
+    except KeyboardInterrupt:
+        # DuckDB's own signal check gets the handler's exception and raises this instead
+        raise RuntimeError("Query interrupted") from None
+    return 0
+
+
+BY_NAME["checks"] = replace(BY_NAME["checks"], run=query_cut_short)
+sys.exit(app.main(["checks", "--home", sys.argv[1]]))
+"""
+
+
+@pytest.mark.parametrize(("signum", "code", "line"), [
+    (signal.SIGTERM, 143, "stockpipe: stopped (SIGTERM)"),
+    (signal.SIGINT, 130, "stockpipe: interrupted (SIGINT)"),
+])
+def test_a_signal_during_a_duckdb_query_ends_with_the_signals_exit_code(tmp_path, signum, code,
+                                                                        line):
+    # A real `stockpipe run` sent SIGTERM during dedup ended with exit 1 and "RuntimeError:
+    # Query interrupted": DuckDB replaces the handler's exception with its own error.
+    proc = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED_QUERY_COMMAND, str(tmp_path), str(int(signum))],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == code, proc.stderr
+    assert proc.stderr.splitlines()[-1] == line
+    assert cli.lock_holder(tmp_path) is None
