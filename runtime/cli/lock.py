@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Dict, Iterator, Optional
 
-from ..errors import StockpipeError
+from ..errors import StockpipeError, StorageError
 
 LOCK_NAME = ".stockpipe.lock"
 
@@ -100,8 +100,14 @@ def home_lock(
         yield
         return
     home = Path(home)
-    home.mkdir(parents=True, exist_ok=True)
-    handle = open(home / LOCK_NAME, "a+", encoding="utf-8")
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        handle = open(home / LOCK_NAME, "a+", encoding="utf-8")
+    except OSError as exc:  # a file in the way, a read-only or missing parent
+        raise StorageError(
+            f"cannot use {home} as the stockpipe home: {exc.strerror or exc}; pass a writable "
+            "folder with --home (or $STOCKPIPE_HOME)"
+        ) from None
     try:
         deadline = time.monotonic() + wait_seconds
         told = False

@@ -280,3 +280,27 @@ def test_a_signal_during_a_duckdb_query_ends_with_the_signals_exit_code(tmp_path
     assert proc.returncode == code, proc.stderr
     assert proc.stderr.splitlines()[-1] == line
     assert cli.lock_holder(tmp_path) is None
+
+
+@pytest.mark.parametrize("argv", [["run", "--source", "demo"], ["tables"], ["query", "SELECT 1"]])
+def test_a_home_that_cannot_be_a_folder_is_named_in_a_plain_error(tmp_path, argv):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    home = blocker / "home"
+    code, out, err = _main("--home", str(home), *argv, "--wait", "0")
+    assert code == 1
+    assert err == (f"stockpipe: error: cannot use {home} as the stockpipe home: Not a directory; "
+                   "pass a writable folder with --home (or $STOCKPIPE_HOME)\n")
+    assert blocker.read_text() == "not a folder\n"
+
+
+def test_a_home_error_under_json_says_check_the_folder(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    code, out, err = _main("--home", str(blocker), "run", "--source", "demo", "--json")
+    assert code == 1
+    assert json.loads(out) == {
+        "error": f"cannot use {blocker} as the stockpipe home: File exists; pass a writable "
+                 "folder with --home (or $STOCKPIPE_HOME)",
+        "exit_code": 1, "hint": "check the home folder exists and is writable",
+    }
