@@ -110,6 +110,13 @@ def test_make_help_lists_every_target():
                if line.startswith("  ")), proc.stdout  # each with its description
 
 
+def test_make_install_dev_fetches_the_lambda_wheels_the_infra_tests_build_from():
+    # packaging's error tells a user the wheelhouse is "part of `make install-dev`"
+    proc = subprocess.run(["make", "-n", "-B", "install-dev"], cwd=REPO, capture_output=True,
+                          text=True, timeout=60, check=True)
+    assert "components/fetch_wheels.sh" in proc.stdout
+
+
 # ---- errors -----------------------------------------------------------------------------------
 def test_a_usage_error_under_json_is_also_an_object_on_stdout(capsys):
     with pytest.raises(SystemExit) as info:
