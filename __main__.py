@@ -2,17 +2,21 @@
 needs. Everything else lives in components/."""
 
 import pulumi
+import pulumi_aws as aws
 
 from components.analytics import Analytics, AnalyticsArgs
 from components.datalake import DataLake, DataLakeArgs
 from components.ingestion import Ingestion, IngestionArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.packaging import Artifacts, ArtifactsArgs
-from components.stack_config import load_stack_config, name_prefix
+from components.stack_config import load_stack_config, name_prefix, scoped_database
+from components.watchdog import PublicationWatch, PublicationWatchArgs
 from components.workflow import GlueWorkflow, GlueWorkflowArgs
 
 cfg = load_stack_config(pulumi.Config().get)
 prefix = name_prefix(pulumi.get_stack())
+# Named resources carry the stack (prefix, database), so stacks coexist in one account/region.
+database = scoped_database(cfg.database, pulumi.get_stack())
 
 lake = DataLake("lake", DataLakeArgs(
     query_results_retention_days=cfg.query_results_retention_days,
@@ -34,6 +38,7 @@ ingestion = Ingestion("ingest", IngestionArgs(
     schedule=cfg.ingest_schedule,
     timezone=cfg.schedule_timezone,
     log_retention_days=cfg.log_retention_days,
+    secret_recovery_window_days=cfg.secret_recovery_window_days,
 ))
 
 analytics = Analytics("analytics", AnalyticsArgs(
@@ -41,7 +46,7 @@ analytics = Analytics("analytics", AnalyticsArgs(
     results_bucket_name=lake.names["results"],
     results_bucket_arn=lake.arns["results"],
     data_bucket_arns=[lake.arns["curated"], lake.arns["archive"]],
-    database=cfg.database,
+    database=database,
     bytes_scanned_cutoff=cfg.athena_bytes_scanned_cutoff,
     grafana_principal_arn=cfg.grafana_principal_arn,
     grafana_external_id=cfg.grafana_external_id,
@@ -60,7 +65,7 @@ workflow = GlueWorkflow("workflow", GlueWorkflowArgs(
     glue_wheel_uri=artifacts.glue_wheel_uri,
     additional_python_modules=artifacts.glue_additional_modules,
     tickers=cfg.tickers,
-    database=cfg.database,
+    database=database,
     table_prefix=cfg.table_prefix,
     partition_granularity=cfg.partition_granularity,
     archive_keep=cfg.archive_keep,
@@ -68,11 +73,31 @@ workflow = GlueWorkflow("workflow", GlueWorkflowArgs(
     timezone=cfg.schedule_timezone,
 ))
 
+watch = PublicationWatch("publication", PublicationWatchArgs(
+    name_prefix=prefix,
+    lambda_archive=artifacts.lambda_archive,
+    lambda_code_hash=artifacts.lambda_code_hash,
+    database=workflow.database_name,
+    table_prefix=cfg.table_prefix,
+    deadline=cfg.publish_deadline,
+    timezone=cfg.schedule_timezone,
+    log_retention_days=cfg.log_retention_days,
+))
+
+hour, minute = cfg.publish_deadline
 monitoring = Monitoring("monitoring", MonitoringArgs(
     function_name=ingestion.function_name,
     stream_name=ingestion.stream_name,
     job_names=list(workflow.job_names.values()),
     crawler_name=workflow.crawler_name,
+    dead_letter_queues={
+        "ingest-schedule": ingestion.schedule_dlq_name,
+        "ingest-failed": ingestion.failure_queue_name,
+        "workflow-schedule": workflow.schedule_dlq_name,
+        "publication-check-schedule": watch.schedule_dlq_name,
+    },
+    publication_check_function=watch.function_name,
+    publication_deadline=f"{hour:02d}:{minute:02d} {cfg.schedule_timezone}",
     alarm_email=cfg.alarm_email,
     log_retention_days=cfg.log_retention_days,
     manage_glue_log_groups=cfg.manage_glue_log_groups,
@@ -82,6 +107,11 @@ for role in ("raw", "curated", "archive", "results", "artifacts"):
     pulumi.export(f"{role}_bucket", lake.names[role])
 pulumi.export("firehose_stream", ingestion.stream_name)
 pulumi.export("lambda_function", ingestion.function_name)
+# One comma-separated ticker list per ingest invocation (`make cloud-smoke` invokes each).
+pulumi.export("ingest_batches", [",".join(b) for b in ingestion.plan.batches])
+pulumi.export("lambda_timeout", ingestion.plan.timeout)
+pulumi.export("table_prefix", cfg.table_prefix)
+pulumi.export("region", aws.get_region_output().region)
 pulumi.export("glue_workflow", workflow.workflow_name)
 pulumi.export("glue_database", workflow.database_name)
 pulumi.export("athena_workgroup", analytics.workgroup_name)

@@ -90,7 +90,7 @@ def run_stockpipe(root: Path, granularity: str) -> Dict[str, object]:
     """crawl (timed apart), then transform + dedup + quality: the timed pipeline (a fresh home,
     so both build their tables from all raw data)."""
     from runtime import steps
-    from runtime.engines.storage import LocalStorage
+    from runtime.storage import LocalStorage
 
     manifest = load_manifest(root)
     settings = stockpipe_settings(root, granularity, manifest.tickers)

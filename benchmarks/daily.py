@@ -205,8 +205,8 @@ def scenario(size: Size, granularity: str, typed_diff: bool = True) -> Dict[str,
     """Process the lake (both table sets), land the next day, time both runs, compare."""
     from runtime import steps
     from runtime.engines.local import LocalEngine
-    from runtime.engines.storage import LocalStorage
     from runtime.settings import Settings
+    from runtime.storage import LocalStorage
 
     root = DATA / f"daily-{size.label}-{granularity}"
     manifest, _ = ensure(root, size)

@@ -49,10 +49,10 @@ def ingest_with_counting_firehose(tickers: int, days: int = 7) -> Dict[str, Any]
     """The real run_ingest (demo source) into the real FirehoseSink over a counting client,
     and the original design's one put_record per bar over the same records."""
     from benchmarks.generate import ticker_names
-    from runtime.engines.storage import LocalStorage
     from runtime.ingest import run_ingest
     from runtime.settings import Settings
     from runtime.sinks import FirehoseSink
+    from runtime.storage import LocalStorage
 
     home = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     try:

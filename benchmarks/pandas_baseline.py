@@ -128,7 +128,8 @@ def quality(
     """Every check of runtime/sql/checks/ in pandas: failing-row count per check name."""
     import pandas as pd
 
-    from runtime import checks as rc
+    from runtime import exchange_calendar as cal
+    from runtime.window import parse_window_day
 
     objects = raw_objects(raw_dir)
     # Counting newlines is cheaper than parsing the JSON again; the baseline gets the easy path.
@@ -144,12 +145,12 @@ def quality(
         & (df["vwap"] <= df["high"] + 0.01)
     )
     latest = df.groupby("ticker")["bar_time"].max()
-    fresh_since = rc.session_start_utc(rc.last_completed_session(now))
+    fresh_since = cal.session_start_utc(cal.last_completed_session(now))
     stale = sum(1 for t in tickers if t not in latest.index or latest[t] < fresh_since)
     # The latest ingest's window: objects sort by arrival, records by ingest time within one.
     last = json.loads(objects[-1].read_bytes().rstrip(b"\n").rsplit(b"\n", 1)[-1])
-    hours = rc.expected_session_hours(
-        rc.parse_window_day(last["window_from"]), rc.parse_window_day(last["window_to"]), now
+    hours = cal.expected_session_hours(
+        parse_window_day(last["window_from"]), parse_window_day(last["window_to"]), now
     )
     wanted = pd.MultiIndex.from_product([list(tickers), pd.DatetimeIndex(hours)])
     have = pd.MultiIndex.from_frame(df.loc[df["bar_time"].isin(hours), ["ticker", "bar_time"]])

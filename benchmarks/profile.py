@@ -116,7 +116,7 @@ def profile(size: Size, granularity: str, root: Optional[Path] = None) -> Path:
     )
     from benchmarks.harness import warm_raw
     from runtime import steps
-    from runtime.engines.storage import LocalStorage
+    from runtime.storage import LocalStorage
 
     root = root or HERE / ".data" / size.label
     manifest, _ = ensure(root, size)

@@ -197,12 +197,18 @@ class Analytics(pulumi.ComponentResource):
             # These list calls have no resource-level permissions (see iam.STAR_RESOURCE_ACTIONS).
             iam.statement(list(GRAFANA_LIST_ACTIONS), "*", sid="ListAthena"),
             iam.statement(
-                ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables",
+                ["glue:GetDatabase", "glue:GetTable", "glue:GetTables",
                  "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"],
                 [ctx.arn("glue", "catalog"), ctx.arn("glue", f"database/{db}"),
                  ctx.arn("glue", f"table/{db}/*")],
                 sid="ReadCatalog",
             ),
+            # The data source's database dropdown (Athena ListDatabases) runs Glue GetDatabases
+            # over the whole catalog, which IAM authorizes against every database it returns:
+            # database names and descriptions only, no table or data access.
+            iam.statement(["glue:GetDatabases"],
+                          [ctx.arn("glue", "catalog"), ctx.arn("glue", "database/*")],
+                          sid="ListDatabases"),
             iam.statement(["s3:GetBucketLocation", "s3:ListBucket"], list(a.data_bucket_arns),
                           sid="ListData"),
             iam.statement(["s3:GetObject"],

@@ -132,12 +132,12 @@ class DataLake(pulumi.ComponentResource):
         }
         if role == "results":
             rule["expiration"] = {"days": args.query_results_retention_days}
-        elif role == "archive":
-            rule["noncurrent_version_expiration"] = {
-                "noncurrent_days": args.archive_noncurrent_retention_days
-            }
-        elif role == "raw":
-            rule["noncurrent_version_expiration"] = {
-                "noncurrent_days": args.raw_noncurrent_retention_days
-            }
+        elif role in VERSIONED:
+            days = (args.archive_noncurrent_retention_days if role == "archive"
+                    else args.raw_noncurrent_retention_days)
+            # A delete in a versioned bucket leaves a delete marker and a noncurrent version:
+            # expire the version after `days`, then the marker once it is the only thing left
+            # (S3's "expired object delete marker"; it cannot share an Expiration with Days).
+            rule["noncurrent_version_expiration"] = {"noncurrent_days": days}
+            rule["expiration"] = {"expired_object_delete_marker": True}
         return [rule]

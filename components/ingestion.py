@@ -14,11 +14,11 @@ from runtime import settings as rs
 from runtime.errors import IdentifierError, validate_ticker
 
 from . import iam
-from .schedule import scheduled_target, validate_schedule_expression, validate_timezone
+from .ingest_plan import LAMBDA_MAX_TIMEOUT, IngestPlan, batch_schedules, plan_ingest
+from .schedule import json_input, scheduled_targets, validate_schedule_expression, validate_timezone
 
 HANDLER = "runtime.handler.lambda_handler"
 LAMBDA_RUNTIME = "python3.12"
-LAMBDA_MAX_TIMEOUT = 900
 RAW_PREFIX = "raw/"
 REJECTS_PREFIX = "rejects/"
 # The hour folders written out, in UTC, rather than left to Firehose's implicit default (which
@@ -45,13 +45,16 @@ class IngestionArgs:
     tickers: Sequence[str] = ("AAPL",)
     window_days: int = rs.DEFAULT_WINDOW_DAYS
     rate_limit_per_min: float = rs.DEFAULT_RATE_LIMIT_PER_MIN
-    lambda_timeout: int = 10
+    lambda_timeout: int = 0
+    """Seconds; 0 = the minimum the largest batch needs (components.ingest_plan)."""
     lambda_memory_mb: int = 256
     schedule: str = "cron(0 11 * * ? *)"
     timezone: str = rs.EXCHANGE_TZ
     log_retention_days: int = 30
     buffer_size_mb: int = 5
     buffer_interval_seconds: int = 60
+    secret_recovery_window_days: int = 7
+    """0 deletes the secret at once on destroy (a same-name secret can then be recreated)."""
 
 
 def validate_name_prefix(prefix: object) -> str:
@@ -91,7 +94,8 @@ def _validate(args: IngestionArgs) -> None:
         except IdentifierError as exc:
             raise ValueError(f"IngestionArgs.tickers: {exc}") from None
     checks = (
-        ("lambda_timeout", args.lambda_timeout, 1, LAMBDA_MAX_TIMEOUT),
+        ("lambda_timeout", args.lambda_timeout, 0, LAMBDA_MAX_TIMEOUT),
+        ("secret_recovery_window_days", args.secret_recovery_window_days, 0, 30),
         ("lambda_memory_mb", args.lambda_memory_mb, 128, 10240),
         ("window_days", args.window_days, 1, 3660),
         ("buffer_size_mb", args.buffer_size_mb, 1, 128),
@@ -105,11 +109,25 @@ def _validate(args: IngestionArgs) -> None:
         raise ValueError(
             f"IngestionArgs.rate_limit_per_min must be > 0, got {args.rate_limit_per_min}"
         )
+    if 0 < args.secret_recovery_window_days < 7:
+        raise ValueError("IngestionArgs.secret_recovery_window_days must be 0 or 7..30, "
+                         f"got {args.secret_recovery_window_days}")
     try:
         validate_schedule_expression(args.schedule)
         validate_timezone(args.timezone)
     except ValueError as exc:
         raise ValueError(f"IngestionArgs schedule: {exc}") from None
+
+
+def ingest_plan(args: IngestionArgs) -> IngestPlan:
+    """The batches and timeout of `args`; ValueError naming the minimum timeout."""
+    try:
+        plan = plan_ingest(list(args.tickers), args.rate_limit_per_min, args.window_days,
+                           args.lambda_timeout)
+        batch_schedules(args.schedule, plan)
+    except ValueError as exc:
+        raise ValueError(f"IngestionArgs: {exc}") from None
+    return plan
 
 
 class Ingestion(pulumi.ComponentResource):
@@ -118,12 +136,16 @@ class Ingestion(pulumi.ComponentResource):
     function_name: pulumi.Output[str]
     stream_name: pulumi.Output[str]
     secret_arn: pulumi.Output[str]
+    plan: IngestPlan
+    schedule_dlq_name: pulumi.Output[str]
+    failure_queue_name: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: IngestionArgs, opts: Optional[pulumi.ResourceOptions] = None
     ):
         super().__init__("stockpipe:ingestion:Ingestion", name, None, opts)
         _validate(args)
+        plan = ingest_plan(args)
         validate_firehose_prefixes(FIREHOSE_PREFIX, ERROR_PREFIX)
         ctx = iam.aws_context(self)
         child = pulumi.ResourceOptions(parent=self)
@@ -135,7 +157,8 @@ class Ingestion(pulumi.ComponentResource):
             f"{name}-api-key",
             name=f"{args.name_prefix}/polygon-api-key",
             description="Polygon (Massive) API key read by the ingest Lambda",
-            recovery_window_in_days=7,
+            # 0 lets destroy-then-up reuse the name the same day; 7-30 keeps it recoverable.
+            recovery_window_in_days=args.secret_recovery_window_days,
             opts=child,
         )
 
@@ -197,6 +220,12 @@ class Ingestion(pulumi.ComponentResource):
             f"{name}-lambda-logs", name=f"/aws/lambda/{function_name}",
             retention_in_days=args.log_retention_days, opts=child,
         )
+        # A failed daily ingest is not re-run by Lambda (it would re-fetch at the free tier's
+        # pace into the workflow's hour): the event goes here and an alarm tells a human.
+        failures = aws.sqs.Queue(
+            f"{name}-failed-invocations", sqs_managed_sse_enabled=True,
+            message_retention_seconds=14 * 24 * 3600, opts=child,
+        )
         fn_role = iam.service_role(
             f"{name}-lambda-role", "lambda.amazonaws.com",
             iam.policy_json(
@@ -207,6 +236,7 @@ class Ingestion(pulumi.ComponentResource):
                 ),
                 iam.statement(["secretsmanager:GetSecretValue"], secret.arn, sid="ApiKey"),
                 iam.statement(["firehose:PutRecordBatch"], stream.arn, sid="Deliver"),
+                iam.statement(["sqs:SendMessage"], failures.arn, sid="FailedInvocations"),
                 iam.statement(
                     ["s3:PutObject"],
                     pulumi.Output.concat(args.raw_bucket_arn, "/", REJECTS_PREFIX, "*"),
@@ -223,7 +253,7 @@ class Ingestion(pulumi.ComponentResource):
             handler=HANDLER,
             code=args.lambda_archive,
             source_code_hash=args.lambda_code_hash,
-            timeout=args.lambda_timeout,
+            timeout=plan.timeout,
             memory_size=args.lambda_memory_mb,
             environment={"variables": {
                 rs.ENV_FIREHOSE_STREAM: stream.name,
@@ -238,9 +268,21 @@ class Ingestion(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[fn_logs]),
         )
 
-        scheduled_target(
-            self, f"{name}-schedule", ctx=ctx,
-            expression=args.schedule, timezone=args.timezone,
+        aws.lambda_.FunctionEventInvokeConfig(
+            f"{name}-async", function_name=fn.name,
+            maximum_retry_attempts=0,  # Lambda's default 2 would re-deliver a failed day twice
+            destination_config={"on_failure": {"destination": failures.arn}},
+            opts=child,
+        )
+
+        # One schedule per batch, minutes apart, each naming its tickers (handler event
+        # `tickers`); a single batch uses the function's own ticker list.
+        expressions = batch_schedules(args.schedule, plan)
+        several = len(plan.batches) > 1
+        group = scheduled_targets(
+            self, f"{name}-schedule", ctx=ctx, timezone=args.timezone,
+            runs=[(expr, json_input({"tickers": ",".join(batch)}) if several else None)
+                  for expr, batch in zip(expressions, plan.batches)],
             target_arn=fn.arn,
             invoke=iam.statement(["lambda:InvokeFunction"], fn.arn, sid="InvokeIngest"),
             # One retry window of an hour: a later ingest would overlap the 12:00 workflow.
@@ -251,6 +293,9 @@ class Ingestion(pulumi.ComponentResource):
         self.function_name = fn.name
         self.stream_name = stream.name
         self.secret_arn = secret.arn
+        self.plan = plan
+        self.schedule_dlq_name = group.dlq.name
+        self.failure_queue_name = failures.name
         self.register_outputs({
             "function_name": self.function_name,
             "stream_name": self.stream_name,

@@ -1,5 +1,6 @@
 """Monitoring: one SNS topic that hears about every failure (Lambda errors, Firehose delivery
-stalls and failures, Glue job and crawler failures), and retention on the Glue log groups.
+stalls and failures, Glue job and crawler failures, messages in a dead-letter queue, no
+production copy by the deadline), and, when asked for, retention on the Glue log groups.
 The Lambda and Firehose log groups live in Ingestion, beside the resources that write them
 (their names go into the Lambda's logging config and the Firehose role's policy)."""
 
@@ -25,11 +26,18 @@ class MonitoringArgs:
     stream_name: pulumi.Input[str]
     job_names: Sequence[pulumi.Input[str]]
     crawler_name: pulumi.Input[str]
+    dead_letter_queues: Dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Queue name by role (e.g. ingest-schedule): any message in one is an alarm."""
+    publication_check_function: Optional[pulumi.Input[str]] = None
+    publication_deadline: str = "13:00 America/New_York"
     alarm_email: Optional[str] = None
     log_retention_days: int = 30
-    # The Glue groups are shared by every Glue job in the region; set False if they already
-    # exist in the account (or import them) instead of creating them here.
-    manage_glue_log_groups: bool = True
+    # Glue creates these groups itself the first time any job or crawler runs in the region,
+    # and they are shared by every Glue job there: creating them fails in such an account
+    # (ResourceAlreadyExists) and destroying them would take other pipelines' logs. So by
+    # default they are left alone; True adopts the existing groups (import) to set their
+    # retention, and `pulumi destroy` leaves them in place.
+    manage_glue_log_groups: bool = False
     freshness_threshold_seconds: int = 900
     tags: Dict[str, str] = field(default_factory=dict)
 
@@ -119,17 +127,20 @@ class Monitoring(pulumi.ComponentResource):
             for group in GLUE_LOG_GROUPS:
                 aws.cloudwatch.LogGroup(
                     f"{name}-log{group.replace('/', '-')}", name=group,
-                    retention_in_days=args.log_retention_days, opts=child,
+                    retention_in_days=args.log_retention_days,
+                    opts=pulumi.ResourceOptions(parent=self, import_=group,
+                                                retain_on_delete=True),
                 )
 
         self.topic_arn = topic.arn
         self.register_outputs({"topic_arn": self.topic_arn})
 
-    def _alarm(self, role: str, **kwargs: Any) -> aws.cloudwatch.MetricAlarm:
+    def _alarm(self, role: str, evaluation_periods: int = 1,
+               **kwargs: Any) -> aws.cloudwatch.MetricAlarm:
         return aws.cloudwatch.MetricAlarm(
             f"{self._name}-{role}",
             alarm_actions=[self._topic.arn],
-            evaluation_periods=1,
+            evaluation_periods=evaluation_periods,
             # A daily pipeline is silent most of the day: silence is not a failure.
             treat_missing_data="notBreaching",
             opts=pulumi.ResourceOptions(parent=self),
@@ -153,14 +164,39 @@ class Monitoring(pulumi.ComponentResource):
                 threshold=a.freshness_threshold_seconds,
                 alarm_description="Records wait in Firehose too long: S3 delivery is stuck",
             ),
+            # Firehose retries a failed S3 put every few seconds for up to a day, so one failed
+            # attempt that a retry fixed must not page anyone: alarm only when deliveries keep
+            # failing in three consecutive 5-minute periods (a period without deliveries is
+            # missing data, not a failure).
             self._alarm(
                 "firehose-delivery-failed", namespace="AWS/Firehose",
                 metric_name="DeliveryToS3.Success",
-                dimensions={"DeliveryStreamName": a.stream_name}, statistic="Minimum",
-                period=300, comparison_operator="LessThanThreshold", threshold=1,
-                alarm_description="Some Firehose deliveries to S3 failed (see errors/ prefix)",
+                dimensions={"DeliveryStreamName": a.stream_name}, statistic="Average",
+                period=300, evaluation_periods=3, datapoints_to_alarm=3,
+                comparison_operator="LessThanThreshold", threshold=1,
+                alarm_description="Firehose deliveries to S3 have failed for 15 minutes",
             ),
-        ]
+        ] + [
+            # Schedules that could not reach their target, and ingests that failed (no async
+            # retry), leave a message: it waits there up to 14 days for a replay.
+            self._alarm(
+                f"{role}-messages", namespace="AWS/SQS",
+                metric_name="ApproximateNumberOfMessagesVisible",
+                dimensions={"QueueName": queue}, statistic="Maximum", period=300,
+                comparison_operator="GreaterThanThreshold", threshold=0,
+                alarm_description=f"Messages in the {role} dead-letter queue: a run was lost",
+            )
+            for role, queue in sorted(a.dead_letter_queues.items())
+        ] + ([] if a.publication_check_function is None else [
+            self._alarm(
+                "publication-missing", namespace="AWS/Lambda", metric_name="Errors",
+                dimensions={"FunctionName": a.publication_check_function}, statistic="Sum",
+                period=300, comparison_operator="GreaterThanThreshold", threshold=0,
+                alarm_description=(
+                    f"No production copy published by {a.publication_deadline} on a trading "
+                    "day, or the check could not run (see the publication-check log)"),
+            ),
+        ])
 
     def _rule(self, role: str, pattern: Dict[str, Any]) -> aws.cloudwatch.EventRule:
         child = pulumi.ResourceOptions(parent=self)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Dict, Optional, Tuple
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import pulumi
 import pulumi_aws as aws
@@ -100,22 +101,34 @@ def validate_timezone(tz: object) -> str:
     return tz
 
 
-def scheduled_target(
+@dataclass
+class ScheduleGroup:
+    """Schedules that share one target, role and dead-letter queue."""
+
+    schedules: List[aws.scheduler.Schedule]
+    dlq: aws.sqs.Queue
+
+
+def scheduled_targets(
     parent: pulumi.Resource,
     name: str,
     *,
     ctx: iam.AwsContext,
-    expression: str,
+    runs: Sequence[Tuple[str, Optional[pulumi.Input[str]]]],
     timezone: str,
     target_arn: pulumi.Input[str],
     invoke: Dict[str, Any],
-    target_input: Optional[pulumi.Input[str]] = None,
     max_event_age_seconds: int = 3600,
     max_retry_attempts: int = 3,
     description: str = "",
-) -> aws.scheduler.Schedule:
-    """A schedule `name` calling `target_arn`; its role may only do `invoke` and write the DLQ."""
-    validate_schedule_expression(expression)
+) -> ScheduleGroup:
+    """One schedule per (expression, input) in `runs`, all calling `target_arn` through one role
+    that may only do `invoke` and write the group's DLQ. One run is named `name`, several
+    `name-1`, `name-2`, ..."""
+    if not runs:
+        raise ValueError(f"{name}: no schedule expressions")
+    for expression, _ in runs:
+        validate_schedule_expression(expression)
     validate_timezone(timezone)
     if not 60 <= max_event_age_seconds <= 86400:
         raise ValueError(f"max_event_age_seconds must be 60..86400, got {max_event_age_seconds}")
@@ -139,27 +152,50 @@ def scheduled_target(
         parent,
         description=f"EventBridge Scheduler role for {name}",
     )
-    target: Dict[str, Any] = {
-        "arn": target_arn,
-        "role_arn": role.arn,
-        "retry_policy": {
-            "maximum_event_age_in_seconds": max_event_age_seconds,
-            "maximum_retry_attempts": max_retry_attempts,
-        },
-        "dead_letter_config": {"arn": dlq.arn},
-    }
-    if target_input is not None:
-        target["input"] = target_input
-    return aws.scheduler.Schedule(
-        name,
-        description=description,
-        schedule_expression=expression,
-        # EventBridge *rules* are UTC only; Scheduler's time zone keeps the ET time across DST.
-        schedule_expression_timezone=timezone,
-        flexible_time_window={"mode": "OFF"},
-        target=target,
-        opts=child,
-    )
+    schedules = []
+    for i, (expression, target_input) in enumerate(runs):
+        target: Dict[str, Any] = {
+            "arn": target_arn,
+            "role_arn": role.arn,
+            "retry_policy": {
+                "maximum_event_age_in_seconds": max_event_age_seconds,
+                "maximum_retry_attempts": max_retry_attempts,
+            },
+            "dead_letter_config": {"arn": dlq.arn},
+        }
+        if target_input is not None:
+            target["input"] = target_input
+        schedules.append(aws.scheduler.Schedule(
+            name if len(runs) == 1 else f"{name}-{i + 1}",
+            description=description if len(runs) == 1
+            else f"{description} (batch {i + 1} of {len(runs)})",
+            schedule_expression=expression,
+            # EventBridge *rules* are UTC only; Scheduler's time zone keeps the ET time across
+            # DST.
+            schedule_expression_timezone=timezone,
+            flexible_time_window={"mode": "OFF"},
+            target=target,
+            opts=child,
+        ))
+    return ScheduleGroup(schedules, dlq)
+
+
+def scheduled_target(
+    parent: pulumi.Resource,
+    name: str,
+    *,
+    expression: str,
+    target_input: Optional[pulumi.Input[str]] = None,
+    **kwargs: Any,
+) -> ScheduleGroup:
+    """A single schedule `name` (see scheduled_targets)."""
+    return scheduled_targets(parent, name, runs=[(expression, target_input)], **kwargs)
+
+
+def sdk_target(ctx: iam.AwsContext, action: str) -> pulumi.Output[str]:
+    """Scheduler's universal target for one AWS API call, e.g. `glue:startWorkflowRun`, in the
+    provider's partition (arn:aws-cn:..., arn:aws-us-gov:...)."""
+    return pulumi.Output.concat("arn:", ctx.partition, ":scheduler:::aws-sdk:", action)
 
 
 def json_input(value: Dict[str, pulumi.Input[Any]]) -> pulumi.Output[str]:

@@ -9,10 +9,18 @@ from typing import Callable, Dict, Optional, Tuple, Union
 from runtime import settings as rs
 from runtime.errors import ConfigError, StockpipeError, validate_identifier
 
-from .ingestion import LAMBDA_MAX_TIMEOUT
+from .ingest_plan import (
+    LAMBDA_MAX_TIMEOUT,
+    IngestPlan,
+    batch_schedules,
+    check_workflow_after_ingest,
+    plan_ingest,
+)
 from .schedule import validate_schedule_expression, validate_timezone
 
 PROJECT = "stockpipe"
+# Firehose's 60 s buffer plus a margin: when the last ingested record is in S3.
+FIREHOSE_DELIVERY_SECONDS = 120
 # The only retention periods CloudWatch Logs accepts.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
                       2192, 2557, 2922, 3288, 3653)
@@ -23,11 +31,11 @@ DEFAULTS: Dict[str, Value] = {
     "tickers": "AAPL",
     "windowDays": rs.DEFAULT_WINDOW_DAYS,
     "rateLimitPerMin": int(rs.DEFAULT_RATE_LIMIT_PER_MIN),
-    "lambdaTimeout": 10,
+    "lambdaTimeout": 0,
     "ingestSchedule": "cron(0 11 * * ? *)",
     "workflowSchedule": "cron(0 12 * * ? *)",
     "scheduleTimezone": rs.EXCHANGE_TZ,
-    "database": rs.DEFAULT_DATABASE,
+    "database": "",
     "tablePrefix": rs.DEFAULT_TABLE_PREFIX,
     "partitionGranularity": rs.DEFAULT_GRANULARITY,
     "archiveKeep": rs.DEFAULT_ARCHIVE_KEEP,
@@ -36,7 +44,9 @@ DEFAULTS: Dict[str, Value] = {
     "queryResultsRetentionDays": 30,
     "archiveRetentionDays": 90,
     "logRetentionDays": 30,
-    "manageGlueLogGroups": True,
+    "manageGlueLogGroups": False,
+    "secretRecoveryWindowDays": 7,
+    "publishDeadline": "13:00",
     "grafanaPrincipalArn": "",
     "grafanaExternalId": "",
     "grafanaExternalUser": False,
@@ -53,7 +63,8 @@ class StackConfig:
     ingest_schedule: str
     workflow_schedule: str
     schedule_timezone: str
-    database: str
+    database: Optional[str]
+    """None: the stack-scoped default (see scoped_database)."""
     table_prefix: str
     partition_granularity: str
     archive_keep: int
@@ -63,6 +74,9 @@ class StackConfig:
     archive_retention_days: int
     log_retention_days: int
     manage_glue_log_groups: bool
+    secret_recovery_window_days: int
+    publish_deadline: Tuple[int, int]
+    ingest_plan: IngestPlan
     grafana_principal_arn: Optional[str]
     grafana_external_id: Optional[str]
     grafana_external_user: bool
@@ -122,6 +136,40 @@ def _retention(raw: Value) -> int:
     return days
 
 
+def _recovery_window(raw: Value) -> int:
+    days = _int("secretRecoveryWindowDays", raw, 0, 30)
+    if 0 < days < 7:
+        raise _fail("secretRecoveryWindowDays",
+                    f"Secrets Manager accepts 0 (delete at once) or 7-30 days, got {days}")
+    return days
+
+
+def _clock_time(key: str, raw: Value) -> Tuple[int, int]:
+    text = str(raw).strip()
+    parts = text.split(":")
+    if (len(parts) != 2 or not all(p.isdigit() and len(p) == 2 for p in parts)
+            or int(parts[0]) > 23 or int(parts[1]) > 59):
+        raise _fail(key, f"must be a time of day HH:MM like 13:00, got {raw!r}")
+    return int(parts[0]), int(parts[1])
+
+
+def _ingest_plan(tickers: Tuple[str, ...], rate: float, window_days: int, timeout: int,
+                 ingest: str, workflow: str) -> IngestPlan:
+    try:
+        plan = plan_ingest(tickers, rate, window_days, timeout)
+    except ValueError as exc:
+        raise _fail("lambdaTimeout", str(exc)) from None
+    try:
+        batch_schedules(ingest, plan)
+    except ValueError as exc:
+        raise _fail("ingestSchedule", str(exc)) from None
+    try:
+        check_workflow_after_ingest(ingest, workflow, plan, FIREHOSE_DELIVERY_SECONDS)
+    except ValueError as exc:
+        raise _fail("workflowSchedule", str(exc)) from None
+    return plan
+
+
 def _optional(raw: Value) -> Optional[str]:
     text = str(raw).strip()
     return text or None
@@ -149,18 +197,25 @@ def load_stack_config(get: Callable[[str], Optional[str]]) -> StackConfig:
     email = _optional(raw("alarmEmail"))
     if email and ("@" not in email or any(c.isspace() for c in email)):
         raise _fail("alarmEmail", f"{email!r} is not an e-mail address")
+    window_days = _int("windowDays", raw("windowDays"), 1, 3660)
+    rate = _float("rateLimitPerMin", raw("rateLimitPerMin"))
+    ingest_schedule = _checked("ingestSchedule", validate_schedule_expression,
+                               raw("ingestSchedule"))
+    workflow_schedule = _checked("workflowSchedule", validate_schedule_expression,
+                                 raw("workflowSchedule"))
+    timeout = _int("lambdaTimeout", raw("lambdaTimeout"), 0, LAMBDA_MAX_TIMEOUT)
+    database = _optional(raw("database"))
+    if database:
+        _checked("database", lambda v: validate_identifier(v, "database"), database)
     return StackConfig(
         tickers=tickers,
-        window_days=_int("windowDays", raw("windowDays"), 1, 3660),
-        rate_limit_per_min=_float("rateLimitPerMin", raw("rateLimitPerMin")),
-        lambda_timeout=_int("lambdaTimeout", raw("lambdaTimeout"), 1, LAMBDA_MAX_TIMEOUT),
-        ingest_schedule=_checked("ingestSchedule", validate_schedule_expression,
-                                 raw("ingestSchedule")),
-        workflow_schedule=_checked("workflowSchedule", validate_schedule_expression,
-                                   raw("workflowSchedule")),
+        window_days=window_days,
+        rate_limit_per_min=rate,
+        lambda_timeout=timeout,
+        ingest_schedule=ingest_schedule,
+        workflow_schedule=workflow_schedule,
         schedule_timezone=_checked("scheduleTimezone", validate_timezone, raw("scheduleTimezone")),
-        database=_checked("database", lambda v: validate_identifier(v, "database"),
-                          raw("database")),
+        database=database,
         table_prefix=_checked("tablePrefix", lambda v: validate_identifier(v, "table prefix"),
                               raw("tablePrefix")),
         partition_granularity=granularity,
@@ -174,6 +229,10 @@ def load_stack_config(get: Callable[[str], Optional[str]]) -> StackConfig:
                                     1, 36500),
         log_retention_days=_retention(raw("logRetentionDays")),
         manage_glue_log_groups=_bool("manageGlueLogGroups", raw("manageGlueLogGroups")),
+        secret_recovery_window_days=_recovery_window(raw("secretRecoveryWindowDays")),
+        publish_deadline=_clock_time("publishDeadline", raw("publishDeadline")),
+        ingest_plan=_ingest_plan(tickers, rate, window_days, timeout, ingest_schedule,
+                                 workflow_schedule),
         grafana_principal_arn=principal,
         grafana_external_id=_optional(raw("grafanaExternalId")),
         grafana_external_user=_bool("grafanaExternalUser", raw("grafanaExternalUser")),
@@ -181,7 +240,26 @@ def load_stack_config(get: Callable[[str], Optional[str]]) -> StackConfig:
     )
 
 
+def _stack_slug(stack: str, keep: str, width: int) -> str:
+    """`stack` reduced to letters, digits and `keep`; a long name keeps a hash of the whole so
+    two long stack names with the same beginning still differ."""
+    import hashlib
+
+    safe = "".join(c if c.isalnum() else keep for c in stack).strip(keep) or "stack"
+    if len(safe) > width:
+        digest = hashlib.sha256(stack.encode()).hexdigest()[:6]
+        safe = f"{safe[:width - 7].rstrip(keep)}{keep}{digest}"
+    return safe
+
+
 def name_prefix(stack: str) -> str:
-    """Physical-name prefix for a stack: `stockpipe-<stack>`, reduced to letters, digits, '-'."""
-    safe = "".join(c if c.isalnum() else "-" for c in stack).strip("-")[:28] or "stack"
-    return f"{PROJECT}-{safe}"
+    """Physical-name prefix for a stack: `stockpipe-<stack>` (letters, digits, '-')."""
+    return f"{PROJECT}-{_stack_slug(stack, '-', 28)}"
+
+
+def scoped_database(database: Optional[str], stack: str) -> str:
+    """The Glue database: the configured name, else `stock_aggregates_<stack>` so two stacks
+    in one account and region keep apart catalogs (a database is per account and region)."""
+    if database:
+        return database
+    return f"{rs.DEFAULT_DATABASE}_{_stack_slug(stack.lower(), '_', 40)}"

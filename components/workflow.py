@@ -18,12 +18,18 @@ from runtime.jobs.glue_entry import FULL_REFRESH_PROPERTY
 from . import iam
 from .analytics import ETL_RESULTS_PREFIX
 from .ingestion import RAW_PREFIX, validate_name_prefix
-from .schedule import json_input, scheduled_target, validate_schedule_expression, validate_timezone
+from .schedule import (
+    json_input,
+    scheduled_target,
+    sdk_target,
+    validate_schedule_expression,
+    validate_timezone,
+)
 
 GLUE_VERSION = "3.0"  # the Glue version of Python-shell 3.9 jobs
 PYTHON_VERSION = "3.9"
 MAX_CAPACITY = 0.0625  # 1/16 DPU: the SQL runs in Athena, the job only orchestrates it
-START_WORKFLOW_TARGET = "arn:aws:scheduler:::aws-sdk:glue:startWorkflowRun"
+START_WORKFLOW_ACTION = "glue:startWorkflowRun"  # a Scheduler universal target
 CRAWLER_CONFIGURATION = {
     "Version": 1.0,
     # Firehose files from different days must land in one table, not one table per folder.
@@ -110,6 +116,7 @@ class GlueWorkflow(pulumi.ComponentResource):
     database_name: pulumi.Output[str]
     crawler_name: pulumi.Output[str]
     job_names: Dict[str, pulumi.Output[str]]
+    schedule_dlq_name: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: GlueWorkflowArgs, opts: Optional[pulumi.ResourceOptions] = None
@@ -139,8 +146,11 @@ class GlueWorkflow(pulumi.ComponentResource):
                      "glue:CreatePartitionIndex", "glue:GetPartitionIndexes"],
                     catalog, sid="Catalog",
                 ),
-                iam.statement(["s3:ListBucket"], args.bucket_arns["raw"], sid="ListRaw",
-                              condition={"StringLike": {"s3:prefix": [f"{RAW_PREFIX}*"]}}),
+                # What AWS documents for a crawler's S3 data store beyond object reads (the
+                # AWSGlueServiceRole grants): locate the bucket and list it. A crawler lists
+                # from the bucket root while resolving the include path, so no prefix condition.
+                iam.statement(["s3:GetBucketLocation", "s3:ListBucket"], args.bucket_arns["raw"],
+                              sid="ListRaw"),
                 iam.statement(["s3:GetObject"], pulumi.Output.concat(
                     args.bucket_arns["raw"], "/", RAW_PREFIX, "*"), sid="ReadRaw"),
                 self._glue_logs(ctx, "/aws-glue/crawlers"),
@@ -217,10 +227,10 @@ class GlueWorkflow(pulumi.ComponentResource):
         )
         self._triggers(workflow)
 
-        scheduled_target(
+        schedule = scheduled_target(
             self, f"{name}-schedule", ctx=ctx,
             expression=args.schedule, timezone=args.timezone,
-            target_arn=START_WORKFLOW_TARGET,
+            target_arn=sdk_target(ctx, START_WORKFLOW_ACTION),
             target_input=json_input({"Name": workflow.name}),
             invoke=iam.statement(
                 ["glue:StartWorkflowRun"],
@@ -235,6 +245,7 @@ class GlueWorkflow(pulumi.ComponentResource):
         self.database_name = database.name
         self.crawler_name = crawler.name
         self.job_names = {step: job.name for step, job in self._jobs.items()}
+        self.schedule_dlq_name = schedule.dlq.name
         self.register_outputs({
             "workflow_name": self.workflow_name,
             "database_name": self.database_name,

@@ -13,7 +13,20 @@ import os
 from typing import Any, Dict, Optional
 
 from .errors import AuthError, ConfigError
-from .settings import ENV_API_KEY_SECRET_ARN, ENV_FIREHOSE_STREAM, ENV_RAW_URI, Settings
+from .ingest import run_ingest
+from .polygon import PolygonClient
+from .settings import (
+    ENV_API_KEY_SECRET_ARN,
+    ENV_DATABASE,
+    ENV_FIREHOSE_STREAM,
+    ENV_RAW_URI,
+    ENV_REGION,
+    ENV_TABLE_PREFIX,
+    Settings,
+)
+from .sinks import FirehoseSink
+from .storage import S3Storage
+from .window import parse_date
 
 log = logging.getLogger(__name__)
 # Lambda's root logger passes WARNING and up; the ingest's INFO lines (bars per ticker, empty
@@ -117,11 +130,6 @@ def _settings_for(event: Dict[str, Any]) -> Settings:
 
 def lambda_handler(event: Optional[Dict[str, Any]], context: Any) -> Dict[str, Any]:
     """Ingest the configured (or event-given) tickers; returns the run summary as a dict."""
-    from .engines.storage import S3Storage
-    from .ingest import run_ingest
-    from .sinks import FirehoseSink
-    from .window import parse_date
-
     event = event if isinstance(event, dict) else {}
     request_id = getattr(context, "aws_request_id", None)
     settings = _settings_for(event)
@@ -144,8 +152,6 @@ def lambda_handler(event: Optional[Dict[str, Any]], context: Any) -> Dict[str, A
     client = None
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if source == "polygon":
-        from .polygon import PolygonClient
-
         # Stop with time to spare rather than be killed with records still buffered.
         time_left = (lambda: remaining() / 1000.0) if callable(remaining) else None
         client = PolygonClient.from_settings(settings, time_left=time_left)
@@ -169,3 +175,17 @@ def lambda_handler(event: Optional[Dict[str, Any]], context: Any) -> Dict[str, A
         extra={"aws_request_id": request_id, "bars": summary.bars, "rejects": summary.rejects},
     )
     return result
+
+
+def publication_check_handler(event: Optional[Dict[str, Any]], context: Any) -> Dict[str, Any]:
+    """The daily deadline check (runtime.publication): raises, so the function's Errors alarm
+    fires, when no production copy was published on a trading day."""
+    from .publication import check_publication
+
+    database = os.environ.get(ENV_DATABASE, "")
+    prefix = os.environ.get(ENV_TABLE_PREFIX, "")
+    if not database or not prefix:
+        raise ConfigError(f"{ENV_DATABASE} and {ENV_TABLE_PREFIX} must name the tables to watch")
+    status = check_publication(_client("glue", os.environ.get(ENV_REGION)), database, prefix)
+    log.info("publication check: %s", status.to_dict())
+    return status.to_dict()

@@ -12,9 +12,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Callable, Dict, List, Optional
 
+from .demo import demo_fetch
 from .errors import AuthError, ConfigError, DeliveryError, SourceError
-from .polygon import DeadlineExceeded, SourceUnreachable
+from .polygon import DeadlineExceeded, PolygonClient, SourceUnreachable
 from .records import RejectWriter, iso_utc_ms, shape
+from .sinks import LocalSink
+from .storage import storage_for
 from .window import ingest_window
 
 log = logging.getLogger(__name__)
@@ -105,27 +108,20 @@ def run_ingest(
         now or _utcnow(), days if days is not None else settings.window_days, end_date
     )
     if storage is None:
-        from .engines.storage import storage_for
-
         kwargs = {"region": settings.aws_region} if settings.raw_uri.startswith("s3://") else {}
         storage = storage_for(settings.raw_uri, **kwargs)
     own_sink = sink is None
     if sink is None:
-        from .sinks import LocalSink
-
         sink = LocalSink(storage, settings.raw_uri)
     rejects = RejectWriter(storage, settings.rejects_uri)
     fetch: Callable[[str], Any]
     own_client = False
     if chosen == "demo":
-        from .demo import demo_fetch
 
         def fetch(ticker: str) -> Any:
             return demo_fetch(ticker, window.start, window.end)
     else:
         if client is None:
-            from .polygon import PolygonClient
-
             client = PolygonClient.from_settings(settings)
             own_client = True
 
@@ -156,6 +152,7 @@ def run_ingest(
         for index, ticker in enumerate(tickers, start=1):
             if progress is not None:
                 progress(ticker, index, len(tickers))
+            ticker_started = time.monotonic()
             info: Dict[str, Any] = {
                 "bars": 0,
                 "rejects": 0,
@@ -193,6 +190,15 @@ def run_ingest(
             )
             summary.bars += len(shaped.records)
             summary.rejects += len(shaped.rejects)
+            log.info(
+                "%s: %d bars (%d rejected) in %.1fs",
+                ticker,
+                len(shaped.records),
+                len(shaped.rejects),
+                time.monotonic() - ticker_started,
+                extra={"ticker": ticker, "bars": len(shaped.records),
+                       "rejects": len(shaped.rejects)},
+            )
             if shaped.rejects:
                 log.warning(
                     "%s: %d bar(s) rejected, first reason: %s",

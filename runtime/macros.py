@@ -14,22 +14,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
 from .errors import ConfigError, IdentifierError, validate_ticker
+from .go_layout import go_format, java_to_go_layout
 
 # The plugin's literal format and its Go layout (2006-01-02 15:04:05).
 _TIMESTAMP_FORMAT = "'yyyy-MM-dd HH:mm:ss'"
 _PY_TIMESTAMP = "%Y-%m-%d %H:%M:%S"
-
-# Joda/Java date tokens -> strftime, for $__rawTimeFrom/$__rawTimeTo (the plugin maps them to Go
-# layouts with viant/toolbox DateFormatToLayout). Longest tokens first.
-_JAVA_TOKENS = (
-    ("yyyy", "%Y"),
-    ("yy", "%y"),
-    ("MM", "%m"),
-    ("dd", "%d"),
-    ("HH", "%H"),
-    ("mm", "%M"),
-    ("ss", "%S"),
-)
 
 _INTERVAL = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d|w|y)\s*$")
 _INTERVAL_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800,
@@ -104,13 +93,6 @@ def format_interval(interval: timedelta) -> str:
     return f"{ms}ms"
 
 
-def _java_to_strftime(fmt: str) -> str:
-    out = fmt
-    for java, py in _JAVA_TOKENS:
-        out = out.replace(java, py)
-    return out
-
-
 def _parse_time(target: str, fmt: str) -> str:
     if fmt == "":
         return target
@@ -148,7 +130,7 @@ def _raw_time(which: str) -> Callable[[MacroContext, List[str]], str]:
     def expand(ctx: MacroContext, args: List[str]) -> str:
         fmt = args[0] if len(args) == 1 and args[0] else _TIMESTAMP_FORMAT
         value = ctx.time_from if which == "from" else ctx.time_to
-        return value.strftime(_java_to_strftime(fmt))
+        return go_format(value.astimezone(timezone.utc), java_to_go_layout(fmt))
 
     return expand
 
@@ -291,8 +273,20 @@ def _validated(name: str, value: object) -> str:
 
 
 def expand_variables(sql: str, variables: Mapping[str, object]) -> str:
-    """Replace `$name`, `${name}`, `${name:raw}` and `[[name]]` with validated single values."""
-    values = {name: _validated(name, value) for name, value in variables.items()}
+    """Replace `$name`, `${name}`, `${name:raw}` and `[[name]]` with validated values.
+
+    A list or tuple is a multi-value variable (a multi-select with several values, or `All`):
+    Grafana's `${name:singlequote}` gives `'A','B'`, which is the only way panel SQL may use one
+    (`ticker IN (${ticker:singlequote})`); a plain `$name` would join them with no quotes.
+    """
+    values: Dict[str, object] = {}
+    for name, value in variables.items():
+        if isinstance(value, (list, tuple)):
+            if not value:
+                raise MacroError(f"variable ${name} has no values; select at least one")
+            values[name] = tuple(_validated(name, v) for v in value)
+        else:
+            values[name] = _validated(name, value)
 
     def replace(match: re.Match[str]) -> str:
         name = match.group("braced") or match.group("bracketed") or match.group("plain")
@@ -304,6 +298,13 @@ def expand_variables(sql: str, variables: Mapping[str, object]) -> str:
                 f"panel SQL uses ${name} but no value was given; pass it, e.g. {name}=..."
             )
         value = values[name]
+        if isinstance(value, tuple):
+            if fmt != "singlequote":
+                raise MacroError(
+                    f"{match.group(0)} has several values ({', '.join(value)}): write "
+                    f"${{{name}:singlequote}} inside IN (...) to use them"
+                )
+            return ",".join(f"'{v}'" for v in value)
         if fmt == "singlequote":
             return "'" + value + "'"
         return value

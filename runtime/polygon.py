@@ -15,6 +15,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
+from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -142,8 +143,6 @@ def parse_retry_after(value: Optional[str]) -> Optional[float]:
     try:
         seconds = float(value)
     except ValueError:
-        from email.utils import parsedate_to_datetime
-
         try:
             when = parsedate_to_datetime(value)
         except (TypeError, ValueError):
@@ -267,48 +266,36 @@ class PolygonClient:
                     "the API is looping, try again later"
                 )
         bars = len(result.bars)
+        where = {"ticker": ticker, "window_from": str(window_from), "window_to": str(window_to)}
         if bars == 0:
-            log.info(
-                "no bars for %s %s..%s (weekend, holiday or no trades)",
-                ticker,
-                window_from,
-                window_to,
-                extra={
-                    "ticker": ticker,
-                    "window_from": str(window_from),
-                    "window_to": str(window_to),
-                },
-            )
+            log.info("no bars for %s %s..%s (weekend, holiday or no trades)", ticker,
+                     window_from, window_to, extra=where)
         else:
-            log.info(
-                "fetched %d bars for %s in %d page(s)",
-                bars,
-                ticker,
-                len(result.pages),
-                extra={
-                    "ticker": ticker,
-                    "bars": bars,
-                    "pages": len(result.pages),
-                    "request_ids": result.request_ids,
-                },
-            )
+            log.info("fetched %d bars for %s in %d page(s)", bars, ticker, len(result.pages),
+                     extra={**where, "bars": bars, "pages": len(result.pages),
+                            "request_ids": result.request_ids})
         return result
 
     # ---- internals ------------------------------------------------------------------------
     def _next_url(self, ticker: str, body: Dict[str, Any], request_id: str) -> Optional[str]:
+        """The next page on OUR base URL: the link's path and query only, as the reference
+        client does. The API's links name api.massive.com since the rebrand, whatever host
+        was asked; the key is sent only to the configured base, never to the link's host."""
         nxt = body.get("next_url")
         if not nxt:
             return None
         if not isinstance(nxt, str):
             raise SourceError(f"{ticker}: next_url is not a string (request_id {request_id})")
         parts = urlsplit(nxt)
-        if (parts.scheme, parts.netloc.lower()) != self._origin:
-            # Following it would send the key to another host.
+        if parts.scheme not in ("", "http", "https") or not parts.path.startswith("/"):
             raise SourceError(
-                f"{ticker}: refusing next_url on another host {parts.netloc!r} (request_id "
-                f"{request_id}); expected {self._origin[1]!r}"
+                f"{ticker}: next_url {_loggable(nxt)!r} is not an http(s) link with a path "
+                f"(request_id {request_id})"
             )
-        return _strip_key_params(nxt)
+        if parts.netloc and parts.netloc.lower() != self._origin[1]:
+            log.debug("%s: following next_url of host %s on %s", ticker, parts.netloc,
+                      self._origin[1], extra={"ticker": ticker, "request_id": request_id})
+        return self.base_url + _loggable(nxt)
 
     def _check_time(self, ticker: str, wait: float, why: str) -> float:
         """Seconds left for the next request; raise DeadlineExceeded if `wait` eats the reserve."""

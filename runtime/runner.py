@@ -12,9 +12,9 @@ from typing import Any, Callable, Dict, List, Optional
 from .checks import QualityResult
 from .dag import steps_from
 from .engines.base import Engine
-from .engines.storage import Storage
 from .errors import QualityCheckFailed
 from .settings import Settings
+from .storage import Storage
 
 Progress = Optional[Callable[[str], None]]
 
@@ -98,10 +98,12 @@ def run_workflow(
             out.quality = result
         if node.publishes:
             out.published_table = result.table
+        rows = getattr(result, "rows", None)
+        count = f", {rows} rows" if isinstance(rows, int) else ""
         mode = getattr(result, "mode", None)
         why = getattr(result, "full_refresh_reason", None)
         detail = f" ({mode}{': ' + why if why else ''})" if mode else ""
-        _say(progress, f"[{i}/{len(nodes)}] {node.name}: done in {seconds:.1f}s{detail}")
+        _say(progress, f"[{i}/{len(nodes)}] {node.name}: done in {seconds:.1f}s{count}{detail}")
     return out
 
 
@@ -125,7 +127,7 @@ def run_workflow_and_report(
         from .report import build_report
 
         _say(progress, "report: building report.html")
-        wf.report = str(build_report(settings, engine, report_out))
+        wf.report = str(build_report(settings, engine, report_out, progress=progress))
     return wf
 
 

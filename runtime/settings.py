@@ -30,7 +30,8 @@ ENV_ARCHIVE_URI = "STOCKPIPE_ARCHIVE_URI"
 ENV_WORKGROUP = "STOCKPIPE_ATHENA_WORKGROUP"
 ENV_REGION = "AWS_REGION"
 
-DEFAULT_BASE_URL = "https://api.polygon.io"
+# The API's documented base since Polygon became Massive (same API and keys).
+DEFAULT_BASE_URL = "https://api.massive.com"
 DEFAULT_TICKERS = ("AAPL",)
 DEFAULT_WINDOW_DAYS = 7
 DEFAULT_RATE_LIMIT_PER_MIN = 5.0
@@ -96,6 +97,39 @@ def _positive_float(name: str, raw: object) -> float:
     if value <= 0:
         raise ConfigError(f"{name} must be greater than 0, got {value}")
     return value
+
+
+HOME_DIRNAME = ".stockpipe"
+
+
+def find_repo_root(start: Optional[Path] = None) -> Optional[Path]:
+    """The nearest folder at or above `start` (default: the working directory) holding this
+    project's pyproject.toml, or None outside a stockpipe checkout."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        marker = folder / "pyproject.toml"
+        try:
+            if marker.is_file() and 'name = "stockpipe"' in marker.read_text("utf-8"):
+                return folder
+        except OSError:
+            continue
+    return None
+
+
+def repo_home(start: Optional[Path] = None, environ: Optional[Mapping[str, str]] = None) -> Path:
+    """The home `stockpipe` uses when run from the repository root: $STOCKPIPE_HOME, else
+    <repo>/.stockpipe for the checkout above `start` (a notebook's kernel starts in notebooks/,
+    where ./.stockpipe would be a different, empty home)."""
+    env = os.environ if environ is None else environ
+    if env.get(ENV_HOME):
+        return Path(env[ENV_HOME])
+    root = find_repo_root(start)
+    if root is None:
+        raise ConfigError(
+            f"no stockpipe checkout (a pyproject.toml naming stockpipe) at or above "
+            f"{Path(start or Path.cwd()).resolve()}; set {ENV_HOME} to the home folder"
+        )
+    return root / HOME_DIRNAME
 
 
 def _join(base: str, *parts: str) -> str:

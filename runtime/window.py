@@ -1,10 +1,12 @@
-"""The ingest window: which exchange dates (America/New_York) a run asks the source for."""
+"""Windows of exchange dates: which dates (America/New_York) a run asks the source for, and the
+window a quality run checks."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Tuple
+from zoneinfo import ZoneInfo
 
 from .errors import ConfigError
 from .settings import EXCHANGE_TZ
@@ -12,9 +14,12 @@ from .settings import EXCHANGE_TZ
 
 def exchange_tz():
     """America/New_York as a tzinfo (zoneinfo; the `tzdata` wheel covers hosts without one)."""
-    from zoneinfo import ZoneInfo
-
     return ZoneInfo(EXCHANGE_TZ)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """`moment` with UTC as its zone when it has none (a naive datetime is taken as UTC)."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 @dataclass(frozen=True)
@@ -42,9 +47,7 @@ class Window:
 
 def exchange_today(now_utc: datetime) -> date:
     """The calendar date in New York at `now_utc` (a naive datetime is taken as UTC)."""
-    if now_utc.tzinfo is None:
-        now_utc = now_utc.replace(tzinfo=timezone.utc)
-    return now_utc.astimezone(exchange_tz()).date()
+    return as_utc(now_utc).astimezone(exchange_tz()).date()
 
 
 def ingest_window(now_utc: datetime, days: int, end_date: Optional[date] = None) -> Window:
@@ -76,3 +79,22 @@ def parse_date(value: object, what: str = "end date") -> date:
         return date.fromisoformat(str(value).strip())
     except ValueError:
         raise ConfigError(f"{what} must be YYYY-MM-DD, got {value!r}") from None
+
+
+def parse_window_day(value: object) -> Optional[date]:
+    """A raw `window_from`/`window_to` (YYYY-MM-DD..., or Unix ms) -> date; None if unreadable."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if text.isdigit():
+        return datetime.fromtimestamp(int(text) / 1000, tz=timezone.utc).date()
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def default_window(now: datetime, days: int) -> Tuple[date, date]:
+    """The window a run with no recorded request window covers: the last `days` days."""
+    end = as_utc(now).date()
+    return end - timedelta(days=days), end

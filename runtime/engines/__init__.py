@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..storage import Storage, storage_for
 from .base import Engine, QueryResult
-from .storage import Storage, storage_for
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..settings import Settings

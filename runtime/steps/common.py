@@ -7,11 +7,11 @@ import uuid
 from datetime import datetime, timezone
 from typing import List, Optional
 
-from ..checks import render, sql_uri
 from ..engines.base import Engine
-from ..engines.storage import Storage
 from ..errors import ConfigError, validate_identifier
 from ..settings import DAY_PARTITION_COLUMN, Settings
+from ..sql_files import render, sql_uri
+from ..storage import Storage
 
 # The typed table's columns before the partition column (docs/architecture.md, "Tables").
 DATA_COLUMNS = (

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Dict, Iterable, List, Optional, Sequence
 
-from ..checks import render, timestamp_literal
 from ..engines.base import Engine
-from ..engines.storage import Storage
 from ..errors import EngineError
 from ..settings import Settings
+from ..sql_files import render, timestamp_literal
+from ..storage import Storage
 from .common import append_rows, drop_table_and_files, text_literal
 
 # One INSERT carries at most this many rows (Athena caps a statement at 256 KB of text).

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Sequence, Tuple
 
 from ..engines.base import Engine
-from ..engines.partitioned import ATHENA_MAX_PARTITIONS
-from ..engines.storage import Storage
 from ..errors import ConfigError, EngineError, validate_identifier
+from ..partitioned import ATHENA_MAX_PARTITIONS
 from ..settings import Settings
+from ..storage import Storage
 from .common import text_literal
 
 # Firehose's key layout under the raw prefix: YYYY/MM/DD/HH/<object> (the crawler's

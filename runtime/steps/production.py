@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import List, Optional
 
-from ..checks import render
 from ..engines.base import Engine
-from ..engines.partitioned import write_partitioned
-from ..engines.storage import Storage
 from ..errors import EngineError, QualityCheckFailed
+from ..partitioned import write_partitioned
 from ..settings import Settings, parse_archive_keep
+from ..sql_files import render
+from ..storage import Storage
 from . import lineage
 from .common import CLUSTER_COL, column_list, drop_table_and_files, new_run_id, now_utc
 from .lineage import Event

@@ -11,26 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Dict, List, Optional, Tuple
 
-from ..checks import (
-    Check,
-    CheckResult,
-    QualityResult,
-    all_checks,
-    default_window,
-    expected_session_hours,
-    hour_values,
-    last_completed_session,
-    parse_window_day,
-    render,
-    session_start_utc,
-    slots,
-    ticker_values,
-    timestamp_literal,
-)
+from ..checks import Check, CheckResult, QualityResult, all_checks
 from ..engines.base import Engine
-from ..engines.storage import Storage
 from ..errors import validate_identifier
+from ..exchange_calendar import expected_session_hours, last_completed_session, session_start_utc
 from ..settings import Settings
+from ..sql_files import hour_values, render, slots, ticker_values, timestamp_literal
+from ..storage import Storage
+from ..window import default_window, parse_window_day
 from . import lineage
 from .common import append_rows, new_run_id, now_utc
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import List, Optional
 
-from ..checks import render, sql_uri
 from ..engines.base import Engine
-from ..engines.partitioned import write_partitioned
-from ..engines.storage import Storage
+from ..partitioned import write_partitioned
 from ..settings import Settings
+from ..sql_files import render, sql_uri
+from ..storage import Storage
 from . import lineage
 from .common import (
     CLUSTER_COL,

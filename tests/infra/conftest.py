@@ -26,34 +26,37 @@ STACK = "dev"
 
 # type token -> output template ({name}: physical name, {account}, {region}, {in[x]}: input x)
 ARNS: Dict[str, str] = {
-    "aws:iam/role:Role": "arn:aws:iam::{account}:role/{name}",
-    "aws:iam/user:User": "arn:aws:iam::{account}:user/{name}",
-    "aws:lambda/function:Function": "arn:aws:lambda:{region}:{account}:function:{name}",
+    "aws:iam/role:Role": "arn:{partition}:iam::{account}:role/{name}",
+    "aws:iam/user:User": "arn:{partition}:iam::{account}:user/{name}",
+    "aws:lambda/function:Function": "arn:{partition}:lambda:{region}:{account}:function:{name}",
     "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream":
-        "arn:aws:firehose:{region}:{account}:deliverystream/{name}",
+        "arn:{partition}:firehose:{region}:{account}:deliverystream/{name}",
     "aws:secretsmanager/secret:Secret":
-        "arn:aws:secretsmanager:{region}:{account}:secret:{name}-AbCdEf",
-    "aws:sqs/queue:Queue": "arn:aws:sqs:{region}:{account}:{name}",
-    "aws:sns/topic:Topic": "arn:aws:sns:{region}:{account}:{name}",
-    "aws:athena/workgroup:Workgroup": "arn:aws:athena:{region}:{account}:workgroup/{name}",
-    "aws:cloudwatch/logGroup:LogGroup": "arn:aws:logs:{region}:{account}:log-group:{name}",
-    "aws:cloudwatch/eventRule:EventRule": "arn:aws:events:{region}:{account}:rule/{name}",
-    "aws:cloudwatch/metricAlarm:MetricAlarm": "arn:aws:cloudwatch:{region}:{account}:alarm:{name}",
-    "aws:glue/workflow:Workflow": "arn:aws:glue:{region}:{account}:workflow/{name}",
-    "aws:glue/job:Job": "arn:aws:glue:{region}:{account}:job/{name}",
-    "aws:glue/crawler:Crawler": "arn:aws:glue:{region}:{account}:crawler/{name}",
-    "aws:glue/catalogDatabase:CatalogDatabase": "arn:aws:glue:{region}:{account}:database/{name}",
+        "arn:{partition}:secretsmanager:{region}:{account}:secret:{name}-AbCdEf",
+    "aws:sqs/queue:Queue": "arn:{partition}:sqs:{region}:{account}:{name}",
+    "aws:sns/topic:Topic": "arn:{partition}:sns:{region}:{account}:{name}",
+    "aws:athena/workgroup:Workgroup": "arn:{partition}:athena:{region}:{account}:workgroup/{name}",
+    "aws:cloudwatch/logGroup:LogGroup": "arn:{partition}:logs:{region}:{account}:log-group:{name}",
+    "aws:cloudwatch/eventRule:EventRule": "arn:{partition}:events:{region}:{account}:rule/{name}",
+    "aws:cloudwatch/metricAlarm:MetricAlarm":
+        "arn:{partition}:cloudwatch:{region}:{account}:alarm:{name}",
+    "aws:glue/workflow:Workflow": "arn:{partition}:glue:{region}:{account}:workflow/{name}",
+    "aws:glue/job:Job": "arn:{partition}:glue:{region}:{account}:job/{name}",
+    "aws:glue/crawler:Crawler": "arn:{partition}:glue:{region}:{account}:crawler/{name}",
+    "aws:glue/catalogDatabase:CatalogDatabase":
+        "arn:{partition}:glue:{region}:{account}:database/{name}",
     "aws:scheduler/schedule:Schedule":
-        "arn:aws:scheduler:{region}:{account}:schedule/default/{name}",
+        "arn:{partition}:scheduler:{region}:{account}:schedule/default/{name}",
 }
 
 
 class RecordingMocks(Mocks):
     """Keeps every resource the program registers; answers the account/region look-ups."""
 
-    def __init__(self) -> None:
+    def __init__(self, partition: str = "aws") -> None:
         super().__init__()
         self.resources: List[MockResourceArgs] = []
+        self.partition = partition
 
     def new_resource(self, args: MockResourceArgs):
         self.resources.append(args)
@@ -62,24 +65,25 @@ class RecordingMocks(Mocks):
         outputs["name"] = name
         if args.typ == "aws:s3/bucket:Bucket":
             bucket = args.inputs.get("bucket") or f"{args.name}-bucket"
-            outputs.update(bucket=bucket, arn=f"arn:aws:s3:::{bucket}")
+            outputs.update(bucket=bucket, arn=f"arn:{self.partition}:s3:::{bucket}")
         elif args.typ == "aws:iam/accessKey:AccessKey":
             outputs["secret"] = "mock-secret-not-a-key"
         elif args.typ in ARNS:
-            outputs["arn"] = ARNS[args.typ].format(name=name, account=ACCOUNT, region=REGION)
+            outputs["arn"] = ARNS[args.typ].format(
+                name=name, account=ACCOUNT, region=REGION, partition=self.partition)
         return f"{args.name}-id", outputs
 
     def call(self, args: MockCallArgs):
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci",
+            return {"accountId": ACCOUNT, "arn": f"arn:{self.partition}:iam::{ACCOUNT}:user/ci",
                     "userId": "AIDACI", "id": ACCOUNT}
         if args.token == "aws:index/getRegion:getRegion":
             return {"name": REGION, "region": REGION, "id": REGION,
                     "description": "US East (N. Virginia)",
                     "endpoint": f"ec2.{REGION}.amazonaws.com"}
         if args.token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "id": "aws", "dnsSuffix": "amazonaws.com",
-                    "reverseDnsPrefix": "com.amazonaws"}
+            return {"partition": self.partition, "id": self.partition,
+                    "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
         raise NotImplementedError(f"no mock for invoke {args.token}")
 
 
@@ -117,10 +121,13 @@ class Program:
         return out
 
 
-def run_program(config: Optional[Dict[str, Any]] = None) -> Program:
-    """Run __main__.py once with `config` (keys without the project prefix)."""
-    mocks = RecordingMocks()
-    pulumi.runtime.set_mocks(mocks, project="stockpipe", stack=STACK, preview=False)
+def run_program(
+    config: Optional[Dict[str, Any]] = None, partition: str = "aws", stack: str = STACK
+) -> Program:
+    """Run __main__.py once with `config` (keys without the project prefix) in `stack`, with
+    the provider answering `partition` (aws-us-gov, aws-cn... for the other partitions)."""
+    mocks = RecordingMocks(partition)
+    pulumi.runtime.set_mocks(mocks, project="stockpipe", stack=stack, preview=False)
     pulumi.runtime.set_all_config(
         {f"stockpipe:{k}": v if isinstance(v, str) else json.dumps(v)
          for k, v in (config or {}).items()}

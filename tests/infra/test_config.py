@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from components.schedule import validate_schedule_expression, validate_timezone
-from components.stack_config import DEFAULTS, load_stack_config, name_prefix
+from components.stack_config import DEFAULTS, load_stack_config, name_prefix, scoped_database
 from runtime.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +39,10 @@ def test_example_stack_sets_only_known_keys_and_no_secret():
 def test_defaults_load_to_the_documented_settings():
     cfg = load_stack_config(lambda key: None)
     assert cfg.tickers == ("AAPL",)
-    assert (cfg.lambda_timeout, cfg.window_days, cfg.rate_limit_per_min) == (10, 7, 5.0)
+    assert (cfg.lambda_timeout, cfg.window_days, cfg.rate_limit_per_min) == (0, 7, 5.0)
+    assert (cfg.ingest_plan.batches, cfg.ingest_plan.timeout) == ((("AAPL",),), 48)
+    assert (cfg.database, cfg.manage_glue_log_groups) == (None, False)
+    assert (cfg.secret_recovery_window_days, cfg.publish_deadline) == (7, (13, 0))
     assert (cfg.ingest_schedule, cfg.workflow_schedule) == (
         "cron(0 11 * * ? *)", "cron(0 12 * * ? *)")
     assert cfg.schedule_timezone == "America/New_York"
@@ -56,9 +59,14 @@ def test_defaults_load_to_the_documented_settings():
         ("workflowSchedule", "cron(0 25 * * ? *)", "hours value 25"),
         ("ingestSchedule", "cron(0 11 * * 2 *)", "exactly one of day-of-month"),
         ("tickers", "AAPL, BRK B", "BRK B' is not a valid symbol"),
-        ("lambdaTimeout", "-5", "between 1 and 900, got -5"),
-        ("lambdaTimeout", "0", "between 1 and 900, got 0"),
-        ("lambdaTimeout", "901", "between 1 and 900, got 901"),
+        ("lambdaTimeout", "-5", "between 0 and 900, got -5"),
+        ("lambdaTimeout", "901", "between 0 and 900, got 901"),
+        # The old default: five tickers at most, and no room for a retry.
+        ("lambdaTimeout", "10", "lambdaTimeout 10 s is below the 48 s minimum"),
+        ("secretRecoveryWindowDays", "3", "0 (delete at once) or 7-30 days, got 3"),
+        ("secretRecoveryWindowDays", "31", "between 0 and 30, got 31"),
+        ("publishDeadline", "1pm", "time of day HH:MM"),
+        ("publishDeadline", "24:00", "time of day HH:MM"),
         ("lambdaTimeout", "ten", "whole number"),
         ("partitionGranularity", "minute", "hour, day"),
         ("archiveKeep", "0", "between 1 and 10000, got 0"),
@@ -120,3 +128,38 @@ def test_time_zone_names_are_checked_against_the_tz_database():
 def test_stack_names_become_safe_physical_name_prefixes():
     assert name_prefix("dev") == "stockpipe-dev"
     assert name_prefix("org/team.prod_1") == "stockpipe-org-team-prod-1"
+
+
+def test_long_stack_names_keep_a_hash_so_they_stay_distinct():
+    a = name_prefix("customer-analytics-production-eu-west-1")
+    b = name_prefix("customer-analytics-production-eu-west-2")
+    assert a != b and len(a) == len(b) == len("stockpipe-") + 28
+    assert a.startswith("stockpipe-customer-analytics-p")
+
+
+def test_default_database_is_scoped_by_stack_and_a_configured_one_is_kept():
+    assert scoped_database(None, "dev") == "stock_aggregates_dev"
+    assert scoped_database(None, "Team.Prod") == "stock_aggregates_team_prod"
+    assert scoped_database("markets", "dev") == "markets"
+
+
+def test_workflow_scheduled_before_a_split_ingest_has_landed_is_refused():
+    # 500 tickers at the free tier: 7 batches 16 minutes apart from 11:00; the last lands at
+    # 12:53, so a 12:00 workflow would process a partial day.
+    tickers = ",".join(f"T{i}" for i in range(500))
+    with pytest.raises(ConfigError, match="stockpipe:workflowSchedule: .* end by 12:53"):
+        load_stack_config({"tickers": tickers}.get)
+    cfg = load_stack_config({"tickers": tickers, "workflowSchedule": "cron(0 13 * * ? *)"}.get)
+    assert len(cfg.ingest_plan.batches) == 7
+
+
+def test_pulumi_yaml_timeout_examples_are_the_programs_arithmetic():
+    import re
+
+    from components.ingest_plan import required_seconds
+
+    text = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]["lambdaTimeout"]
+    examples = re.findall(r"(\d+) tickers?: (\d+) s", text["description"])
+    assert examples, "Pulumi.yaml's lambdaTimeout text gives examples"
+    for tickers, seconds in examples:
+        assert required_seconds(int(tickers), 5.0, 7) == int(seconds)

@@ -80,7 +80,14 @@ def test_lifecycle_expires_results_and_old_archive_versions(run):
     assert results["expiration"] == {"days": 7}
     (archive,) = rules["lake-archive"]
     assert archive["noncurrentVersionExpiration"] == {"noncurrentDays": 45}
-    assert "expiration" not in archive  # current production copies are never expired
+    # Current production copies are never expired; only the delete markers left once their
+    # noncurrent versions are gone (S3 allows no Days beside ExpiredObjectDeleteMarker).
+    assert archive["expiration"] == {"expiredObjectDeleteMarker": True}
+    (raw,) = rules["lake-raw"]
+    assert raw["noncurrentVersionExpiration"] == {"noncurrentDays": 30}
+    assert raw["expiration"] == {"expiredObjectDeleteMarker": True}
+    for unversioned in ("lake-curated", "lake-artifacts"):
+        assert "expiration" not in rules[unversioned][0]
     for (rule,) in rules.values():
         assert rule["status"] == "Enabled"
         assert rule["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 1}

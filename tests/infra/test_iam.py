@@ -143,6 +143,8 @@ def test_each_service_role_trusts_exactly_one_service(program):
         "workflow-crawler-role": "glue.amazonaws.com",
         "workflow-job-role": "glue.amazonaws.com",
         "workflow-schedule-role": "scheduler.amazonaws.com",
+        "publication-role": "lambda.amazonaws.com",
+        "publication-schedule-role": "scheduler.amazonaws.com",
     }
 
 
@@ -158,6 +160,9 @@ def test_lambda_role_reaches_only_its_secret_stream_rejects_and_logs(program):
         "Deliver": (["firehose:PutRecordBatch"],
                     [f"arn:aws:firehose:{r}:{a}:deliverystream/stockpipe-dev-raw"]),
         "Rejects": (["s3:PutObject"], [f"arn:aws:s3:::{program.exports['raw_bucket']}/rejects/*"]),
+        # Lambda's on-failure destination for an ingest that failed (no async retry).
+        "FailedInvocations": (["sqs:SendMessage"],
+                              [f"arn:aws:sqs:{r}:{a}:ingest-failed-invocations-physical"]),
     }
 
 

@@ -102,7 +102,8 @@ def test_ingest_schedule_invokes_the_lambda_and_workflow_schedule_starts_the_wor
 
 def test_lambda_runs_the_runtime_handler_on_python312_with_configured_timeout(run):
     prog = run({"lambdaTimeout": 120, "tickers": "aapl, msft", "windowDays": 3})
-    (fn,) = prog.of_type("aws:lambda/function:Function")
+    (fn,) = [f for f in prog.of_type("aws:lambda/function:Function")
+             if f.inputs["name"] == f"{PREFIX}-ingest"]
     assert fn.inputs["handler"] == "runtime.handler.lambda_handler"
     assert fn.inputs["runtime"] == "python3.12"
     assert fn.inputs["timeout"] == 120
@@ -116,9 +117,12 @@ def test_lambda_runs_the_runtime_handler_on_python312_with_configured_timeout(ru
     assert not any("KEY" in k and "ARN" not in k for k in env), "no API key in the environment"
 
 
-def test_default_lambda_timeout_is_10_seconds(program):
-    (fn,) = program.of_type("aws:lambda/function:Function")
-    assert fn.inputs["timeout"] == 10
+def test_default_lambda_timeout_is_the_minimum_the_ingest_needs(program):
+    (fn,) = [f for f in program.of_type("aws:lambda/function:Function")
+             if f.inputs["name"] == f"{PREFIX}-ingest"]
+    # 1 ticker + 2 retries at 5/min: no wait, 3 responses x 5 s, 1+2 s backoff, 30 s fixed.
+    assert fn.inputs["timeout"] == 48 == program.exports["lambda_timeout"]
+    assert program.exports["ingest_batches"] == ["AAPL"]
 
 
 def test_api_key_secret_is_created_without_a_value(program):
@@ -196,7 +200,7 @@ def test_one_python_shell_job_per_job_step_with_the_contracted_arguments(program
             "scriptLocation": f"s3://{program.exports['artifacts_bucket']}/{script['key']}",
         }
         args = job["defaultArguments"]
-        assert args["--database"] == "stock_aggregates"
+        assert args["--database"] == "stock_aggregates_dev"
         assert args["--table_prefix"] == "stock_aggregate"
         assert args["--workgroup"] == program.exports["athena_etl_workgroup"] == f"{PREFIX}-etl"
         assert args["--raw_uri"] == f"s3://{program.exports['raw_bucket']}/raw/"
@@ -208,14 +212,14 @@ def test_one_python_shell_job_per_job_step_with_the_contracted_arguments(program
         assert args["--tickers"] == "AAPL"
         assert args["--extra-py-files"] == (
             f"s3://{program.exports['artifacts_bucket']}/{wheel['key']}")
-        assert args["--additional-python-modules"] == "pyathena==3.20.0,exchange_calendars==4.5.6"
+        assert args["--additional-python-modules"] == "pyathena==2.17.0,exchange_calendars==4.2.8"
 
 
 def test_crawler_adds_new_folders_to_one_prefixed_raw_table_with_partition_index(program):
     (crawler,) = program.of_type("aws:glue/crawler:Crawler")
     c = crawler.inputs
     assert c["tablePrefix"] == "stock_aggregate_"
-    assert c["databaseName"] == "stock_aggregates"
+    assert c["databaseName"] == "stock_aggregates_dev"
     assert c["s3Targets"] == [{"path": f"s3://{program.exports['raw_bucket']}/raw/"}]
     assert c["recrawlPolicy"] == {"recrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"}
     assert c["schemaChangePolicy"] == {"deleteBehavior": "LOG", "updateBehavior": "LOG"}
@@ -286,10 +290,15 @@ def test_monitoring_alarms_and_failure_rules_publish_to_the_alerts_topic(program
     topic = program.exports["alerts_topic_arn"]
     alarms = {a.inputs["metricName"]: a.inputs
               for a in program.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
-    assert set(alarms) == {"Errors", "DeliveryToS3.DataFreshness", "DeliveryToS3.Success"}
-    assert alarms["Errors"]["dimensions"] == {"FunctionName": f"{PREFIX}-ingest"}
+    assert set(alarms) == {"Errors", "DeliveryToS3.DataFreshness", "DeliveryToS3.Success",
+                           "ApproximateNumberOfMessagesVisible"}
+    errors = sorted(a.inputs["dimensions"]["FunctionName"]
+                    for a in program.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+                    if a.inputs["metricName"] == "Errors")
+    assert errors == [f"{PREFIX}-ingest", f"{PREFIX}-publication-check"]
     assert alarms["DeliveryToS3.Success"]["dimensions"] == {"DeliveryStreamName": f"{PREFIX}-raw"}
-    assert all(a["alarmActions"] == [topic] for a in alarms.values())
+    assert all(a.inputs["alarmActions"] == [topic]
+               for a in program.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"))
     patterns = [json.loads(r.inputs["eventPattern"])
                 for r in program.of_type("aws:cloudwatch/eventRule:EventRule")]
     job_rule = next(p for p in patterns if p["detail-type"] == ["Glue Job State Change"])
@@ -316,17 +325,16 @@ def test_alarm_email_is_subscribed_only_when_configured(program, run):
 def test_log_groups_have_retention(program, run):
     groups = {g.inputs["name"]: g.inputs["retentionInDays"]
               for g in program.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    # The shared Glue groups are not created by default (Glue makes them on its first run).
     assert groups == {
         f"/aws/lambda/{PREFIX}-ingest": 30,
+        f"/aws/lambda/{PREFIX}-publication-check": 30,
         f"/aws/kinesisfirehose/{PREFIX}-raw": 30,
-        "/aws-glue/python-jobs/output": 30,
-        "/aws-glue/python-jobs/error": 30,
-        "/aws-glue/crawlers": 30,
     }
-    prog = run({"manageGlueLogGroups": False, "logRetentionDays": 14})
+    prog = run({"logRetentionDays": 14})
     groups = {g.inputs["name"]: g.inputs["retentionInDays"]
               for g in prog.of_type("aws:cloudwatch/logGroup:LogGroup")}
-    assert groups == {f"/aws/lambda/{PREFIX}-ingest": 14, f"/aws/kinesisfirehose/{PREFIX}-raw": 14}
+    assert set(groups.values()) == {14}
 
 
 def test_exports_name_everything_a_user_needs(program):
@@ -334,8 +342,8 @@ def test_exports_name_everything_a_user_needs(program):
         "raw_bucket", "curated_bucket", "archive_bucket", "results_bucket", "artifacts_bucket",
         "firehose_stream", "lambda_function", "glue_workflow", "glue_database",
         "athena_workgroup", "athena_etl_workgroup", "grafana_role_arn", "alerts_topic_arn",
-        "api_key_secret_arn",
-        "set_api_key",
+        "api_key_secret_arn", "set_api_key", "ingest_batches", "lambda_timeout", "table_prefix",
+        "region",
     }
     assert program.exports["firehose_stream"] == f"{PREFIX}-raw"
     assert program.exports["lambda_function"] == f"{PREFIX}-ingest"

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ...errors import EngineError, UnsupportedSQLError, validate_identifier
-from ..storage import local_path
+from ...storage import local_path
 from .dialect import lit, q
 from .rules import NOT_FOUND
 

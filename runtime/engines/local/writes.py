@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ...errors import EngineError, UnsupportedSQLError, validate_identifier
+from ...storage import LocalStorage
 from ..base import QueryResult
-from ..storage import LocalStorage
 from .catalog import TableEntry
 from .dialect import fix_types, lit, literal_text, q, transpile
 from .rules import (

@@ -11,8 +11,8 @@ from datetime import datetime, timezone
 import pytest
 from botocore.stub import ANY, Stubber
 
-from runtime.checks import render
 from runtime.engines.athena import AthenaEngine, strip_sql_comments
+from runtime.sql_files import render
 
 QUERY_ID = "a1b2c3d4-0000-4000-8000-000000000002"
 NOW = datetime(2026, 11, 20, 17, 0, tzinfo=timezone.utc)

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from runtime.engines.local import LocalEngine
-from runtime.engines.partitioned import write_partitioned
-from runtime.engines.storage import LocalStorage
+from runtime.partitioned import write_partitioned
+from runtime.storage import LocalStorage
 
 START_MS = 1593648000000  # 2020-07-02 00:00:00 UTC = 2020-07-01 20:00 EDT
 HOUR_MS = 3_600_000

@@ -8,8 +8,8 @@ from typing import List
 import pytest
 
 from runtime.engines.base import Engine, QueryResult
-from runtime.engines.partitioned import WriteResult, write_partitioned
-from runtime.engines.storage import S3Storage
+from runtime.partitioned import WriteResult, write_partitioned
+from runtime.storage import S3Storage
 
 
 class ScriptedAthena(Engine):

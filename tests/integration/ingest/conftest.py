@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from runtime.engines.storage import LocalStorage
 from runtime.polygon import PolygonClient
 from runtime.settings import Settings
+from runtime.storage import LocalStorage
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FAKE_KEY = "test-key-not-real"

@@ -154,6 +154,22 @@ def test_demo_data_source_needs_no_secret(lambda_env, monkeypatch, lambda_contex
     assert len(s3_lines(s3, names["bucket"], "raw/")) == 13
 
 
+def test_a_batch_schedules_comma_separated_tickers_are_ingested(
+    lambda_env, monkeypatch, lambda_context, s3_lines
+):
+    # A split ingest's schedules send {"tickers": "A,B"} as the event (components.ingestion).
+    _f, s3, names, _sm = lambda_env
+    monkeypatch.delenv("POLYGON_API_KEY_SECRET_ARN")
+    monkeypatch.setenv("STOCKPIPE_TICKERS", "AAPL,MSFT,IBM")
+    result = handler.lambda_handler(
+        {"data_source": "demo", "tickers": "MSFT,IBM", "end_date": "2026-11-27", "days": 1},
+        lambda_context,
+    )
+    assert result["bars"] == 2 * 13
+    rows = s3_lines(s3, names["bucket"], "raw/")
+    assert sorted({r["ticker"] for r in rows}) == ["IBM", "MSFT"]
+
+
 def test_handler_stops_in_time_and_delivers_what_it_fetched(
     lambda_env, polygon, example_body, lambda_context, monkeypatch, s3_lines
 ):

@@ -8,9 +8,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from runtime.engines.storage import LocalStorage
 from runtime.errors import AuthError, SourceError
 from runtime.ingest import IngestFailed, run_ingest
+from runtime.storage import LocalStorage
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 END = date(2026, 11, 27)
@@ -316,12 +316,37 @@ def test_ticker_with_dot_is_quoted_into_the_path(polygon, make_client, example_b
     assert polygon.seen[0].path == PATH.format("BRK.B")
 
 
-def test_next_url_on_another_host_is_refused(polygon, make_client):
+def test_next_url_naming_the_rebranded_host_is_followed_on_the_configured_base(
+    polygon, make_client
+):
+    # Since the rebrand the API's links name api.massive.com whatever host was asked: follow
+    # the link's path and query on our own base URL (the reference client's behaviour).
+    massive = "https://api.massive.com" + PATH.format("AAPL") + "?cursor=p2&limit=50000"
+    polygon.script("AAPL", polygon.Reply(200, page("m1", [bar(1795165200000)], massive)))
+    polygon.script("AAPL", polygon.Reply(200, page("m2", [bar(1795168800000)])), cursor="p2")
+    result = make_client().fetch_aggregates("AAPL", date(2026, 11, 20), END)
+    assert [b["t"] for b in result.bars] == [1795165200000, 1795168800000]
+    assert result.request_ids == ["m1", "m2"]
+    assert [s.path for s in polygon.seen] == [PATH.format("AAPL")] * 2
+    assert polygon.seen[1].query == {"cursor": ["p2"], "limit": ["50000"]}
+
+
+def test_next_url_on_any_other_host_never_receives_the_key(polygon, make_client):
     evil = (
         "https://evil.example.com/v2/aggs/ticker/AAPL/range/1/hour/2026-11-20/2026-11-27?cursor=x"
     )
     polygon.script("AAPL", polygon.Reply(200, page("h1", [bar(1795165200000)], evil)))
-    with pytest.raises(SourceError, match="refusing next_url on another host 'evil.example.com'"):
+    polygon.script("AAPL", polygon.Reply(200, page("h2", [])), cursor="x")
+    make_client().fetch_aggregates("AAPL", date(2026, 11, 20), END)
+    # Both requests, with the key header, went to the loopback base; none left for evil.
+    assert len(polygon.seen) == 2
+    assert all(s.headers.get("Authorization") == f"Bearer {KEY}" for s in polygon.seen)
+
+
+@pytest.mark.parametrize("link", ["ftp://api.massive.com/v2/x", "cursor=2", "//"])
+def test_next_url_that_is_not_an_http_path_is_an_error_naming_it(polygon, make_client, link):
+    polygon.script("AAPL", polygon.Reply(200, page("b1", [bar(1795165200000)], link)))
+    with pytest.raises(SourceError, match=r"next_url .* is not an http\(s\) link with a path"):
         make_client().fetch_aggregates("AAPL", date(2026, 11, 20), END)
     assert len(polygon.seen) == 1
 

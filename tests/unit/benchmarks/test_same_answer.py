@@ -17,7 +17,7 @@ NOW = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
 @pytest.fixture(scope="module", params=["hour", "day"])
 def both(request, tiny_lake, tmp_path_factory):
     from runtime import steps
-    from runtime.engines.storage import LocalStorage
+    from runtime.storage import LocalStorage
 
     src, manifest = tiny_lake
     root = tmp_path_factory.mktemp(f"same-{request.param}")

@@ -13,7 +13,7 @@ def test_defaults_follow_the_design_card(tmp_path):
     assert s.tickers == ("AAPL",)
     assert s.window_days == 7
     assert s.rate_limit_per_min == 5.0
-    assert s.polygon_base_url == "https://api.polygon.io"
+    assert s.polygon_base_url == "https://api.massive.com"
     assert s.database == "stock_aggregates"
     assert s.raw_table == "stock_aggregate_raw"
     assert s.parquet_table == "stock_aggregate_parquet"

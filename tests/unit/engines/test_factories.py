@@ -10,8 +10,8 @@ import pytest
 from runtime.engines import make_engine, make_storage
 from runtime.engines.athena import AthenaEngine
 from runtime.engines.local import LocalEngine
-from runtime.engines.storage import LocalStorage, S3Storage
 from runtime.settings import Settings
+from runtime.storage import LocalStorage, S3Storage
 
 
 def test_local_settings_give_local_engine_and_storage(tmp_path):
@@ -81,7 +81,7 @@ def _modules_after(code: str) -> set:
 
 def test_glue_path_imports_neither_duckdb_nor_sqlglot():
     loaded = _modules_after(
-        "import runtime.engines, runtime.engines.athena, runtime.engines.partitioned"
+        "import runtime.engines, runtime.engines.athena, runtime.partitioned"
     )
 
     assert "duckdb" not in loaded and "sqlglot" not in loaded and "pandas" not in loaded

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from runtime.engines.local import LocalEngine
-from runtime.engines.storage import LocalStorage
 from runtime.errors import EngineError
+from runtime.storage import LocalStorage
 
 
 @pytest.fixture

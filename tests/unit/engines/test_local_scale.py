@@ -7,7 +7,7 @@ import pytest
 
 from runtime.engines.base import QueryResult
 from runtime.engines.local import LocalEngine
-from runtime.engines.partitioned import WriteResult, write_partitioned
+from runtime.partitioned import WriteResult, write_partitioned
 
 from .conftest import parquet_files, write_firehose_object
 from .test_partitioned import HOURS, Recording

@@ -7,8 +7,8 @@ from typing import List
 import pytest
 
 from runtime.engines.base import Engine, QueryResult
-from runtime.engines.partitioned import WriteResult, write_partitioned
 from runtime.errors import ConfigError, EngineError, IdentifierError
+from runtime.partitioned import WriteResult, write_partitioned
 
 from .conftest import parquet_files
 
@@ -120,7 +120,7 @@ def test_rerun_after_crash_cleans_the_stale_stage_first(engine, lake):
         "AS SELECT 1 AS n, 'x' AS day_hour_partition"
     )
     engine.execute("DROP TABLE bars")
-    from runtime.engines.storage import LocalStorage
+    from runtime.storage import LocalStorage
 
     LocalStorage().delete_prefix(f"{lake}/bars/")
 

@@ -8,11 +8,11 @@ from datetime import date, datetime, timezone
 import pytest
 
 from runtime.demo import demo_bars
-from runtime.engines.storage import LocalStorage
 from runtime.errors import AuthError, ConfigError, SourceError
 from runtime.ingest import IngestFailed, resolve_source, run_ingest
 from runtime.polygon import FetchResult, Page
 from runtime.settings import Settings
+from runtime.storage import LocalStorage
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-LAMBDA_MODULES = ("window", "polygon", "records", "sinks", "ingest", "handler")
+LAMBDA_MODULES = ("window", "polygon", "records", "storage", "sinks", "ingest", "handler")
 HEAVY = ("numpy", "pandas", "duckdb", "sqlglot", "plotly", "exchange_calendars", "pyathena")
 
 

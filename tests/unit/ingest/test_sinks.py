@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from botocore.exceptions import ClientError
 
-from runtime.engines.storage import LocalStorage
 from runtime.errors import DeliveryError
 from runtime.sinks import MAX_BATCH_BYTES, FirehoseSink, LocalSink
+from runtime.storage import LocalStorage
 
 
 def recs(n, size=20):

@@ -7,7 +7,13 @@ from datetime import date, datetime, timezone
 import pytest
 
 from runtime.errors import ConfigError
-from runtime.window import Window, ingest_window, parse_date
+from runtime.window import (
+    Window,
+    default_window,
+    ingest_window,
+    parse_date,
+    parse_window_day,
+)
 
 
 def utc(*args: int) -> datetime:
@@ -81,3 +87,37 @@ def test_parse_date_names_the_bad_value() -> None:
 def test_window_start_after_end_is_refused() -> None:
     with pytest.raises(ConfigError, match="after its end"):
         Window(date(2026, 11, 2), date(2026, 11, 1))
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("2026-11-20", date(2026, 11, 20)), ("1763596800000", date(2025, 11, 20)), ("junk", None),
+     (None, None)],
+)
+def test_parse_window_day(raw, expected):
+    assert parse_window_day(raw) == expected
+
+
+def test_default_window_ends_on_the_utc_date_of_now():
+    # 23:30 naive is taken as UTC: still the 20th, whatever New York's date.
+    assert default_window(datetime(2026, 11, 20, 23, 30), 3) == (
+        date(2026, 11, 17), date(2026, 11, 20)
+    )
+    assert default_window(utc(2026, 11, 21, 0, 30), 1) == (date(2026, 11, 20), date(2026, 11, 21))
+
+
+def test_a_one_day_window_covers_its_single_date() -> None:
+    w = Window(date(2026, 11, 20), date(2026, 11, 20))
+    assert (w.days, list(w.dates())) == (1, [date(2026, 11, 20)])
+
+
+def test_window_dates_include_both_ends() -> None:
+    w = ingest_window(utc(2026, 11, 29, 12), 2, end_date=date(2026, 11, 27))
+    assert list(w.dates()) == [date(2026, 11, 25), date(2026, 11, 26), date(2026, 11, 27)]
+    assert w.days == 3
+
+
+def test_an_end_given_as_a_datetime_is_refused() -> None:
+    # A datetime is a date subclass; its time of day would be silently dropped.
+    with pytest.raises(ConfigError, match="end date must be a date"):
+        ingest_window(utc(2026, 11, 29, 12), 3, end_date=datetime(2026, 11, 27, 23, 0))

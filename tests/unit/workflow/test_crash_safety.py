@@ -12,7 +12,7 @@ import pytest
 
 from runtime import steps
 from runtime.engines.base import Engine
-from runtime.engines.storage import Storage
+from runtime.storage import Storage
 
 from .incremental_lake import START, Twins, bar, ms
 

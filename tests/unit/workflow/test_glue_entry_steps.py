@@ -10,9 +10,9 @@ import pytest
 
 from runtime import steps
 from runtime.engines.local import LocalEngine
-from runtime.engines.storage import LocalStorage
 from runtime.errors import QualityCheckFailed
 from runtime.jobs import glue_entry
+from runtime.storage import LocalStorage
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=timezone.utc)
 
@@ -129,7 +129,7 @@ def test_failed_quality_job_exits_3_and_publish_job_refuses(cloud_like, monkeypa
 def test_cloud_arguments_build_athena_and_s3():
     from runtime.engines import make_engine, make_storage
     from runtime.engines.athena import AthenaEngine
-    from runtime.engines.storage import S3Storage
+    from runtime.storage import S3Storage
 
     settings = glue_entry.settings_from_args({
         "step": "transform", "database": "stock_aggregates", "table_prefix": "stock_aggregate",

@@ -42,7 +42,7 @@ SCRIPT = textwrap.dedent(
     import json, sys
     sys.path.insert(0, sys.argv[1])  # the wheel itself: zipimport, resources are zipfile.Path
     from runtime.engines.base import Engine, QueryResult
-    from runtime.engines.storage import Storage
+    from runtime.storage import Storage
     from runtime.jobs import glue_entry
 
     class Scripted(Engine):

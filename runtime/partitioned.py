@@ -16,8 +16,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from ..errors import ConfigError, validate_identifier
-from .base import Engine
+from .engines.base import Engine
+from .errors import ConfigError, validate_identifier
 from .storage import Storage, storage_for
 
 log = logging.getLogger(__name__)

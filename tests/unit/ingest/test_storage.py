@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.engines.storage import LocalStorage, S3Storage, local_path, split_s3, storage_for
 from runtime.errors import StorageError
+from runtime.storage import LocalStorage, S3Storage, local_path, split_s3, storage_for
 
 
 @pytest.fixture

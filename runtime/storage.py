@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
 from urllib.parse import unquote, urlparse
 
-from ..errors import StorageError
+from .errors import StorageError
 
 
 def split_s3(uri: str) -> Tuple[str, str]:
