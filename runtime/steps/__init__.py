@@ -14,7 +14,15 @@ from .lineage import row_counts
 from .production import PruneResult, PublishResult, archives, prune, publish
 from .quality_run import latest_ingest_window, latest_quality, quality
 from .sans_dup import dedup
-from .typed import CrawlResult, TableResult, crawl, plan, transform, transform_hash
+from .typed import (
+    CrawlResult,
+    TableResult,
+    crawl,
+    plan,
+    record_commit,
+    transform,
+    transform_hash,
+)
 
 __all__ = [
     "CrawlResult",
@@ -31,6 +39,7 @@ __all__ = [
     "prune",
     "publish",
     "quality",
+    "record_commit",
     "row_counts",
     "transform",
     "transform_hash",

@@ -213,14 +213,31 @@ def _full(
         storage=storage, columns=typed_columns(settings), count_by="source_object",
     )
     counts = {object_key(settings, str(p)): n for p, n in written.counts.items() if p is not None}
-    lineage.append(settings, engine, run_id, moment, [
-        *lineage.object_events(typed, counts),
-        _commit(settings, FULL, written.source_rows, written.rows),
-    ])
+    record_commit(settings, engine, counts, written.rows, run_id=run_id, now=moment)
     return TableResult(
         typed, location, written.rows, written.partitions, written.statements,
         written.source_rows, FULL, reason, len(counts),
     )
+
+
+def record_commit(
+    settings: Settings,
+    engine: Engine,
+    objects: Dict[str, int],
+    written_rows: int,
+    *,
+    run_id: Optional[str] = None,
+    now: Optional[datetime] = None,
+) -> str:
+    """Commit a full transform run in the lineage table: the raw objects it read (key -> raw
+    rows) and the typed rows it wrote. Returns the run id."""
+    moment = now_utc(now)
+    run_id = run_id or new_run_id(moment)
+    lineage.append(settings, engine, run_id, moment, [
+        *lineage.object_events(settings.parquet_table, objects),
+        _commit(settings, FULL, sum(objects.values()), written_rows),
+    ])
+    return run_id
 
 
 def _stage_new(
