@@ -149,7 +149,7 @@ def test_ticker_variable_is_multi_select_with_all_and_reads_only_the_ranges_part
     assert ticker["refresh"] == 2  # on time range change: the query depends on the range
     sql = ticker["query"]["rawSQL"]
     assert sql == panels.panel_sql("tickers", Settings())
-    assert "WHERE day_hour_partition BETWEEN" in sql and "$__timeFrom()" in sql
+    assert "WHERE day_partition BETWEEN" in sql and "$__timeFrom()" in sql
 
 
 def test_each_failed_check_is_an_annotation_from_the_check_history(board):
