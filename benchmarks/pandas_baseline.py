@@ -26,7 +26,8 @@ COLUMNS = [
     "ticker", "bar_time", "bar_time_ms", "open", "high", "low", "close", "volume", "vwap",
     "transactions", "ingested_at", "day_hour_partition",
 ]
-PARTITION_FORMAT = {"hour": "%Y-%m-%d-%H", "day": "%Y-%m-%d"}
+# The partition column of each granularity (day_hour_partition is YYYY-MM-DD-HH in both).
+PARTITION_COLUMN = {"hour": "day_hour_partition", "day": "day_partition"}
 
 
 def raw_objects(raw_dir: Path) -> List[Path]:
@@ -81,14 +82,16 @@ def transform(raw_dir: Path, out_dir: Path, granularity: str = "hour") -> int:
             .astype("datetime64[us]"),
             "day_hour_partition": bar_time.dt.tz_localize("UTC")
             .dt.tz_convert("America/New_York")
-            .dt.strftime(PARTITION_FORMAT[granularity]),
+            .dt.strftime("%Y-%m-%d-%H"),
         }
     )
+    if granularity == "day":
+        df["day_partition"] = df["day_hour_partition"].str.slice(0, 10)
     del raw
     _reset(out_dir)
     pq.write_to_dataset(
         pa.Table.from_pandas(df, preserve_index=False), str(out_dir),
-        partition_cols=["day_hour_partition"],
+        partition_cols=[PARTITION_COLUMN[granularity]],
     )
     return len(df)
 
@@ -99,6 +102,9 @@ def read_table(table_dir: Path):
 
     df = pd.read_parquet(table_dir)
     df["day_hour_partition"] = df["day_hour_partition"].astype(str)
+    if "day_partition" in df.columns:
+        df["day_partition"] = df["day_partition"].astype(str)
+        return df[COLUMNS + ["day_partition"]]
     return df[COLUMNS]
 
 
@@ -113,7 +119,7 @@ def dedup(parquet_dir: Path, out_dir: Path) -> int:
     _reset(out_dir)
     pq.write_to_dataset(
         pa.Table.from_pandas(df, preserve_index=False), str(out_dir),
-        partition_cols=["day_hour_partition"],
+        partition_cols=["day_partition" if "day_partition" in df.columns else "day_hour_partition"],
     )
     return len(df)
 

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Callable, Dict, Iterator, Optional
 
-from ..errors import StockpipeError
+from ..errors import StockpipeError, StorageError
 
 LOCK_NAME = ".stockpipe.lock"
 
@@ -135,7 +135,13 @@ def home_lock(
         yield
         return
     home = Path(home)
-    home.mkdir(parents=True, exist_ok=True)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file in the way, a read-only or missing parent
+        raise StorageError(
+            f"cannot use {home} as the stockpipe home: {exc.strerror or exc}; pass a writable "
+            "folder with --home (or $STOCKPIPE_HOME)"
+        ) from None
     handle = _open_lock_file(home / LOCK_NAME)
     try:
         deadline = time.monotonic() + wait_seconds

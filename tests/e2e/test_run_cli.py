@@ -63,7 +63,13 @@ def test_run_json_has_the_documented_keys_with_real_values(home, run_cli):
     assert first.code == 0, first.err
     data = first.json()  # exactly one JSON object on stdout
     assert set(data) >= {"raw_rows", "parquet_rows", "sans_dup_rows", "checks",
-                         "published_table", "report", "seconds"}
+                         "published_table", "report", "seconds", "mode", "raw_objects_read",
+                         "partitions_rewritten"}
+    # The first run builds every table: full, saying why.
+    assert (data["mode"], data["full_refresh_reason"]) == (
+        "full", "table stock_aggregate_parquet does not exist")
+    assert data["raw_objects_read"] == 1
+    assert data["partitions_rewritten"] == 6  # six sessions, day partitions
     assert data["raw_rows"] == data["parquet_rows"] == data["sans_dup_rows"] == AAPL_7_DAYS
     assert sorted(c["name"] for c in data["checks"]) == CHECK_NAMES
     for c in data["checks"]:
@@ -77,6 +83,9 @@ def test_run_json_has_the_documented_keys_with_real_values(home, run_cli):
 
     # The same window again: raw keeps both deliveries, dedup folds them back to one each.
     second = run_cli(*_run_args(home, "--json")).json()
+    assert (second["mode"], second["raw_objects_read"], second["partitions_rewritten"]) == (
+        "incremental", 1, 6)
+    assert "full_refresh_reason" not in second
     assert second["raw_rows"] == second["parquet_rows"] == 2 * AAPL_7_DAYS
     assert second["sans_dup_rows"] == AAPL_7_DAYS <= second["raw_rows"]
     assert second["published_table"] != data["published_table"]
@@ -104,11 +113,11 @@ def test_under_cron_the_console_script_logs_one_line_per_ticker_and_step(home, t
     for ticker in ("AAPL", "MSFT"):
         assert [ln for ln in lines if re.fullmatch(
             rf"{stamp}{ticker}: {AAPL_7_DAYS} bars \(0 rejected\) in \d+\.\ds", ln)], log
-    done = [re.fullmatch(rf"{stamp}\[(\d)/6\] (\w+): done in \d+\.\ds(, (\d+) rows)?", ln)
-            for ln in lines]
+    done = [re.fullmatch(rf"{stamp}\[(\d)/5\] (\w+): done in \d+\.\ds(, (\d+) rows)?( \(.*\))?",
+                         ln) for ln in lines]
     steps = [(m.group(2), m.group(4)) for m in done if m]
     rows = str(2 * AAPL_7_DAYS)
-    assert steps == [("crawl", None), ("reset", None), ("transform", rows), ("dedup", rows),
+    assert steps == [("crawl", None), ("transform", rows), ("dedup", rows),
                      ("quality", None), ("publish", rows)]
     # every stderr line but the source notice is a timestamped log line
     assert all(re.match(stamp, ln) for ln in lines[1:]), log

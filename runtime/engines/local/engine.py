@@ -19,6 +19,7 @@ from .catalog import Catalog, TableEntry
 from .connection import Connection
 from .dialect import athena_column_names, q, transpile, transpile_query
 from .guard import lake_roots, refuse_host_access, refuse_write
+from .paths import PathViews
 from .rules import already_exists, athena_error, check_columns, head
 from .statements import Statements
 from .writes import Writes
@@ -67,7 +68,10 @@ class LocalEngine(Engine):
             listener=self._cache,
             lake_roots=None if lake_roots is None else [str(r) for r in lake_roots],
         )
-        self._writes = Writes(self._db, self._catalog, self._cache, default_location)
+        self._paths = PathViews(self._db, self._catalog)
+        self._writes = Writes(
+            self._db, self._catalog, self._cache, default_location, paths=self._paths
+        )
         self._statements = Statements(self._db, self._catalog, self._cache)
 
     @classmethod
@@ -93,6 +97,11 @@ class LocalEngine(Engine):
         """What the scan cache holds and did so far (see docs/performance.md)."""
         with self._lock:
             return self._cache.stats
+
+    @property
+    def json_bytes_read(self) -> int:
+        """Bytes of the raw JSON files that statements naming `"$path"` opened (see paths)."""
+        return self._paths.json_bytes_read
 
     def close(self) -> None:
         with self._lock:
@@ -157,7 +166,9 @@ class LocalEngine(Engine):
             node = sqlglot.parse_one(select_sql, read="athena")
             if not isinstance(node, exp.Query):
                 raise EngineError(f"the stage {name} needs a SELECT, got: {head(select_sql)}")
-            read = self._cache.swap_tables(athena_column_names(node), self._catalog.entry)
+            read = self._cache.swap_tables(
+                athena_column_names(self._paths.swap(node)), self._catalog.entry
+            )
             sel = transpile(read, self.database)
             check_columns(self._db.columns_of(sel), [], name)
             order = ""
@@ -243,7 +254,9 @@ class LocalEngine(Engine):
         )
 
     def _select(self, node: Any) -> QueryResult:
-        node = self._cache.swap_tables(athena_column_names(node), self._catalog.entry)
+        node = self._cache.swap_tables(
+            athena_column_names(self._paths.swap(node)), self._catalog.entry
+        )
         sql, zones = transpile_query(node, self.database)
         cur = self._db.con.execute(sql)
         columns = [d[0] for d in (cur.description or [])]

@@ -38,14 +38,18 @@ class Writes:
         catalog: Any,
         cache: Any,
         default_location: Optional[Callable[[str], str]] = None,
+        paths: Any = None,
     ):
         self._db = connection
+        self._paths = paths  # reads of a JSON table's "$path" (paths.PathViews)
         self._catalog = catalog
         self._cache = cache
         self._default_location = default_location
         self._storage = LocalStorage()
 
     def _transpile(self, node: Any) -> str:
+        if self._paths is not None:
+            node = self._paths.swap(node)
         return transpile(node, self._db.database)
 
     def ctas(self, node: Any) -> QueryResult:

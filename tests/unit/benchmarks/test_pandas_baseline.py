@@ -76,7 +76,7 @@ def test_transform_writes_one_folder_per_new_york_hour_or_day(baseline, tmp_path
     assert hours[-1] == "day_hour_partition=2026-11-25-19"
     pb.transform(root / "lake" / "raw", tmp_path / "day", "day")
     days = sorted(p.name for p in (tmp_path / "day").iterdir())
-    assert days == [f"day_hour_partition=2026-11-{d}" for d in (19, 20, 23, 24, 25)]
+    assert days == [f"day_partition=2026-11-{d}" for d in (19, 20, 23, 24, 25)]
 
 
 def test_dedup_keeps_latest_ingested_version(baseline):
