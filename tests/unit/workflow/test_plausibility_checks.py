@@ -81,7 +81,7 @@ def test_a_finite_1e308_that_rounding_made_infinite_fails_non_finite_values(mini
     # by 100 and it becomes Infinity in the typed table.
     s = mini.settings
     mini.raw([helpers.bar(helpers.ms(2026, 11, 20, 15), v=1e308)])
-    for name in ("crawl", "reset", "transform", "dedup"):
+    for name in ("crawl", "transform", "dedup"):
         getattr(steps, name)(s, mini.engine, mini.storage)
     assert mini.rows(f"SELECT volume FROM {s.sans_dup_table}") == [(float("inf"),)]
     result = steps.quality(s, mini.engine, mini.storage,
@@ -164,7 +164,7 @@ def test_a_future_bar_beside_an_old_one_leaves_freshness_failing(mini, helpers):
     now = datetime(2026, 11, 21, 12, tzinfo=timezone.utc)
     mini.raw([helpers.bar(helpers.ms(2026, 11, 13, 15)),  # a week old: stale
               helpers.bar(helpers.ms(2099, 1, 2, 15))])  # in 2099
-    for name in ("crawl", "reset", "transform", "dedup"):
+    for name in ("crawl", "transform", "dedup"):
         getattr(steps, name)(s, mini.engine, mini.storage)
     result = steps.quality(s, mini.engine, mini.storage, now=now)
     by_name = {c.name: c.failing_rows for c in result.checks}
