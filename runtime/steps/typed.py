@@ -213,7 +213,8 @@ def _full(
         storage=storage, columns=typed_columns(settings), count_by="source_object",
     )
     counts = {object_key(settings, str(p)): n for p, n in written.counts.items() if p is not None}
-    record_commit(settings, engine, counts, written.rows, run_id=run_id, now=moment)
+    record_commit(settings, engine, counts, written.rows, source_rows=written.source_rows,
+                  run_id=run_id, now=moment)
     return TableResult(
         typed, location, written.rows, written.partitions, written.statements,
         written.source_rows, FULL, reason, len(counts),
@@ -226,16 +227,19 @@ def record_commit(
     objects: Dict[str, int],
     written_rows: int,
     *,
+    source_rows: Optional[int] = None,
     run_id: Optional[str] = None,
     now: Optional[datetime] = None,
 ) -> str:
     """Commit a full transform run in the lineage table: the raw objects it read (key -> raw
-    rows) and the typed rows it wrote. Returns the run id."""
+    rows), the raw rows it read (default: the objects' sum) and the typed rows it wrote.
+    Returns the run id."""
     moment = now_utc(now)
     run_id = run_id or new_run_id(moment)
+    read = sum(objects.values()) if source_rows is None else source_rows
     lineage.append(settings, engine, run_id, moment, [
         *lineage.object_events(settings.parquet_table, objects),
-        _commit(settings, FULL, sum(objects.values()), written_rows),
+        _commit(settings, FULL, read, written_rows),
     ])
     return run_id
 
