@@ -68,6 +68,7 @@ workflow = GlueWorkflow("workflow", GlueWorkflowArgs(
     database=database,
     table_prefix=cfg.table_prefix,
     partition_granularity=cfg.partition_granularity,
+    archive_keep=cfg.archive_keep,
     schedule=cfg.workflow_schedule,
     timezone=cfg.schedule_timezone,
 ))

@@ -37,7 +37,8 @@ DEFAULTS: Dict[str, Value] = {
     "scheduleTimezone": rs.EXCHANGE_TZ,
     "database": "",
     "tablePrefix": rs.DEFAULT_TABLE_PREFIX,
-    "partitionGranularity": "hour",
+    "partitionGranularity": rs.DEFAULT_GRANULARITY,
+    "archiveKeep": rs.DEFAULT_ARCHIVE_KEEP,
     "alarmEmail": "",
     "athenaBytesScannedCutoff": 1_000_000_000,
     "queryResultsRetentionDays": 30,
@@ -66,6 +67,7 @@ class StackConfig:
     """None: the stack-scoped default (see scoped_database)."""
     table_prefix: str
     partition_granularity: str
+    archive_keep: int
     alarm_email: Optional[str]
     athena_bytes_scanned_cutoff: int
     query_results_retention_days: int
@@ -217,6 +219,7 @@ def load_stack_config(get: Callable[[str], Optional[str]]) -> StackConfig:
         table_prefix=_checked("tablePrefix", lambda v: validate_identifier(v, "table prefix"),
                               raw("tablePrefix")),
         partition_granularity=granularity,
+        archive_keep=_int("archiveKeep", raw("archiveKeep"), 1, 10000),
         alarm_email=email,
         athena_bytes_scanned_cutoff=_int("athenaBytesScannedCutoff",
                                          raw("athenaBytesScannedCutoff"), 10_000_000, 2**53),

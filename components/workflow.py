@@ -13,6 +13,7 @@ import pulumi_aws as aws
 from runtime import settings as rs
 from runtime.dag import DAG, Node
 from runtime.errors import IdentifierError, validate_identifier, validate_ticker
+from runtime.jobs.glue_entry import FULL_REFRESH_PROPERTY
 
 from . import iam
 from .analytics import ETL_RESULTS_PREFIX
@@ -60,7 +61,9 @@ class GlueWorkflowArgs:
     tickers: Sequence[str] = ("AAPL",)
     database: str = rs.DEFAULT_DATABASE
     table_prefix: str = rs.DEFAULT_TABLE_PREFIX
-    partition_granularity: str = "hour"
+    partition_granularity: str = rs.DEFAULT_GRANULARITY
+    archive_keep: int = rs.DEFAULT_ARCHIVE_KEEP
+    """Production archives publish keeps (older ones are dropped with their files)."""
     schedule: str = "cron(0 12 * * ? *)"
     timezone: str = rs.EXCHANGE_TZ
     job_timeout_minutes: int = 30
@@ -87,6 +90,13 @@ def _validate(args: GlueWorkflowArgs) -> None:
         raise ValueError(
             f"GlueWorkflowArgs.partition_granularity must be one of {rs.GRANULARITIES}, "
             f"got {args.partition_granularity!r}"
+        )
+    if isinstance(args.archive_keep, bool) or not isinstance(args.archive_keep, int) or not (
+        1 <= args.archive_keep <= 10000
+    ):
+        raise ValueError(
+            f"GlueWorkflowArgs.archive_keep must be a whole number from 1 to 10000, "
+            f"got {args.archive_keep!r}"
         )
     if not 1 <= args.job_timeout_minutes <= 2880:
         raise ValueError(
@@ -179,6 +189,7 @@ class GlueWorkflow(pulumi.ComponentResource):
             "--archive_uri": pulumi.Output.concat("s3://", b["archive"], "/"),
             "--region": ctx.region,
             "--partition_granularity": args.partition_granularity,
+            "--archive_keep": str(args.archive_keep),
             "--tickers": ",".join(validate_ticker(t) for t in args.tickers),
             "--extra-py-files": args.glue_wheel_uri,
             "--additional-python-modules": args.additional_python_modules,
@@ -211,7 +222,12 @@ class GlueWorkflow(pulumi.ComponentResource):
 
         workflow = aws.glue.Workflow(
             f"{name}-workflow", name=f"{args.name_prefix}-daily", max_concurrent_runs=1,
-            description="crawl -> " + " -> ".join(n.name for n in DAG[1:]), opts=child,
+            description="crawl -> " + " -> ".join(n.name for n in DAG[1:]),
+            # Every run is incremental unless started with the run property full_refresh=true
+            # (`aws glue start-workflow-run --name <workflow> --run-properties
+            # full_refresh=true`); the jobs that need it read it (runtime/jobs/glue_entry.py).
+            default_run_properties={FULL_REFRESH_PROPERTY: "false"},
+            opts=child,
         )
         self._triggers(workflow)
 
@@ -318,6 +334,10 @@ class GlueWorkflow(pulumi.ComponentResource):
             iam.statement(["glue:GetDatabase"],
                           [ctx.arn("glue", "catalog"), ctx.arn("glue", "database/default")],
                           sid="DefaultDatabase"),
+            # The full_refresh run property of the workflow run that started the job.
+            iam.statement(["glue:GetWorkflowRunProperties"],
+                          ctx.arn("glue", f"workflow/{self._args.name_prefix}-daily"),
+                          sid="RunProperties"),
             iam.statement(["s3:GetBucketLocation", "s3:ListBucket"], a["raw"], sid="ListRaw"),
             iam.statement(["s3:GetObject"], [objects("raw", RAW_PREFIX),
                                              objects("raw", SPLITS_PREFIX)], sid="ReadRaw"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any, List, Tuple
 
+from .settings import DAY_PARTITION_COLUMN, HOUR_PARTITION_COLUMN
 from .sql_files import render, sql_uri
 
 log = logging.getLogger(__name__)
@@ -44,9 +45,18 @@ def refresh_adjusted_view(settings: Any, engine: Any) -> str:
             view=settings.adjusted_view,
             splits_source=splits_source(settings, engine),
             sans_dup_table=settings.sans_dup_table,
+            partition_columns=", ".join(partition_columns(settings)),
         )
     )
     return settings.adjusted_view
+
+
+def partition_columns(settings: Any) -> List[str]:
+    """The adjusted view's last columns: with day partitions `day_partition` follows
+    `day_hour_partition`, as in the tables it reads."""
+    if settings.partition_column == DAY_PARTITION_COLUMN:
+        return [HOUR_PARTITION_COLUMN, DAY_PARTITION_COLUMN]
+    return [HOUR_PARTITION_COLUMN]
 
 
 def applied_splits_list(settings: Any, engine: Any) -> str:

@@ -22,6 +22,7 @@ ENV_API_KEY_SECRET_ARN = "POLYGON_API_KEY_SECRET_ARN"  # noqa: S105 - a variable
 ENV_DATABASE = "STOCKPIPE_DATABASE"
 ENV_TABLE_PREFIX = "STOCKPIPE_TABLE_PREFIX"
 ENV_PARTITION_GRANULARITY = "STOCKPIPE_PARTITION_GRANULARITY"
+ENV_ARCHIVE_KEEP = "STOCKPIPE_ARCHIVE_KEEP"
 # Cloud locations (set by the Glue job arguments / Lambda environment, never needed locally).
 ENV_RAW_URI = "STOCKPIPE_RAW_URI"
 ENV_CURATED_URI = "STOCKPIPE_CURATED_URI"
@@ -38,6 +39,14 @@ DEFAULT_DATABASE = "stock_aggregates"
 DEFAULT_TABLE_PREFIX = "stock_aggregate"
 EXCHANGE_TZ = "America/New_York"
 GRANULARITIES = ("hour", "day")
+DEFAULT_GRANULARITY = "day"
+DEFAULT_ARCHIVE_KEEP = 7
+# The column each granularity partitions by. `day_hour_partition` is the bar's exchange-time hour
+# (YYYY-MM-DD-HH) in both modes; with `day` the table gets one more column, the exchange-time day
+# (YYYY-MM-DD), and partitions by it (see docs/architecture.md, "Tables").
+HOUR_PARTITION_COLUMN = "day_hour_partition"
+DAY_PARTITION_COLUMN = "day_partition"
+PARTITION_COLUMNS = {"hour": HOUR_PARTITION_COLUMN, "day": DAY_PARTITION_COLUMN}
 
 
 def parse_tickers(value: object) -> Tuple[str, ...]:
@@ -62,6 +71,21 @@ def _positive_int(name: str, raw: object, maximum: int = 3660) -> int:
         raise ConfigError(f"{name} must be a whole number of days, got {raw!r}") from None
     if not 1 <= value <= maximum:
         raise ConfigError(f"{name} must be between 1 and {maximum}, got {value}")
+    return value
+
+
+def parse_archive_keep(name: str, raw: object) -> int:
+    """How many production archives to keep: a whole number from 1 (the copy readers use)."""
+    if isinstance(raw, bool):
+        raise ConfigError(f"{name} must be a whole number of archives, got {raw!r}")
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number of archives, got {raw!r}") from None
+    if not 1 <= value <= 10000:
+        raise ConfigError(
+            f"{name} must be between 1 and 10000 (the published copy is always kept), got {value}"
+        )
     return value
 
 
@@ -130,7 +154,9 @@ class Settings:
     api_key_secret_arn: Optional[str] = None
     database: str = DEFAULT_DATABASE
     table_prefix: str = DEFAULT_TABLE_PREFIX
-    partition_granularity: str = "hour"
+    partition_granularity: str = DEFAULT_GRANULARITY
+    # Production archives publish keeps (the newest ones; older ones are dropped with their files).
+    archive_keep: int = DEFAULT_ARCHIVE_KEEP
     # Lake locations; None means "under home" (the local embedded default).
     raw_uri_override: Optional[str] = None
     curated_uri_override: Optional[str] = None
@@ -146,6 +172,9 @@ class Settings:
                 f"partition granularity must be one of {', '.join(GRANULARITIES)}, "
                 f"got {self.partition_granularity!r}"
             )
+        object.__setattr__(
+            self, "archive_keep", parse_archive_keep("archive_keep", self.archive_keep)
+        )
         object.__setattr__(self, "tickers", parse_tickers(self.tickers))
         object.__setattr__(self, "home", Path(self.home))
 
@@ -165,6 +194,8 @@ class Settings:
             kw["polygon_api_key"] = env[ENV_API_KEY].strip()
         if env.get(ENV_BASE_URL):
             kw["polygon_base_url"] = env[ENV_BASE_URL].rstrip("/")
+        if env.get(ENV_ARCHIVE_KEEP):
+            kw["archive_keep"] = parse_archive_keep(ENV_ARCHIVE_KEEP, env[ENV_ARCHIVE_KEEP])
         if env.get(ENV_RATE_LIMIT):
             kw["rate_limit_per_min"] = _positive_float(ENV_RATE_LIMIT, env[ENV_RATE_LIMIT])
         simple = {
@@ -194,6 +225,11 @@ class Settings:
 
     def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)
+
+    @property
+    def partition_column(self) -> str:
+        """The column the typed, sans-dup and production tables are partitioned by."""
+        return PARTITION_COLUMNS[self.partition_granularity]
 
     # ---- locations ---------------------------------------------------------------------
     @property

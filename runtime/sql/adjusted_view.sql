@@ -66,5 +66,5 @@ SELECT
   round(volume * pending_factor / split_factor, 2) AS volume_traded,
   round(vwap * split_factor / pending_factor, 2) AS vwap_traded,
   split_factor,
-  day_hour_partition
+  ${partition_columns}
 FROM factored

@@ -69,6 +69,8 @@ def test_defaults_load_to_the_documented_settings():
         ("publishDeadline", "24:00", "time of day HH:MM"),
         ("lambdaTimeout", "ten", "whole number"),
         ("partitionGranularity", "minute", "hour, day"),
+        ("archiveKeep", "0", "between 1 and 10000, got 0"),
+        ("archiveKeep", "seven", "whole number"),
         ("database", "Stock-Aggregates", "not allowed"),
         ("athenaBytesScannedCutoff", "1000", "between 10000000"),
         ("logRetentionDays", "10", "CloudWatch Logs accepts only"),

@@ -162,7 +162,7 @@ def test_pip_installs_the_glue_wheel_and_the_entry_script_imports(tmp_path):
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().split(",") == [
         "step", "database", "table_prefix", "workgroup", "raw_uri", "curated_uri",
-        "archive_uri", "region", "partition_granularity", "tickers"]
+        "archive_uri", "region", "partition_granularity", "tickers", "archive_keep"]
 
 
 def test_glue_modules_are_pinned_for_python_39():

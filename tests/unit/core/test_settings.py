@@ -93,3 +93,21 @@ def test_cloud_locations_come_from_the_overrides():
 def test_table_location_refuses_unsafe_names(tmp_path):
     with pytest.raises(IdentifierError):
         Settings(home=tmp_path).table_location("../etc")
+
+
+def test_day_partitions_and_seven_archives_by_default(tmp_path):
+    s = Settings.from_env({"STOCKPIPE_HOME": str(tmp_path)})
+    assert (s.partition_granularity, s.partition_column, s.archive_keep) == (
+        "day", "day_partition", 7)
+    hourly = Settings.from_env({"STOCKPIPE_PARTITION_GRANULARITY": "hour",
+                                "STOCKPIPE_ARCHIVE_KEEP": " 3 "})
+    assert (hourly.partition_column, hourly.archive_keep) == ("day_hour_partition", 3)
+
+
+@pytest.mark.parametrize("raw, message", [
+    ("0", "STOCKPIPE_ARCHIVE_KEEP must be between 1 and 10000"),
+    ("seven", "STOCKPIPE_ARCHIVE_KEEP must be a whole number of archives, got 'seven'"),
+])
+def test_a_bad_archive_keep_is_named(raw, message):
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({"STOCKPIPE_ARCHIVE_KEEP": raw})

@@ -37,7 +37,7 @@ def land_splits(lake, events, *, window_to="2026-11-20", ingested_at="2026-11-21
 
 def workflow(lake, now=NOW):
     s = lake.settings
-    for name in ("crawl", "reset", "transform", "dedup"):
+    for name in ("crawl", "transform", "dedup"):
         getattr(steps, name)(s, lake.engine, lake.storage)
     return steps.quality(s, lake.engine, lake.storage, now=now)
 
@@ -177,11 +177,12 @@ def test_splits_that_touch_no_stored_bar_change_nothing(make_mini, helpers):
 def test_no_splits_table_yet_leaves_the_bars_as_they_are(mini, helpers):
     mini.raw([traded_bar(helpers, helpers.ms(2026, 11, 12, 15), 100)])
     s = mini.settings
-    for name in ("reset", "transform", "dedup"):
-        if name == "reset":
-            from runtime.sql_files import render, sql_uri
-            mini.engine.execute(render("crawl_raw_table.sql", raw_table=s.raw_table,
-                                       raw_uri=sql_uri(s.raw_uri)))
+    from runtime.sql_files import render, sql_uri
+
+    # the raw table only: crawl would create the splits table too
+    mini.engine.execute(render("crawl_raw_table.sql", raw_table=s.raw_table,
+                               raw_uri=sql_uri(s.raw_uri)))
+    for name in ("transform", "dedup"):
         getattr(steps, name)(s, mini.engine, mini.storage)
     assert not mini.engine.table_exists(s.splits_table)
     result = steps.quality(s, mini.engine, mini.storage, now=NOW)
