@@ -104,7 +104,7 @@ def test_sigterm_mid_workflow_leaves_a_home_the_next_workflow_completes(home, tm
                    "--end-date", "2026-11-20").code == 0
     err = tmp_path / "err.log"
     proc = _start(["workflow", "--home", str(home)], _env(), err)
-    _wait_for(err, "[3/6] transform:", proc)
+    _wait_for(err, "[2/5] transform:", proc)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 143
     assert err.read_text().splitlines()[-1] == "stockpipe: stopped (SIGTERM)"
@@ -246,9 +246,9 @@ def test_tables_details_give_rows_partitions_location_and_size(home, run_cli):
     assert out[0].split() == ["name", "kind", "rows", "partitions", "location", "size"]
     rows = {line.split()[0]: line.split() for line in out[2:-1]}
     lake = (home / "lake").resolve()
-    # 6 sessions x 16 hourly bars, one hour partition each
+    # 6 sessions x 16 hourly bars, one day partition per session (the default granularity)
     assert rows["stock_aggregate_sans_dup"][:5] == [
-        "stock_aggregate_sans_dup", "table", "96", "96",
+        "stock_aggregate_sans_dup", "table", "96", "6",
         f"{lake}/curated/stock_aggregate_sans_dup/"]
     assert rows["stock_aggregate_sans_dup"][6] in ("kB", "MB")
     assert rows["stock_aggregate_raw"][:5] == [
