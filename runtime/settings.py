@@ -181,7 +181,7 @@ class Settings:
     # ---- construction -------------------------------------------------------------------
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None, **overrides: object) -> Settings:
-        """Read the environment (docs/architecture.md, "Environment"); keyword overrides (from CLI flags) win."""
+        """Read the environment (docs/architecture.md); keyword overrides (from CLI flags) win."""
         env = os.environ if environ is None else environ
         kw: dict = {}
         if env.get(ENV_HOME):
@@ -263,7 +263,7 @@ class Settings:
     def reports_dir(self) -> Path:
         return self.home / "reports"
 
-    # ---- table names (docs/architecture.md, "Tables") --------------------------------------------------------
+    # ---- table names (docs/architecture.md) ------------------------------------------
     def table(self, role: str) -> str:
         return validate_identifier(f"{self.table_prefix}_{role}", f"{role} table name")
 

@@ -1,4 +1,5 @@
-"""AthenaEngine: one statement at a time through pyathena against a workgroup (docs/architecture.md, "Engines").
+"""AthenaEngine: one statement at a time through pyathena against a workgroup
+(docs/architecture.md, "Engines").
 
 Runs in Glue Python shell (3.9) too, so it needs only pyathena (imported when first used).
 """
