@@ -275,7 +275,7 @@ def markdown(results: Dict, png_name: Optional[str]) -> str:
 
 
 def _extra_flags(options: Dict) -> str:
-    from benchmarks.harness import PANDAS_MAX_RAW_ROWS, PANDAS_RSS_CAP
+    from benchmarks.limits import PANDAS_MAX_RAW_ROWS, PANDAS_RSS_CAP
 
     out = ""
     if options.get("repeat", 2) != 2:

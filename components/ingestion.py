@@ -25,7 +25,8 @@ REJECTS_PREFIX = "rejects/"
 # (a second Firehose stream would cost more than it buffers).
 SPLITS_PREFIX = "splits/"
 # The hour folders written out, in UTC, rather than left to Firehose's implicit default (which
-# appends the same `yyyy/MM/dd/HH/`): the raw layout of DESIGN 3.3 is then visible here, and the
+# appends the same `yyyy/MM/dd/HH/`): the raw layout (docs/architecture.md, "Raw record") is
+# then visible here, and the
 # pair satisfies Firehose's prefix rules under any reading (a Prefix with expressions needs an
 # ErrorOutputPrefix; an ErrorOutputPrefix with expressions must hold error-output-type).
 TIMESTAMP_FOLDERS = "!{timestamp:yyyy/MM/dd/HH}/"
@@ -203,7 +204,7 @@ class Ingestion(pulumi.ComponentResource):
             extended_s3_configuration={
                 "bucket_arn": args.raw_bucket_arn,
                 "role_arn": fh_role.arn,
-                # raw/YYYY/MM/dd/HH/ by arrival time in UTC: the raw layout of DESIGN 3.3.
+                # raw/YYYY/MM/dd/HH/ by arrival time in UTC (docs/architecture.md, "Raw record").
                 "prefix": FIREHOSE_PREFIX,
                 "error_output_prefix": ERROR_PREFIX,
                 "buffering_size": args.buffer_size_mb,

@@ -1,6 +1,7 @@
 """Write a partitioned table of any size within Athena's 100-partitions-per-statement limit.
 
-Athena's documented workaround (FACTS "Amazon Athena"): one CTAS, then INSERT INTO batches of at
+Athena's documented workaround for its 100-partition limit
+(HIVE_TOO_MANY_OPEN_PARTITIONS): one CTAS, then INSERT INTO batches of at
 most 100 partition values each. The source SELECT is evaluated once, into an unpartitioned
 staging table (`Engine.create_stage`: Parquet next to the target on Athena, memory on the local
 engine), and the batches read the stage; the stage is dropped and its files deleted afterwards,

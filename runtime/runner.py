@@ -154,7 +154,7 @@ def report_failure(exc: BaseException) -> str:
 
 @dataclass
 class RunResult:
-    """What `stockpipe run` reports (DESIGN 3.1 `--json`)."""
+    """What `stockpipe run` reports (docs/architecture.md, "Commands": `--json`)."""
 
     source: str
     raw_rows: int

@@ -10,7 +10,7 @@ from typing import Mapping, Optional, Tuple
 
 from .errors import ConfigError, validate_identifier, validate_ticker
 
-# Environment variable names, in one place (DESIGN 3.2).
+# Environment variable names, in one place (docs/architecture.md, "Environment").
 ENV_API_KEY = "POLYGON_API_KEY"
 ENV_BASE_URL = "POLYGON_BASE_URL"
 ENV_TICKERS = "STOCKPIPE_TICKERS"
@@ -181,7 +181,7 @@ class Settings:
     # ---- construction -------------------------------------------------------------------
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None, **overrides: object) -> Settings:
-        """Read the environment (DESIGN 3.2); keyword overrides (from CLI flags) win."""
+        """Read the environment (docs/architecture.md); keyword overrides (from CLI flags) win."""
         env = os.environ if environ is None else environ
         kw: dict = {}
         if env.get(ENV_HOME):
@@ -268,7 +268,7 @@ class Settings:
     def reports_dir(self) -> Path:
         return self.home / "reports"
 
-    # ---- table names (DESIGN 3.4) --------------------------------------------------------
+    # ---- table names (docs/architecture.md) ------------------------------------------
     def table(self, role: str) -> str:
         return validate_identifier(f"{self.table_prefix}_{role}", f"{role} table name")
 
