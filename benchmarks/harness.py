@@ -15,18 +15,12 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from benchmarks.generate import Size, ensure
+from benchmarks.limits import PANDAS_MAX_RAW_ROWS, PANDAS_RSS_CAP
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DATA = HERE / ".data"
 DEFAULT_SIZES = ("10x30", "100x90", "500x365")
-# pandas holds every raw row as Python objects: measured ~1 KB/row of RSS at 100x90, so the
-# largest size would need ~10 GB and tens of minutes on 2 shared cores. Above this many raw
-# rows the harness extrapolates it from the largest size it ran, and says so.
-PANDAS_MAX_RAW_ROWS = 3_000_000
-# When the baseline does run large, it is killed past this resident size (the cores and memory
-# are shared); the report then says it did not fit.
-PANDAS_RSS_CAP = 12 * 2**30
 # The pipeline must write the same sans-dup table as the pandas baseline.
 COMPARE_SQL = """
 WITH a AS (SELECT {cols} FROM read_parquet('{a}/**/*.parquet', hive_partitioning = true,

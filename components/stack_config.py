@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Optional, Tuple, Union
 
 from runtime import settings as rs
-from runtime.errors import ConfigError, StockpipeError, validate_identifier
+from runtime.errors import ConfigError, StockpipeError
 
 from .ingest_plan import (
     LAMBDA_MAX_TIMEOUT,
@@ -26,18 +26,31 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
                       2192, 2557, 2922, 3288, 3653)
 Value = Union[str, int, bool]
 
+
+
+def _stack_default(source: rs.Source, default: object) -> Value:
+    """A runtime setting's default as the stack config writes it."""
+    if source.pulumi_default is not None:
+        return source.pulumi_default
+    if source.kind.pulumi_type == "integer":
+        return int(default)  # type: ignore[call-overload]
+    return source.kind.encode(default)
+
+
+# The settings the jobs and the Lambda share with the stack: the Pulumi column of
+# runtime/settings.py. Settings attribute -> (key, how it is parsed).
+RUNTIME_KEYS: Dict[str, Tuple[str, rs.Source]] = {
+    name: (source.pulumi, source) for name, source in rs.sources() if source.pulumi
+}
+_SETTINGS_DEFAULTS = rs.Settings()
 # key -> default; Pulumi.yaml documents the same keys with the same defaults.
 DEFAULTS: Dict[str, Value] = {
-    "tickers": "AAPL",
-    "windowDays": rs.DEFAULT_WINDOW_DAYS,
-    "rateLimitPerMin": int(rs.DEFAULT_RATE_LIMIT_PER_MIN),
+    **{key: _stack_default(source, getattr(_SETTINGS_DEFAULTS, name))
+       for name, (key, source) in RUNTIME_KEYS.items()},
     "lambdaTimeout": 0,
     "ingestSchedule": "cron(0 11 * * ? *)",
     "workflowSchedule": "cron(0 12 * * ? *)",
     "scheduleTimezone": rs.EXCHANGE_TZ,
-    "database": "",
-    "tablePrefix": rs.DEFAULT_TABLE_PREFIX,
-    "partitionGranularity": "hour",
     "alarmEmail": "",
     "athenaBytesScannedCutoff": 1_000_000_000,
     "queryResultsRetentionDays": 30,
@@ -55,17 +68,13 @@ DEFAULTS: Dict[str, Value] = {
 
 @dataclass(frozen=True)
 class StackConfig:
-    tickers: Tuple[str, ...]
-    window_days: int
-    rate_limit_per_min: float
+    settings: rs.Settings
+    """What the Lambda and the Glue jobs run with (tickers, window, database, granularity...);
+    the database is the stack-scoped one unless configured (see scoped_database)."""
     lambda_timeout: int
     ingest_schedule: str
     workflow_schedule: str
     schedule_timezone: str
-    database: Optional[str]
-    """None: the stack-scoped default (see scoped_database)."""
-    table_prefix: str
-    partition_granularity: str
     alarm_email: Optional[str]
     athena_bytes_scanned_cutoff: int
     query_results_retention_days: int
@@ -96,16 +105,6 @@ def _int(key: str, raw: Value, low: int, high: int) -> int:
         raise _fail(key, f"must be a whole number, got {raw!r}") from None
     if not low <= value <= high:
         raise _fail(key, f"must be between {low} and {high}, got {value}")
-    return value
-
-
-def _float(key: str, raw: Value) -> float:
-    try:
-        value = float(str(raw).strip())
-    except ValueError:
-        raise _fail(key, f"must be a number, got {raw!r}") from None
-    if not value > 0:
-        raise _fail(key, f"must be greater than 0, got {value}")
     return value
 
 
@@ -173,50 +172,47 @@ def _optional(raw: Value) -> Optional[str]:
     return text or None
 
 
-def load_stack_config(get: Callable[[str], Optional[str]]) -> StackConfig:
-    """Read every key through `get` (e.g. `pulumi.Config().get`), defaulting and validating."""
+def _runtime_settings(get: Callable[[str], Optional[str]], stack: str) -> rs.Settings:
+    kw: Dict[str, object] = {}
+    for name, (key, source) in RUNTIME_KEYS.items():
+        value = get(key)
+        # The stack's own default (e.g. database "" = stack-scoped) is not a value to parse.
+        if value is None or (source.pulumi_default is not None
+                             and str(value).strip() == source.pulumi_default):
+            continue
+        try:
+            kw[name] = source.convert(value)
+        except (ValueError, StockpipeError) as exc:
+            raise _fail(key, str(exc)) from None
+    return rs.Settings(database=scoped_database(kw.pop("database", None), stack), **kw)
+
+
+def load_stack_config(get: Callable[[str], Optional[str]], stack: str) -> StackConfig:
+    """Read every key through `get` (e.g. `pulumi.Config().get`) for the stack named `stack`,
+    defaulting and validating."""
 
     def raw(key: str) -> Value:
         value = get(key)
         return DEFAULTS[key] if value is None else value
 
-    tickers_raw = raw("tickers")
-    try:
-        tickers = rs.parse_tickers(str(tickers_raw))
-    except StockpipeError as exc:
-        raise _fail("tickers", str(exc)) from None
-    granularity = str(raw("partitionGranularity"))
-    if granularity not in rs.GRANULARITIES:
-        raise _fail("partitionGranularity",
-                    f"must be one of {', '.join(rs.GRANULARITIES)}, got {granularity!r}")
+    settings = _runtime_settings(get, stack)
     principal = _optional(raw("grafanaPrincipalArn"))
     if principal and not (principal.startswith("arn:") and ":iam::" in principal):
         raise _fail("grafanaPrincipalArn", f"must be an IAM ARN, got {principal!r}")
     email = _optional(raw("alarmEmail"))
     if email and ("@" not in email or any(c.isspace() for c in email)):
         raise _fail("alarmEmail", f"{email!r} is not an e-mail address")
-    window_days = _int("windowDays", raw("windowDays"), 1, 3660)
-    rate = _float("rateLimitPerMin", raw("rateLimitPerMin"))
     ingest_schedule = _checked("ingestSchedule", validate_schedule_expression,
                                raw("ingestSchedule"))
     workflow_schedule = _checked("workflowSchedule", validate_schedule_expression,
                                  raw("workflowSchedule"))
     timeout = _int("lambdaTimeout", raw("lambdaTimeout"), 0, LAMBDA_MAX_TIMEOUT)
-    database = _optional(raw("database"))
-    if database:
-        _checked("database", lambda v: validate_identifier(v, "database"), database)
     return StackConfig(
-        tickers=tickers,
-        window_days=window_days,
-        rate_limit_per_min=rate,
+        settings=settings,
         lambda_timeout=timeout,
         ingest_schedule=ingest_schedule,
         workflow_schedule=workflow_schedule,
         schedule_timezone=_checked("scheduleTimezone", validate_timezone, raw("scheduleTimezone")),
-        database=database,
-        table_prefix=_checked("tablePrefix", lambda v: validate_identifier(v, "table prefix"),
-                              raw("tablePrefix")),
-        partition_granularity=granularity,
         alarm_email=email,
         athena_bytes_scanned_cutoff=_int("athenaBytesScannedCutoff",
                                          raw("athenaBytesScannedCutoff"), 10_000_000, 2**53),
@@ -228,7 +224,8 @@ def load_stack_config(get: Callable[[str], Optional[str]]) -> StackConfig:
         manage_glue_log_groups=_bool("manageGlueLogGroups", raw("manageGlueLogGroups")),
         secret_recovery_window_days=_recovery_window(raw("secretRecoveryWindowDays")),
         publish_deadline=_clock_time("publishDeadline", raw("publishDeadline")),
-        ingest_plan=_ingest_plan(tickers, rate, window_days, timeout, ingest_schedule,
+        ingest_plan=_ingest_plan(settings.tickers, settings.rate_limit_per_min,
+                                 settings.window_days, timeout, ingest_schedule,
                                  workflow_schedule),
         grafana_principal_arn=principal,
         grafana_external_id=_optional(raw("grafanaExternalId")),

@@ -1,10 +1,11 @@
 """Write a partitioned table of any size within Athena's 100-partitions-per-statement limit.
 
-Athena's documented workaround (FACTS "Amazon Athena"): one CTAS, then INSERT INTO batches of at
-most 100 partition values each. The source SELECT is evaluated once, into an unpartitioned
-staging table (`Engine.create_stage`: Parquet next to the target on Athena, memory on the local
-engine), and the batches read the stage; the stage is dropped and its files deleted afterwards,
-and cleaned first when a previous run crashed half way.
+A CTAS or INSERT INTO that writes more than 100 partitions fails in Athena with
+HIVE_TOO_MANY_OPEN_PARTITIONS; Athena documents the workaround used here: one CTAS, then INSERT
+INTO batches of at most 100 partition values each. The source SELECT is evaluated once, into an
+unpartitioned staging table (`Engine.create_stage`: Parquet next to the target on Athena,
+memory on the local engine), and the batches read the stage; the stage is dropped and its files
+deleted afterwards, and cleaned first when a previous run crashed half way.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Bar validation and raw-record shaping (DESIGN 3.3), and the rejects/ writer.
+"""Bar validation and raw-record shaping (docs/architecture.md "Raw record"), and rejects/.
 
 A raw record is the API's bar verbatim (documented keys only) plus lineage; a bar that fails
 validation becomes a reject line with its reason, never dropped.

@@ -127,7 +127,7 @@ def run_workflow_and_report(
 
 @dataclass
 class RunResult:
-    """What `stockpipe run` reports (DESIGN 3.1 `--json`)."""
+    """What `stockpipe run` reports (`--json`, docs/architecture.md "Commands")."""
 
     source: str
     raw_rows: int

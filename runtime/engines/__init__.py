@@ -1,5 +1,5 @@
 """Engines and storage: one switch picks Athena (cloud) or DuckDB (local); everything else is
-the same (DESIGN 4).
+the same (docs/architecture.md "Engines").
 
 Imports stay lazy: the Glue path must not import duckdb/sqlglot, the local path must not need
 pyathena.

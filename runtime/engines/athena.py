@@ -1,4 +1,5 @@
-"""AthenaEngine: one statement at a time through pyathena against a workgroup (DESIGN 4).
+"""AthenaEngine: one statement at a time through pyathena against a workgroup
+(docs/architecture.md "Engines").
 
 Runs in Glue Python shell (3.9) too, so it needs only pyathena (imported when first used).
 """
@@ -19,7 +20,7 @@ _WORKGROUP = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 # Athena's reasons start with the error name, e.g. "HIVE_TOO_MANY_OPEN_PARTITIONS: Exceeded ...".
 _ERROR_NAME = re.compile(r"^\s*([A-Z][A-Z0-9_]{2,}):")
 _READ_ONLY = re.compile(r"^\s*\(?\s*(select|with)\b", re.I)
-MAX_REUSE_MINUTES = 10080  # Athena's limit for result reuse (FACTS)
+MAX_REUSE_MINUTES = 10080  # Athena reuses a result for at most 7 days
 
 
 def strip_sql_comments(sql: str) -> str:
@@ -127,7 +128,7 @@ class AthenaEngine(Engine):
         if not text:
             raise EngineError("empty statement: give one Athena SQL statement")
         kwargs = {}
-        # Result reuse is for SELECT only (FACTS): a reused CTAS/INSERT would write nothing.
+        # Athena reuses results of SELECT only; a reused CTAS/INSERT would write nothing.
         if self.result_reuse_minutes and _READ_ONLY.match(text):
             kwargs = {
                 "result_reuse_enable": True,

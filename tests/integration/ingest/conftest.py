@@ -188,7 +188,7 @@ def read_lines():
 
 @pytest.fixture
 def example_body() -> Dict[str, Any]:
-    """The documented response (FACTS.md), verbatim."""
+    """The aggregates response as the API documents it, verbatim."""
     return json.loads((FIXTURES / "aggs_example.json").read_text())
 
 

@@ -1,4 +1,5 @@
-"""The benchmark generator writes the exact Firehose raw layout (DESIGN 3.3)."""
+"""The benchmark generator writes the exact Firehose raw layout (docs/architecture.md
+"Raw record")."""
 
 from __future__ import annotations
 

@@ -5,10 +5,17 @@ from pathlib import Path
 import pytest
 
 from runtime.errors import ConfigError, IdentifierError
-from runtime.settings import Settings, parse_tickers
+from runtime.settings import (
+    GLUE_ARGUMENTS,
+    Settings,
+    environment,
+    glue_arguments,
+    parse_tickers,
+    sources,
+)
 
 
-def test_defaults_follow_the_design_card(tmp_path):
+def test_defaults_without_environment(tmp_path):
     s = Settings.from_env({"STOCKPIPE_HOME": str(tmp_path)})
     assert s.tickers == ("AAPL",)
     assert s.window_days == 7
@@ -93,3 +100,64 @@ def test_cloud_locations_come_from_the_overrides():
 def test_table_location_refuses_unsafe_names(tmp_path):
     with pytest.raises(IdentifierError):
         Settings(home=tmp_path).table_location("../etc")
+
+
+@pytest.mark.parametrize(
+    "build, match",
+    [
+        (lambda: Settings(partition_granularity="minute"),
+         "partition_granularity: must be one of hour, day, got 'minute'"),
+        (lambda: Settings.from_env({"STOCKPIPE_PARTITION_GRANULARITY": "minute"}),
+         "STOCKPIPE_PARTITION_GRANULARITY: must be one of hour, day, got 'minute'"),
+        (lambda: Settings.from_glue_args({"partition_granularity": "minute"}, home="/tmp/x"),
+         "--partition_granularity: must be one of hour, day, got 'minute'"),
+        (lambda: Settings.from_env({}, window_days="0"), "--days: must be between 1 and 3660"),
+        (lambda: Settings(window_days=True), "window_days: must be a whole number, got True"),
+    ],
+)
+def test_one_validation_names_where_the_bad_value_came_from(build, match):
+    with pytest.raises(ConfigError, match=match):
+        build()
+
+
+def test_glue_arguments_carry_every_glue_setting_and_read_back_to_the_same_settings():
+    s = Settings(tickers="msft,aapl", partition_granularity="day", database="markets",
+                 table_prefix="bars")
+    cloud = {"raw_uri": "s3://r/raw/", "curated_uri": "s3://c/", "archive_uri": "s3://a/",
+             "workgroup": "wg", "region": "eu-west-1"}
+    args = glue_arguments(s, cloud)
+    assert args["--tickers"] == "MSFT,AAPL"
+    assert args["--partition_granularity"] == "day"
+    assert args["--raw_uri"] == "s3://r/raw/"
+    assert set(args) == {f"--{name}" for name in GLUE_ARGUMENTS}
+    back = Settings.from_glue_args({k[2:]: v for k, v in args.items()}, home="/tmp/x")
+    assert back == s.replace(home=Path("/tmp/x"), raw_uri_override="s3://r/raw/",
+                             curated_uri_override="s3://c/", archive_uri_override="s3://a/",
+                             athena_workgroup="wg", aws_region="eu-west-1")
+
+
+def test_a_glue_argument_without_a_value_is_refused_by_name():
+    with pytest.raises(ConfigError, match="--raw_uri has no value"):
+        glue_arguments(Settings(), {})
+
+
+def test_environment_reads_back_to_the_same_values():
+    s = Settings(tickers=("BRK.B",), window_days=30, rate_limit_per_min=2.5)
+    env = environment(s, ("tickers", "window_days", "rate_limit_per_min"))
+    assert env == {"STOCKPIPE_TICKERS": "BRK.B", "STOCKPIPE_WINDOW_DAYS": "30",
+                   "STOCKPIPE_RATE_LIMIT_PER_MIN": "2.5"}
+    assert Settings.from_env(env) == Settings(tickers=("BRK.B",), window_days=30,
+                                              rate_limit_per_min=2.5)
+
+
+def test_the_architecture_page_lists_every_setting_with_its_sources():
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "architecture.md").read_text()
+    section = doc.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
+        if line.startswith("| `"):
+            rows[cells[0]] = tuple(cells[1:4])
+    expected = {name: (s.env or "", s.pulumi or "", f"--{s.glue}" if s.glue else "")
+                for name, s in sources()}
+    assert rows == expected

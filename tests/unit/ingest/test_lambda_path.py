@@ -1,4 +1,4 @@
-"""The Lambda path stays light and Python 3.9-compatible (DESIGN 6)."""
+"""The Lambda path stays light and Python 3.9-compatible: only the handler's needs load."""
 
 from __future__ import annotations
 

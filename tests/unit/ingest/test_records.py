@@ -1,4 +1,4 @@
-"""Bar validation, raw-record shaping (DESIGN 3.3) and reject lines."""
+"""Bar validation, raw-record shaping (docs/architecture.md "Raw record") and reject lines."""
 
 from __future__ import annotations
 
