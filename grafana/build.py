@@ -38,15 +38,9 @@ DATASOURCE_VARIABLE = "datasource"
 DATASOURCE = dashboard_m.DataSourceRef(type_val=PLUGIN_TYPE, uid="${" + DATASOURCE_VARIABLE + "}")
 OUTPUT = Path(__file__).resolve().parent / "dashboards" / "stockpipe.json"
 
-# (panel name, x, y, w, h): explicit positions keep the JSON stable and the layout readable.
-LAYOUT = (
-    ("stats", 0, 0, 24, 4),
-    ("price", 0, 4, 24, 11),
-    ("volume", 0, 15, 12, 9),
-    ("volatility", 12, 15, 12, 9),
-    ("dq_latest", 0, 24, 12, 9),
-    ("dq_failures", 12, 24, 12, 9),
-)
+# (panel name, x, y, w, h): each drawn panel's place on Grafana's 24-column grid, from the
+# `-- grid:` line of its SQL file; explicit positions keep the JSON stable.
+LAYOUT = tuple((p.name, *p.grid) for p in panels.PANELS if p.grid)
 
 
 def _target(sql: str) -> athena_b.Dataquery:

@@ -19,7 +19,7 @@ from .engines.base import Engine, QueryResult
 from .errors import ConfigError, validate_identifier
 from .macros import interpolate
 from .settings import Settings
-from .sql_files import sql_text
+from .sql_files import sql_header, sql_path
 
 KINDS = ("candlestick", "timeseries", "stat", "table", "variable", "meta")
 
@@ -35,7 +35,9 @@ TABLE_PLACEHOLDERS = {"prod_latest_view": "prod_latest_view", "dq_table": "dq_ta
 
 @dataclass(frozen=True)
 class Panel:
-    """One panel: its SQL file under runtime/sql/panels/ and how to draw it."""
+    """One panel: its SQL file under runtime/sql/panels/ and how to draw it, as the file's
+    header declares (`-- title:`, `-- kind:`, `-- description:`, optional `-- unit:`,
+    `-- per_ticker: no`, `-- order:` and `-- grid: x y w h`, its place on the dashboard)."""
 
     name: str
     title: str
@@ -43,38 +45,42 @@ class Panel:
     description: str
     per_ticker: bool = True
     unit: str = ""
+    order: int = 0
+    grid: Optional[Tuple[int, int, int, int]] = None
 
     @property
     def sql_file(self) -> str:
         return f"{self.name}.sql"
 
 
-PANELS: Tuple[Panel, ...] = (
-    Panel("stats", "Summary for the range", "stat",
-          "Last close; change since the range's first open (abs and %); total volume; realised "
-          "volatility of hourly log returns annualised by sqrt(252 x 16), in %."),
-    Panel("price", "Price: hourly OHLC with VWAP", "candlestick",
-          "Hourly candles (open, high, low, close) with the volume-weighted average price.",
-          unit="currencyUSD"),
-    Panel("volume", "Volume per hour with 16-bar moving average", "timeseries",
-          "Shares traded per hourly bar; the line is the mean of the last 16 bars "
-          "(one extended session, 04:00-20:00 ET), drawn from the range's 16th bar on.",
-          unit="short"),
-    Panel("volatility", "Volatility: 16-bar rolling, annualised (%), and high-low range (%)",
-          "timeseries",
-          "Sample standard deviation of the last 16 hourly log returns x sqrt(252 x 16) x 100, "
-          "drawn once 16 returns are in the window; the step from a session's last bar to the "
-          "next session's first (overnight, weekend) counts as one return, so gaps raise it. "
-          "And (high - low) / close x 100 per bar.", unit="percent"),
-    Panel("dq_latest", "Data quality: latest run", "table",
-          "Every check of the most recent quality run, failures first.", per_ticker=False),
-    Panel("dq_failures", "Data quality: failed checks history", "table",
-          "Failed checks of every run, newest first (at most 200).", per_ticker=False),
-    Panel("tickers", "Tickers", "variable",
-          "Tickers in the production view (the dashboard's ticker variable).", per_ticker=False),
-    Panel("data_range", "Data range", "meta",
-          "First and last bar in the production view.", per_ticker=False),
-)
+def _read_panel(file_name: str) -> Panel:
+    name = validate_identifier(file_name[: -len(".sql")], "panel name")
+    fields, _ = sql_header(f"panels/{file_name}")
+    missing = [k for k in ("title", "kind", "description", "order") if not fields.get(k)]
+    unknown = set(fields) - {"title", "kind", "description", "order", "unit", "per_ticker",
+                             "grid"}
+    if missing or unknown or fields["kind"] not in KINDS:
+        raise ConfigError(
+            f"panel {file_name} must start with '-- title:', '-- kind:' (one of "
+            f"{', '.join(KINDS)}), '-- description:' and '-- order:' lines; missing "
+            f"{missing}, unknown {sorted(unknown)}, kind {fields.get('kind')!r}"
+        )
+    grid = tuple(int(v) for v in fields["grid"].split()) if fields.get("grid") else None
+    if grid is not None and len(grid) != 4:
+        raise ConfigError(f"panel {file_name}: '-- grid:' is x y w h, got {fields['grid']!r}")
+    return Panel(name, fields["title"], fields["kind"], fields["description"],
+                 per_ticker=fields.get("per_ticker", "yes") != "no",
+                 unit=fields.get("unit", ""), order=int(fields["order"]),
+                 grid=grid)  # type: ignore[arg-type]
+
+
+def _read_panels() -> Tuple[Panel, ...]:
+    files = [e.name for e in sql_path("panels").iterdir() if e.name.endswith(".sql")]
+    return tuple(sorted((_read_panel(f) for f in files), key=lambda p: (p.order, p.name)))
+
+
+# Every panel, in dashboard and report order: adding one is adding its SQL file.
+PANELS: Tuple[Panel, ...] = _read_panels()
 
 # The panels a dashboard or report draws (variables and metadata queries are not drawn).
 DRAWN: Tuple[Panel, ...] = tuple(p for p in PANELS if p.kind not in ("variable", "meta"))
@@ -88,9 +94,9 @@ def panel(name: str) -> Panel:
 
 
 def template(name: str) -> str:
-    """The panel's SQL file as written."""
+    """The panel's SQL file as written, without its header."""
     p = panel(name)
-    return sql_text(f"panels/{p.sql_file}")
+    return sql_header(f"panels/{p.sql_file}")[1]
 
 
 def fill_tables(sql: str, settings: Settings) -> str:

@@ -247,7 +247,8 @@ class Settings:
         doc="prefix of the timestamped production copies")
     athena_workgroup: Optional[str] = setting(None, env=ENV_WORKGROUP, glue="workgroup",
                                               doc="Athena workgroup (cloud engine)")
-    aws_region: Optional[str] = setting(None, env=ENV_REGION, glue="region", doc="AWS region")
+    aws_region: Optional[str] = setting(None, env=ENV_REGION, glue="region",
+                                      doc="AWS region of the workgroup and buckets")
 
     def __post_init__(self) -> None:
         # The one validation of every field, whoever built the Settings.

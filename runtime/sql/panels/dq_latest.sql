@@ -1,3 +1,9 @@
+-- title: Data quality: latest run
+-- kind: table
+-- per_ticker: no
+-- order: 50
+-- grid: 0 24 12 9
+-- description: Every check of the most recent quality run, failures first.
 -- Every check of the most recent quality run, failures first.
 SELECT
   run_at,

@@ -1,3 +1,9 @@
+-- title: Price: hourly OHLC with VWAP
+-- kind: candlestick
+-- unit: currencyUSD
+-- order: 20
+-- grid: 0 4 24 11
+-- description: Hourly candles (open, high, low, close) with the volume-weighted average price.
 -- Hourly OHLC candles with VWAP for one ticker (Grafana candlestick panel).
 -- The table placeholder is filled from settings with a validated identifier; the ticker
 -- variable and the time macros are expanded by Grafana's Athena plugin (or, identically, by

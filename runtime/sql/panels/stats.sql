@@ -1,3 +1,9 @@
+-- title: Summary for the range
+-- kind: stat
+-- order: 10
+-- grid: 0 0 24 4
+-- description: Last close; change since the range's first open (abs and %); total volume; realised
+--   volatility of hourly log returns annualised by sqrt(252 x 16), in %.
 -- Headline numbers for the chosen range: last close, change since the range's first open
 -- (absolute and percent), total volume, and realised volatility of hourly log returns
 -- annualised by sqrt(252 * 16) in percent (same factor as the volatility panel).

@@ -1,3 +1,12 @@
+-- title: Volatility: 16-bar rolling, annualised (%), and high-low range (%)
+-- kind: timeseries
+-- unit: percent
+-- order: 40
+-- grid: 12 15 12 9
+-- description: Sample standard deviation of the last 16 hourly log returns x sqrt(252 x 16) x 100,
+--   drawn once 16 returns are in the window; the step from a session's last bar to the next
+--   session's first (overnight, weekend) counts as one return, so gaps raise it. And (high - low) /
+--   close x 100 per bar.
 -- Volatility per hourly bar: the 16-bar rolling sample standard deviation of hourly log returns,
 -- annualised by sqrt(252 * 16) (252 trading sessions a year, 16 hourly bars per extended
 -- session) and shown in percent; and the bar's high-low range as a percent of its close.

@@ -9,6 +9,7 @@ import pytest
 
 from runtime import panels
 from runtime.errors import ConfigError, IdentifierError
+from runtime.sql_files import sql_path
 
 # The fixture's constants (conftest.py documents the dataset).
 START = datetime(2026, 11, 16, 14, 0)
@@ -167,3 +168,23 @@ def test_panel_sql_keeps_grafana_syntax_and_fills_the_table_name(settings):
 def test_every_registered_panel_has_its_sql_file():
     for p in panels.PANELS:
         assert panels.template(p.name).strip(), p.name
+
+
+def test_panels_are_declared_by_their_sql_file_headers_in_dashboard_order():
+    files = {e.name[:-4] for e in sql_path("panels").iterdir() if e.name.endswith(".sql")}
+    assert {p.name for p in panels.PANELS} == files
+    assert [p.name for p in panels.DRAWN] == [
+        "stats", "price", "volume", "volatility", "dq_latest", "dq_failures"]
+    price = panels.panel("price")
+    assert (price.title, price.kind, price.unit, price.per_ticker, price.grid) == (
+        "Price: hourly OHLC with VWAP", "candlestick", "currencyUSD", True, (0, 4, 24, 11))
+    assert not panels.panel("dq_latest").per_ticker
+    # A description wrapped over several header lines reads as one sentence.
+    assert "(overnight, weekend) counts as one return" in panels.panel("volatility").description
+
+
+def test_the_header_stays_out_of_the_sql_grafana_and_the_engines_run():
+    for p in panels.PANELS:
+        text = panels.template(p.name)
+        assert "-- title:" not in text and "-- grid:" not in text, p.name
+        assert text.lstrip().startswith(("--", "SELECT", "WITH")), p.name
