@@ -152,6 +152,7 @@ def run_ingest(
         for index, ticker in enumerate(tickers, start=1):
             if progress is not None:
                 progress(ticker, index, len(tickers))
+            ticker_started = time.monotonic()
             info: Dict[str, Any] = {
                 "bars": 0,
                 "rejects": 0,
@@ -189,6 +190,15 @@ def run_ingest(
             )
             summary.bars += len(shaped.records)
             summary.rejects += len(shaped.rejects)
+            log.info(
+                "%s: %d bars (%d rejected) in %.1fs",
+                ticker,
+                len(shaped.records),
+                len(shaped.rejects),
+                time.monotonic() - ticker_started,
+                extra={"ticker": ticker, "bars": len(shaped.records),
+                       "rejects": len(shaped.rejects)},
+            )
             if shaped.rejects:
                 log.warning(
                     "%s: %d bar(s) rejected, first reason: %s",

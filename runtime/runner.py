@@ -100,7 +100,9 @@ def run_workflow(
             out.quality = result
         if node.name == "publish":
             out.published_table = result.table
-        _say(progress, f"[{i}/{len(nodes)}] {node.name}: done in {seconds:.1f}s")
+        rows = getattr(result, "rows", None)
+        count = f", {rows} rows" if isinstance(rows, int) else ""
+        _say(progress, f"[{i}/{len(nodes)}] {node.name}: done in {seconds:.1f}s{count}")
     return out
 
 

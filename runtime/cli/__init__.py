@@ -7,7 +7,7 @@ The package by concern: `parser` (arguments), `console` (stdout/stderr and loggi
 
 from .app import build_parser, main
 from .console import Console, ConsoleLog, runtime_logging
-from .lock import LOCK_NAME, HomeBusy, home_lock
+from .lock import LOCK_NAME, Holder, HomeBusy, home_lock, lock_holder
 from .output import check_lines, format_rows
 from .scheduler import SCHEDULED_LOCK_WAIT_SECONDS, build_scheduler, next_runs
 
@@ -16,12 +16,14 @@ __all__ = [
     "SCHEDULED_LOCK_WAIT_SECONDS",
     "Console",
     "ConsoleLog",
+    "Holder",
     "HomeBusy",
     "build_parser",
     "build_scheduler",
     "check_lines",
     "format_rows",
     "home_lock",
+    "lock_holder",
     "main",
     "next_runs",
     "runtime_logging",

@@ -4,9 +4,13 @@ brings its own options, so adding a command or an option is one edit in its modu
 from __future__ import annotations
 
 import argparse
+import sys
+import textwrap
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, Sequence
+from typing import TYPE_CHECKING, NoReturn, Optional, Sequence
+
+from .console import LOG_FORMATS
 
 if TYPE_CHECKING:
     from .commands.base import Command
@@ -49,22 +53,57 @@ def source_options(parser: argparse.ArgumentParser) -> None:
     json_option(parser)
 
 
+def _wait(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--wait must be a number of seconds, got {text!r}"
+        ) from None
+    if not 0 <= value <= 86400:
+        raise argparse.ArgumentTypeError(f"--wait must be between 0 and 86400, got {text}")
+    return value
+
+
 def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    """Options every command takes, before or after its name."""
+
     # Sub-commands use SUPPRESS so `stockpipe --home X run` is not overwritten by run's default.
-    default = argparse.SUPPRESS if suppress else None
+    def default(value):
+        return argparse.SUPPRESS if suppress else value
+
     parser.add_argument(
         "--home",
         type=Path,
-        default=default,
+        default=default(None),
         help="folder for the local lake, catalog and reports "
         "(default $STOCKPIPE_HOME, else ./.stockpipe)",
     )
     parser.add_argument(
-        "--debug",
-        action="store_true",
-        default=argparse.SUPPRESS if suppress else False,
-        help="show tracebacks",
+        "--debug", action="store_true", default=default(False), help="show tracebacks"
     )
+    parser.add_argument(
+        "--wait",
+        type=_wait,
+        default=default(None),
+        metavar="SECONDS",
+        help="how long to wait for another stockpipe process using the home (default: 0 for "
+        "commands that write, 30 for query, tables, report and status)",
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default=default("text"),
+        help="progress on stderr when it is not a terminal: text lines or JSON objects",
+    )
+
+
+class UsageError(SystemExit):
+    """A bad command line: exit code 1, the reason already printed on stderr."""
+
+    def __init__(self, message: str):
+        super().__init__(1)
+        self.message = message
 
 
 class CliParser(argparse.ArgumentParser):
@@ -72,19 +111,40 @@ class CliParser(argparse.ArgumentParser):
     a failed quality check)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(1, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+        self._print_message(f"{self.prog}: error: {message} (see `{self.prog} --help`)\n",
+                            sys.stderr)
+        raise UsageError(message)
 
 
-def build(commands: Sequence[Command]) -> argparse.ArgumentParser:
+def _described(text: str) -> str:
+    return "\n\n".join(textwrap.fill(p, 79) for p in text.split("\n\n"))
+
+
+def _epilog(command: Command) -> Optional[str]:
+    if not command.examples:
+        return None
+    return "examples:\n" + "\n".join(f"  {line}" for line in command.examples)
+
+
+def build(commands: Sequence[Command], version: str) -> argparse.ArgumentParser:
     """The `stockpipe` parser with one sub-command per entry of `commands`."""
     parser = CliParser(
-        prog="stockpipe", description="Hourly stock aggregate bars, ingested, checked, published."
+        prog="stockpipe",
+        description="Hourly stock aggregate bars, ingested, checked, published.",
+        epilog="`stockpipe COMMAND --help` describes a command, with examples.",
     )
+    parser.add_argument("--version", action="version", version=f"stockpipe {version}")
     _common(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for command in commands:
-        p = sub.add_parser(command.name, help=command.help)
+        p = sub.add_parser(
+            command.name,
+            help=command.help,
+            description=_described(command.description or command.help),
+            epilog=_epilog(command),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         command.options(p)
         _common(p, suppress=True)
     return parser

@@ -3,6 +3,7 @@ in-process by APScheduler."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any, Callable, List, Optional
 
@@ -46,6 +47,7 @@ def build_scheduler(
     traceback); the workflow job rebuilds report.html after it publishes, as `run` does."""
     from zoneinfo import ZoneInfo
 
+    from apscheduler.executors.debug import DebugExecutor
     from apscheduler.triggers.cron import CronTrigger
 
     if scheduler_cls is None:
@@ -53,7 +55,10 @@ def build_scheduler(
 
         scheduler_cls = BlockingScheduler
     tz = ZoneInfo(SCHEDULE_TZ)
-    scheduler = scheduler_cls(timezone=tz)
+    # Jobs run in the scheduler's own thread, which for `stockpipe schedule` is the main one:
+    # there SIGTERM and Ctrl-C reach a running job, which then stops cleanly (a worker thread
+    # would go on writing after the process was told to stop).
+    scheduler = scheduler_cls(timezone=tz, executors={"default": DebugExecutor()})
 
     def ingest_job() -> str:
         from ..ingest import run_ingest
@@ -77,8 +82,16 @@ def build_scheduler(
     def guarded(job_id: str, fn: Callable[[], str]) -> Callable[[], None]:
         def run() -> None:
             try:
-                with home_lock(settings.home, wait_seconds=lock_wait_seconds):
+                with home_lock(settings.home, wait_seconds=lock_wait_seconds, command=job_id):
                     console.notice(f"scheduled {job_id}: {fn()}")
+            except KeyboardInterrupt as exc:
+                # APScheduler would log and swallow it: stop the schedule, and let
+                # `stockpipe schedule` end with the signal's exit code.
+                console.notice(f"scheduled {job_id}: stopped before it finished")
+                scheduler.stop_signal = exc
+                with contextlib.suppress(Exception):  # not running: nothing to stop
+                    scheduler.shutdown(wait=False)
+                return
             except Exception as exc:  # noqa: BLE001 - one line, and the schedule keeps going
                 name = "" if isinstance(exc, StockpipeError) else f"{type(exc).__name__}: "
                 console.notice(f"scheduled {job_id}: failed: {name}{one_line(exc)}")

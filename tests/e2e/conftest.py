@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -49,6 +50,16 @@ class CliRun:
 
     def json(self) -> Dict[str, Any]:
         return json.loads(self.out)
+
+    @property
+    def messages(self) -> List[str]:
+        """stderr without its progress log lines (stderr is not a terminal here): the notices
+        and the one-line errors."""
+        return [line for line in self.err.splitlines() if not LOG_LINE.match(line)]
+
+
+# A progress line as the CLI logs it when stderr is not a terminal.
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (debug|info|warning|error) ")
 
 
 def cli(*argv: str) -> CliRun:

@@ -39,7 +39,7 @@ def test_unreachable_api_is_one_line_exit_1_without_the_key(home, run_cli, monke
     monkeypatch.setenv("POLYGON_BASE_URL", f"http://127.0.0.1:{port}")
     result = run_cli("run", "--home", str(home), "--tickers", "AAPL,MSFT")
     assert result.code == 1
-    assert result.err.splitlines() == [
+    assert result.messages == [
         "source: polygon (auto: POLYGON_API_KEY is set)",
         f"stockpipe: error: AAPL: cannot connect to 127.0.0.1:{port}: connection refused "
         "(after 5 attempts); check POLYGON_BASE_URL and the network, or try again later",
@@ -54,7 +54,7 @@ def test_run_with_an_unwritable_report_path_fails_before_ingesting(home, run_cli
     out = blocker / "report.html"
     result = run_cli("run", "--home", str(home), "--source", "demo", "--out", str(out))
     assert result.code == 1
-    assert result.err.splitlines()[-1] == (
+    assert result.messages[-1] == (
         f"stockpipe: error: cannot write the report to {out}: {blocker} is a file; "
         "pass --out with a writable file or folder"
     )
@@ -74,7 +74,7 @@ def test_report_command_to_an_unwritable_path_is_one_line(published, run_cli, tm
     blocker.write_text("x")
     result = run_cli("report", "--home", str(published), "--out", str(blocker / "r.html"))
     assert result.code == 1
-    assert result.err.splitlines() == [
+    assert result.messages == [
         f"stockpipe: error: cannot write the report to {blocker / 'r.html'}: {blocker} is a file; "
         "pass --out with a writable file or folder"
     ]
@@ -112,20 +112,38 @@ def test_query_csv_of_booleans_timestamps_and_nulls_matches_athena(published, ru
     ]
 
 
-def test_checks_on_a_fresh_home_says_what_to_run_first(home, run_cli):
-    result = run_cli("checks", "--home", str(home))
-    assert result.code == 1
-    assert result.err.splitlines() == [
-        "stockpipe: error: nothing to check yet: stock_aggregate_raw, stock_aggregate_parquet, "
-        f"stock_aggregate_sans_dup not in the catalog of {home}; run `stockpipe run` (or "
-        "`stockpipe ingest`, then `stockpipe workflow`) first"
+@pytest.mark.parametrize(("command", "what"), [
+    ("workflow", "run the workflow on"), ("checks", "check"), ("report", "report"),
+])
+def test_a_home_without_raw_data_says_to_ingest_first(home, run_cli, command, what):
+    result = run_cli(command, "--home", str(home))
+    assert (result.code, result.out) == (1, "")
+    assert result.messages == [
+        f"stockpipe: error: nothing to {what} yet: no raw data in {home.resolve() / 'lake/raw'}/; "
+        "run `stockpipe ingest` first (or `stockpipe run`, which ingests, runs the workflow and "
+        "writes the report)"
     ]
+    # no step ran: no catalog, no curated table, no report
+    assert not (home / "catalog.duckdb").exists() and not (home / "reports").exists()
+
+
+def test_checks_after_an_ingest_alone_says_to_run_the_workflow(home, run_cli):
+    assert run_cli("ingest", "--home", str(home), "--source", "demo").code == 0
+    result = run_cli("checks", "--home", str(home), "--json")
+    assert result.code == 1
+    message = (
+        "nothing to check yet: stock_aggregate_raw, stock_aggregate_parquet, "
+        f"stock_aggregate_sans_dup not in the catalog of {home}; run `stockpipe workflow` first"
+    )
+    assert result.messages == [f"stockpipe: error: {message}"]
+    assert result.json() == {"error": message, "exit_code": 1,
+                             "hint": "run `stockpipe workflow` first"}
 
 
 def test_query_of_a_mistyped_table_or_column_gets_athena_error_names(published, run_cli):
     table = run_cli("query", "--home", str(published), "SELECT * FROM stock_aggregate_prod")
     assert table.code == 1
-    assert table.err.splitlines() == [
+    assert table.messages == [
         "stockpipe: error: TABLE_NOT_FOUND: Table 'stock_aggregates.stock_aggregate_prod' does "
         "not exist; `stockpipe tables` lists the catalog "
         "[statement: SELECT * FROM stock_aggregate_prod]"
@@ -133,7 +151,7 @@ def test_query_of_a_mistyped_table_or_column_gets_athena_error_names(published, 
     column = run_cli("query", "--home", str(published),
                      "SELECT closing FROM stock_aggregate_prod_latest")
     assert column.code == 1
-    (line,) = column.err.splitlines()
+    (line,) = column.messages
     assert line.startswith("stockpipe: error: COLUMN_NOT_FOUND: Column 'closing' cannot be "
                            'resolved (similar: "close"')
 

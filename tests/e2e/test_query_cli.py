@@ -66,7 +66,7 @@ def test_invalid_statement_exits_1_with_the_engine_message(home_published, run_c
     bad = run_cli("query", "--home", str(home_published), "SELECT nope FROM no_such_table")
     assert bad.code == 1
     assert bad.out == ""
-    lines = bad.err.strip().splitlines()
+    lines = bad.messages
     assert len(lines) == 1 and lines[0].startswith("stockpipe: error:")
     assert "no_such_table" in lines[0]
     assert "Traceback" not in bad.err

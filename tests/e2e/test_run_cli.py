@@ -82,19 +82,53 @@ def test_run_json_has_the_documented_keys_with_real_values(home, run_cli):
     assert second["published_table"] != data["published_table"]
 
 
-def test_console_script_runs_in_a_subprocess(home, tmp_path):
+def test_under_cron_the_console_script_logs_one_line_per_ticker_and_step(home, tmp_path):
+    """As cron runs it: no terminal, no stdin, stdout and stderr to files."""
     script = Path(sys.executable).parent / "stockpipe"
     env = {k: v for k, v in os.environ.items() if k != "POLYGON_API_KEY"}
+    out, err = tmp_path / "out.json", tmp_path / "err.log"
+    with open(out, "w") as stdout, open(err, "w") as stderr:
+        proc = subprocess.run(
+            [str(script), "run", "--home", str(home), "--tickers", "AAPL,MSFT", "--days", "7",
+             "--end-date", END, "--json"],
+            stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, env=env, timeout=600,
+            check=False,
+        )
+    log = err.read_text()
+    assert proc.returncode == 0, log
+    data = json.loads(out.read_text())
+    assert data["raw_rows"] == data["sans_dup_rows"] == 2 * AAPL_7_DAYS
+    lines = log.splitlines()
+    assert lines[0] == "source: demo (auto: POLYGON_API_KEY is not set)"
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ info    "
+    for ticker in ("AAPL", "MSFT"):
+        assert [ln for ln in lines if re.fullmatch(
+            rf"{stamp}{ticker}: {AAPL_7_DAYS} bars \(0 rejected\) in \d+\.\ds", ln)], log
+    done = [re.fullmatch(rf"{stamp}\[(\d)/6\] (\w+): done in \d+\.\ds(, (\d+) rows)?", ln)
+            for ln in lines]
+    steps = [(m.group(2), m.group(4)) for m in done if m]
+    rows = str(2 * AAPL_7_DAYS)
+    assert steps == [("crawl", None), ("reset", None), ("transform", rows), ("dedup", rows),
+                     ("quality", None), ("publish", rows)]
+    # every stderr line but the source notice is a timestamped log line
+    assert all(re.match(stamp, ln) for ln in lines[1:]), log
+
+
+def test_log_format_json_gives_one_object_per_line_with_the_tickers(home, tmp_path):
+    script = Path(sys.executable).parent / "stockpipe"
     proc = subprocess.run(
-        [str(script), *_run_args(home, "--json")],
-        capture_output=True, text=True, env=env, timeout=600, check=False,
+        [str(script), "ingest", "--home", str(home), "--tickers", "AAPL,MSFT", "--days", "7",
+         "--end-date", END, "--source", "demo", "--log-format", "json"],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600, check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    data = json.loads(proc.stdout)
-    assert data["raw_rows"] == data["sans_dup_rows"] == AAPL_7_DAYS
-    assert data["published_table"].startswith("stock_aggregate_prod_")
-    # Not a TTY: no progress lines, only the one-line source notice.
-    assert proc.stderr.strip().splitlines() == ["source: demo (auto: POLYGON_API_KEY is not set)"]
+    records = [json.loads(line) for line in proc.stderr.splitlines()]
+    assert {r["level"] for r in records} == {"info"}
+    per_ticker = [(r["ticker"], r["bars"]) for r in records if "bars" in r and "ticker" in r]
+    assert per_ticker == [("AAPL", AAPL_7_DAYS), ("MSFT", AAPL_7_DAYS)]
+    starts = [(r["ticker"], r["index"], r["total"]) for r in records if "index" in r]
+    assert starts == [("AAPL", 1, 2), ("MSFT", 2, 2)]
+    assert proc.stdout.startswith(f"ingested {2 * AAPL_7_DAYS} bars")
 
 
 def test_dotted_tickers_over_30_days_and_a_rerun_publishes_identical_data(

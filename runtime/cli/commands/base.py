@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Tuple
 
 from ..console import Console
+from ..failures import NoDataYet
+from ..lock import home_lock
+
+# How a command uses the home's lock. WRITE: held for the whole command, and a busy home fails
+# at once (a second writer would change the lake under the first). READ: the command takes it
+# through read_catalog only while it reads the catalog, waiting a while for a writer to end.
+# NONE: the command takes it itself when it needs it (the scheduler, per job).
+WRITE, READ, NONE = "write", "read", "none"
+READ_LOCK_WAIT_SECONDS = 30.0
 
 
 def _no_options(parser: argparse.ArgumentParser) -> None:
@@ -15,14 +24,16 @@ def _no_options(parser: argparse.ArgumentParser) -> None:
 
 @dataclass(frozen=True)
 class Command:
-    """One `stockpipe` sub-command: its name and help line, its options, what it runs, and
-    whether it takes the home's lock (it opens the catalog or writes the lake)."""
+    """One `stockpipe` sub-command: its name and help line, its options, what it runs, how it
+    uses the home's lock, and the description and examples of its --help page."""
 
     name: str
     help: str
     run: Callable[[argparse.Namespace, Console], int]
     options: Callable[[argparse.ArgumentParser], None] = _no_options
-    locks_home: bool = True
+    lock: str = WRITE
+    description: str = ""
+    examples: Tuple[str, ...] = ()
 
 
 def settings_from(args: argparse.Namespace):
@@ -47,11 +58,38 @@ def with_engine(settings, fn: Callable[[Any, Any], Any]) -> Any:
         engine.close()
 
 
+def lock_wait(args: argparse.Namespace, default: float) -> float:
+    wait = getattr(args, "wait", None)
+    return default if wait is None else float(wait)
+
+
+def read_catalog(args: argparse.Namespace, console: Console, settings, fn: Callable) -> Any:
+    """fn(engine, storage) holding the home's lock only meanwhile, after waiting up to --wait
+    (default 30 s) for a process that holds it."""
+    wait = lock_wait(args, READ_LOCK_WAIT_SECONDS)
+    with home_lock(settings.home, wait_seconds=wait, command=args.command,
+                   on_wait=lambda line: console.notice(f"stockpipe: {line}")):
+        return with_engine(settings, fn)
+
+
+def require_raw_data(settings, what: str) -> None:
+    """Fail with what to run first when the home has no raw data (an empty home would
+    otherwise run every step and fail on an empty table)."""
+    from ...storage import storage_for
+
+    if storage_for(settings.raw_uri, region=settings.aws_region).is_empty(settings.raw_uri):
+        raise NoDataYet(
+            f"nothing to {what} yet: no raw data in {settings.raw_uri}; run `stockpipe ingest` "
+            "first (or `stockpipe run`, which ingests, runs the workflow and writes the report)"
+        )
+
+
 def ingest_progress(console: Console) -> Callable[[str, int, int], None]:
     """run_ingest calls this as each ticker starts; the free tier makes each one slow."""
 
     def report(ticker: str, index: int, total: int) -> None:
-        console.progress(f"ingest: [{index}/{total}] {ticker}")
+        console.progress(f"ingest: [{index}/{total}] {ticker}", ticker=ticker, index=index,
+                         total=total)
 
     return report
 

@@ -1,13 +1,15 @@
-"""The commands that read the catalog: query, tables, report."""
+"""The commands that read the catalog: query, tables, report. Each holds the home's lock only
+while it reads (the result is printed after), and waits a while for a writer to finish."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any, List
 
 from ..console import Console
 from ..output import format_rows
-from .base import Command, settings_from, with_engine
+from .base import READ, Command, read_catalog, require_raw_data, settings_from
 
 
 def _query_options(parser: argparse.ArgumentParser) -> None:
@@ -17,24 +19,54 @@ def _query_options(parser: argparse.ArgumentParser) -> None:
 
 def cmd_query(args: argparse.Namespace, console: Console) -> int:
     settings = settings_from(args)
+    result = read_catalog(args, console, settings,
+                          lambda engine, storage: engine.execute(args.sql))
+    console.print(format_rows(result.columns, result.rows, args.format))
+    return 0
 
-    def go(engine, storage) -> int:
-        result = engine.execute(args.sql)
-        console.print(format_rows(result.columns, result.rows, args.format))
-        return 0
 
-    return with_engine(settings, go)
+def _tables_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--details", action="store_true",
+                        help="rows, partitions, location and size of each table")
+
+
+def table_details(settings, engine, names: List[str]) -> List[List[Any]]:
+    """[name, kind, rows, partitions, location, size] of each table or view."""
+    from ...status import local_size, partition_count
+    from .status import size
+
+    views = {str(r[0]) for r in engine.execute("SHOW VIEWS").rows}
+    out = []
+    for name in names:
+        rows = engine.execute(f'SELECT count(*) FROM "{name}"').scalar()
+        if name in views:
+            out.append([name, "view", rows, None, None, None])
+            continue
+        entry = getattr(engine, "describe_table", lambda n: None)(name)
+        location = getattr(entry, "location", None) or (
+            settings.raw_uri if name == settings.raw_table else settings.table_location(name)
+        )
+        parts = partition_count(location)
+        out.append([name, "table", rows, parts or None, location, size(local_size(location))])
+    return out
 
 
 def cmd_tables(args: argparse.Namespace, console: Console) -> int:
     settings = settings_from(args)
 
-    def go(engine, storage) -> int:
-        for name in engine.list_tables():
-            console.print(name)
-        return 0
+    def go(engine, storage):
+        names = engine.list_tables()
+        return table_details(settings, engine, names) if args.details else names
 
-    return with_engine(settings, go)
+    found = read_catalog(args, console, settings, go)
+    if args.details:
+        columns = ["name", "kind", "rows", "partitions", "location", "size"]
+        shown = [["-" if v is None else v for v in row] for row in found]
+        console.print(format_rows(columns, shown, "table"))
+    else:
+        for name in found:
+            console.print(name)
+    return 0
 
 
 def _report_options(parser: argparse.ArgumentParser) -> None:
@@ -45,17 +77,35 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     from ...report import build_report
 
     settings = settings_from(args)
-
-    def go(engine, storage) -> int:
-        console.print(str(build_report(settings, engine, args.out)))
-        return 0
-
-    return with_engine(settings, go)
+    require_raw_data(settings, "report")
+    page = read_catalog(args, console, settings,
+                        lambda engine, storage: build_report(settings, engine, args.out))
+    console.print(str(page))
+    return 0
 
 
 COMMANDS = (
-    Command("query", "run one Athena-dialect statement on the local engine", cmd_query,
-            _query_options),
-    Command("tables", "list tables and views", cmd_tables),
-    Command("report", "write report.html from the production view", cmd_report, _report_options),
+    Command(
+        "query", "run one Athena-dialect statement on the local engine", cmd_query,
+        _query_options, lock=READ,
+        description="Run one statement in Athena's SQL dialect (Trino) on the local engine: "
+        "SELECT, CTAS, CREATE VIEW, DROP, DESCRIBE, SHOW TABLES/PARTITIONS. Errors carry "
+        "Athena's error names.",
+        examples=('stockpipe query "SELECT * FROM stock_aggregate_prod_latest LIMIT 5"',
+                  'stockpipe query --format csv "SELECT ticker, count(*) AS bars FROM '
+                  'stock_aggregate_prod_latest GROUP BY 1" > bars.csv'),
+    ),
+    Command(
+        "tables", "list tables and views", cmd_tables, _tables_options, lock=READ,
+        description="List the catalog's tables and views; --details adds rows, partitions, "
+        "location and size on disk.",
+        examples=("stockpipe tables", "stockpipe tables --details"),
+    ),
+    Command(
+        "report", "write report.html from the production view", cmd_report, _report_options,
+        lock=READ,
+        description="Write the self-contained report.html (the dashboard's panels per ticker "
+        "and the quality results) from the production view, and print its path.",
+        examples=("stockpipe report", "stockpipe report --out /tmp/stocks.html"),
+    ),
 )

@@ -7,11 +7,18 @@ import json
 from pathlib import Path
 
 from ...dag import STEP_NAMES
-from ...errors import StockpipeError
 from ..console import Console
+from ..failures import NoDataYet
 from ..output import check_lines
 from ..parser import json_option, source_options
-from .base import Command, announce_source, ingest_progress, settings_from, with_engine
+from .base import (
+    Command,
+    announce_source,
+    ingest_progress,
+    require_raw_data,
+    settings_from,
+    with_engine,
+)
 
 
 def _run_options(parser: argparse.ArgumentParser) -> None:
@@ -90,6 +97,7 @@ def cmd_workflow(args: argparse.Namespace, console: Console) -> int:
     from ...runner import run_workflow_and_report
 
     settings = settings_from(args)
+    require_raw_data(settings, "run the workflow on")
 
     def go(engine, storage) -> int:
         wf = run_workflow_and_report(settings, engine, storage, args.from_step, console.progress)
@@ -122,14 +130,16 @@ def cmd_checks(args: argparse.Namespace, console: Console) -> int:
 
     settings = settings_from(args)
 
+    require_raw_data(settings, "check")
+
     def go(engine, storage) -> int:
         missing = [t for t in (settings.raw_table, settings.parquet_table, settings.sans_dup_table)
                    if not engine.table_exists(t)]
         if missing:
-            raise StockpipeError(
+            raise NoDataYet(
                 f"nothing to check yet: {', '.join(missing)} not in the catalog of "
-                f"{settings.home}; run `stockpipe run` (or `stockpipe ingest`, then "
-                "`stockpipe workflow`) first"
+                f"{settings.home}; run `stockpipe workflow` first",
+                hint="run `stockpipe workflow` first",
             )
         result = quality(settings, engine, storage)
         if args.json:
@@ -144,8 +154,31 @@ def cmd_checks(args: argparse.Namespace, console: Console) -> int:
 
 
 COMMANDS = (
-    Command("run", "ingest + whole workflow + report", cmd_run, _run_options),
-    Command("ingest", "pull bars into the raw lake only", cmd_ingest, source_options),
-    Command("workflow", "run the workflow steps (no ingest)", cmd_workflow, _workflow_options),
-    Command("checks", "run the data-quality checks and record them", cmd_checks, json_option),
+    Command(
+        "run", "ingest + whole workflow + report", cmd_run, _run_options,
+        description="Ingest the window's bars, run the whole workflow (crawl, reset, transform, "
+        "dedup, quality, publish) and write report.html. Exit code 3 when a blocking quality "
+        "check failed (nothing published).",
+        examples=("stockpipe run", "stockpipe run --tickers AAPL,MSFT --days 30 --source demo",
+                  "stockpipe run --json > run.json"),
+    ),
+    Command(
+        "ingest", "pull bars into the raw lake only", cmd_ingest, source_options,
+        description="Fetch the window's hourly bars (Polygon, or the offline demo source) into "
+        "the raw lake, in the layout Firehose writes in the cloud.",
+        examples=("stockpipe ingest --end-date 2026-11-20 --days 30",
+                  "POLYGON_API_KEY=... stockpipe ingest --source polygon --tickers AAPL"),
+    ),
+    Command(
+        "workflow", "run the workflow steps (no ingest)", cmd_workflow, _workflow_options,
+        description="Run the workflow on the raw data already ingested, from a step on, then "
+        "rebuild report.html when it published. Exit code 3 when a blocking check failed.",
+        examples=("stockpipe workflow", "stockpipe workflow --from dedup --json"),
+    ),
+    Command(
+        "checks", "run the data-quality checks and record them", cmd_checks, json_option,
+        description="Run the data-quality checks on the current tables and record them in the "
+        "check history (no publish). Exit code 3 when a blocking check failed.",
+        examples=("stockpipe checks", "stockpipe checks --json"),
+    ),
 )

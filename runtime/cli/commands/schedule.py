@@ -7,7 +7,7 @@ import contextlib
 
 from ..console import Console
 from ..scheduler import INGEST_AT, SCHEDULE_TZ, WORKFLOW_AT, build_scheduler, next_runs
-from .base import Command, announce_source, settings_from
+from .base import NONE, Command, announce_source, settings_from
 
 
 def cmd_schedule(args: argparse.Namespace, console: Console) -> int:
@@ -17,24 +17,32 @@ def cmd_schedule(args: argparse.Namespace, console: Console) -> int:
     console.notice(
         f"scheduled: ingest {INGEST_AT[0]:02d}:{INGEST_AT[1]:02d} and workflow "
         f"{WORKFLOW_AT[0]:02d}:{WORKFLOW_AT[1]:02d} {SCHEDULE_TZ} for "
-        f"{', '.join(settings.tickers)} in {settings.home}; Ctrl-C stops"
+        f"{', '.join(settings.tickers)} in {settings.home}; Ctrl-C or SIGTERM stops"
     )
     for line in next_runs(scheduler):
         console.notice(f"next {line}")
     try:
         scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        pass
     finally:
         with contextlib.suppress(Exception):
             scheduler.shutdown(wait=False)
-    # On a terminal the ^C echo ends no line: start a fresh one.
-    console.notice(("\n" if console.live else "") + "schedule: stopped")
+    # A job that was stopped by a signal shut the scheduler down: end as that signal says.
+    stopped = getattr(scheduler, "stop_signal", None)
+    if stopped is not None:
+        raise stopped
     return 0
 
 
 COMMANDS = (
-    # Each job takes the lock itself, so the schedule does not hold the home between jobs.
-    Command("schedule", f"ingest 11:00 and workflow 12:00 {SCHEDULE_TZ}, forever", cmd_schedule,
-            locks_home=False),
+    Command(
+        "schedule", f"ingest 11:00 and workflow 12:00 {SCHEDULE_TZ}, forever", cmd_schedule,
+        # Each job takes the lock itself, so the schedule does not hold the home between jobs.
+        lock=NONE,
+        description=f"Run the cloud's daily timetable locally: ingest at 11:00 and the "
+        f"workflow (with the report) at 12:00 {SCHEDULE_TZ}, daylight saving included, until "
+        "Ctrl-C or SIGTERM (exit 130 or 143). A job that finds the home busy waits up to 30 "
+        "minutes for it.",
+        examples=("stockpipe schedule --tickers AAPL,MSFT",
+                  "nohup stockpipe schedule --log-format json >> schedule.log 2>&1 &"),
+    ),
 )

@@ -8,6 +8,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from runtime.records import (
+    MAX_T_MS,
+    MIN_T_MS,
     RejectWriter,
     arrival_key,
     encode,
@@ -46,44 +48,68 @@ def with_(**changes):
     return bar
 
 
-def test_documented_bar_is_valid() -> None:
-    assert validate_bar(GOOD) is None
-
-
-def test_optional_fields_may_be_absent_or_null() -> None:
-    assert validate_bar(with_(vw=KeyError, n=KeyError)) is None
-    assert validate_bar(with_(vw=None, n=None, otc=None)) is None
-    assert validate_bar(with_(otc=True)) is None
+INVALID = [
+    (with_(c=KeyError), "missing required field 'c'"),
+    (with_(v=None), "missing required field 'v'"),
+    (with_(o="74.06"), "field 'o' is not a number: '74.06'"),
+    (with_(h=True), "field 'h' is not a number: True"),
+    (with_(l=float("nan")), "field 'l' is not finite: nan"),
+    (with_(c=float("inf")), "field 'c' is not finite: inf"),
+    (with_(o=float("-inf")), "field 'o' is not finite: -inf"),
+    (
+        with_(t=1577941200000.0),
+        "field 't' must be whole Unix milliseconds, got 1577941200000.0",
+    ),
+    (with_(t=1577941200), "field 't' 1577941200 is outside 1990..2100 in Unix milliseconds"),
+    (
+        with_(t=MIN_T_MS - 1),
+        "field 't' 631151999999 is outside 1990..2100 in Unix milliseconds",
+    ),
+    (
+        with_(t=4102444800000),
+        "field 't' 4102444800000 is outside 1990..2100 in Unix milliseconds",
+    ),
+    (with_(vw="x"), "field 'vw' is not a number: 'x'"),
+    (with_(n=False), "field 'n' is not a number: False"),
+    (with_(vw=float("-inf")), "field 'vw' is not finite: -inf"),
+    (with_(n=float("nan")), "field 'n' is not finite: nan"),
+    (with_(otc="yes"), "field 'otc' must be true or false, got 'yes'"),
+    (with_(otc=0), "field 'otc' must be true or false, got 0"),
+]
+VALID = [
+    GOOD,
+    with_(t=MIN_T_MS),
+    with_(t=MAX_T_MS - 1),
+    with_(vw=KeyError, n=KeyError),
+    with_(vw=None, n=None, otc=None),
+    with_(otc=True),
+    with_(otc=False),
+    with_(o=74, h=76, l=73, c=75, v=100, vw=75, n=3),
+    with_(n=2.0),
+]
 
 
 @pytest.mark.parametrize(
-    "bar, reason",
-    [
-        (with_(c=KeyError), "missing required field 'c'"),
-        (with_(v=None), "missing required field 'v'"),
-        (with_(o="74.06"), "field 'o' is not a number: '74.06'"),
-        (with_(h=True), "field 'h' is not a number: True"),
-        (with_(l=float("nan")), "field 'l' is not finite: nan"),
-        (with_(c=float("inf")), "field 'c' is not finite: inf"),
-        (
-            with_(t=1577941200000.0),
-            "field 't' must be whole Unix milliseconds, got 1577941200000.0",
-        ),
-        (with_(t=1577941200), "field 't' 1577941200 is outside 1990..2100 in Unix milliseconds"),
-        (
-            with_(t=4102444800000),
-            "field 't' 4102444800000 is outside 1990..2100 in Unix milliseconds",
-        ),
-        (with_(vw="x"), "field 'vw' is not a number: 'x'"),
-        (with_(n=False), "field 'n' is not a number: False"),
-        (with_(vw=float("-inf")), "field 'vw' is not finite: -inf"),
-        (with_(otc="yes"), "field 'otc' must be true or false, got 'yes'"),
-        ([1, 2, 3], "bar is a list, not a JSON object"),
-        (None, "bar is a NoneType, not a JSON object"),
-    ],
+    "bar, reason", INVALID + [([1, 2, 3], "bar is a list, not a JSON object"),
+                              (None, "bar is a NoneType, not a JSON object")],
 )
 def test_invalid_bars_get_a_specific_reason(bar, reason) -> None:
     assert validate_bar(bar) == reason
+
+
+@pytest.mark.parametrize("bar", VALID)
+def test_valid_bars_on_the_limits_are_accepted(bar) -> None:
+    assert validate_bar(bar) is None
+
+
+class _NotPlainDict(dict):
+    """A dict subclass: validate_bar's fast path takes plain dicts only, so this takes the
+    detailed checks, which must reach the same verdict on their own."""
+
+
+@pytest.mark.parametrize("bar, reason", INVALID + [(bar, None) for bar in VALID])
+def test_the_detailed_checks_agree_with_the_fast_path(bar, reason) -> None:
+    assert validate_bar(_NotPlainDict(bar)) == reason
 
 
 def test_raw_record_keeps_fields_verbatim_then_lineage_in_order() -> None:

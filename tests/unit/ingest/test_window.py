@@ -104,3 +104,20 @@ def test_default_window_ends_on_the_utc_date_of_now():
         date(2026, 11, 17), date(2026, 11, 20)
     )
     assert default_window(utc(2026, 11, 21, 0, 30), 1) == (date(2026, 11, 20), date(2026, 11, 21))
+
+
+def test_a_one_day_window_covers_its_single_date() -> None:
+    w = Window(date(2026, 11, 20), date(2026, 11, 20))
+    assert (w.days, list(w.dates())) == (1, [date(2026, 11, 20)])
+
+
+def test_window_dates_include_both_ends() -> None:
+    w = ingest_window(utc(2026, 11, 29, 12), 2, end_date=date(2026, 11, 27))
+    assert list(w.dates()) == [date(2026, 11, 25), date(2026, 11, 26), date(2026, 11, 27)]
+    assert w.days == 3
+
+
+def test_an_end_given_as_a_datetime_is_refused() -> None:
+    # A datetime is a date subclass; its time of day would be silently dropped.
+    with pytest.raises(ConfigError, match="end date must be a date"):
+        ingest_window(utc(2026, 11, 29, 12), 3, end_date=datetime(2026, 11, 27, 23, 0))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import pytest
 
@@ -20,8 +20,9 @@ class MiniLake:
         self.engine = make_engine(settings)
         self._n = 0
 
-    def raw(self, records: List[Dict[str, Any]]) -> None:
-        """One Firehose-layout object holding `records` (lineage fields filled in)."""
+    def raw(self, records: List[Dict[str, Any]], settings: Optional[Settings] = None) -> None:
+        """One Firehose-layout object holding `records` (lineage fields filled in), under the
+        raw prefix of `settings` (default: the lake's own)."""
         self._n += 1
         lines = []
         for rec in records:
@@ -34,7 +35,7 @@ class MiniLake:
                 **rec,
             }
             lines.append(json.dumps(full) + "\n")
-        uri = (f"{self.settings.raw_uri}2026/11/21/12/test-1-2026-11-21-12-00-00-"
+        uri = (f"{(settings or self.settings).raw_uri}2026/11/21/12/test-1-2026-11-21-12-00-00-"
                f"{self._n:08d}")
         self.storage.write(uri, "".join(lines).encode("utf-8"))
 
@@ -58,6 +59,15 @@ def ms(*args: int) -> int:
 @pytest.fixture
 def mini(tmp_path):
     lake = MiniLake(Settings(home=tmp_path / "home", tickers=("AAPL",)))
+    yield lake
+    lake.engine.close()
+
+
+@pytest.fixture(scope="module")
+def module_mini(tmp_path_factory):
+    """One MiniLake (and one engine) shared by a whole test module: for modules whose tests
+    each work on tables of their own, so the engine opens once instead of once per test."""
+    lake = MiniLake(Settings(home=tmp_path_factory.mktemp("home"), tickers=("AAPL",)))
     yield lake
     lake.engine.close()
 

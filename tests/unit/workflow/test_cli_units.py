@@ -148,25 +148,56 @@ class _Tty(io.StringIO):
         return True
 
 
-def test_runtime_logs_are_progress_on_a_terminal_and_silent_otherwise():
+def _clock():
+    return "2026-12-01T11:00:00Z"
+
+
+def test_runtime_logs_are_progress_on_a_terminal_and_log_lines_otherwise():
     import logging
 
     log = logging.getLogger("runtime.polygon")
-    tty_lines = "  AAPL: attempt 1/5 failed\n  fetched 16 bars\n"
-    for err, expected in ((_Tty(), tty_lines), (io.StringIO(), "")):
-        console = cli.Console(io.StringIO(), err, json_mode=False)
+
+    def emit(err, **kw):
+        console = cli.Console(io.StringIO(), err, clock=_clock, **kw)
         with cli.runtime_logging(console, debug=False):
             log.warning("AAPL: attempt %d/5 failed", 1)
-            log.info("fetched 16 bars")
+            log.info("fetched 16 bars", extra={"ticker": "AAPL", "bars": 16})
             log.debug("urllib3 chatter")
-        assert err.getvalue() == expected
-    # errors always reach stderr, as one line
-    err = io.StringIO()
-    with cli.runtime_logging(cli.Console(io.StringIO(), err, json_mode=True), debug=False):
-        log.error("buffered records could not be\ndelivered")
-    assert err.getvalue() == "stockpipe: buffered records could not be delivered\n"
+            log.error("buffered records could not be\ndelivered")
+        return err.getvalue()
+
+    assert emit(_Tty(), json_mode=False) == (
+        "  AAPL: attempt 1/5 failed\n  fetched 16 bars\n"
+        "stockpipe: buffered records could not be delivered\n"
+    )
+    # cron, CI, `| tee`: every record is a line with a UTC time and a level
+    assert emit(io.StringIO(), json_mode=False).splitlines() == [
+        "2026-12-01T11:00:00Z warning AAPL: attempt 1/5 failed",
+        "2026-12-01T11:00:00Z info    fetched 16 bars",
+        "2026-12-01T11:00:00Z error   buffered records could not be delivered",
+    ]
+    # --log-format json: one object per line, with the record's own fields
+    lines = emit(io.StringIO(), json_mode=True, log_format="json").splitlines()
+    assert [json.loads(line) for line in lines] == [
+        {"time": "2026-12-01T11:00:00Z", "level": "warning",
+         "message": "AAPL: attempt 1/5 failed"},
+        {"time": "2026-12-01T11:00:00Z", "level": "info", "message": "fetched 16 bars",
+         "ticker": "AAPL", "bars": 16},
+        {"time": "2026-12-01T11:00:00Z", "level": "error",
+         "message": "buffered records could not be delivered"},
+    ]
     # the handler is gone after the command
     assert not any(isinstance(h, cli.ConsoleLog) for h in logging.getLogger("runtime").handlers)
+
+
+def test_progress_is_quiet_on_a_terminal_under_json_but_logged_elsewhere():
+    tty = _Tty()
+    cli.Console(io.StringIO(), tty, json_mode=True).progress("[1/6] crawl: done in 0.1s")
+    assert tty.getvalue() == ""
+    piped = io.StringIO()
+    cli.Console(io.StringIO(), piped, json_mode=True, clock=_clock).progress(
+        "ingest: [1/2] AAPL")
+    assert piped.getvalue() == "2026-12-01T11:00:00Z info    ingest: [1/2] AAPL\n"
 
 
 class _ClosedPipe(io.StringIO):
@@ -211,7 +242,9 @@ def locked_home(tmp_path):
         proc.wait(timeout=30)
 
 
-@pytest.mark.parametrize("argv", [["run", "--source", "demo"], ["ingest"], ["query", "SELECT 1"]])
+@pytest.mark.parametrize(
+    "argv", [["run", "--source", "demo"], ["ingest"], ["query", "SELECT 1", "--wait", "0"]]
+)
 def test_second_process_on_a_home_fails_with_one_line_and_writes_nothing(locked_home, argv):
     home, pid = locked_home
     err = io.StringIO()
@@ -228,8 +261,11 @@ def test_second_process_on_a_home_fails_with_one_line_and_writes_nothing(locked_
 def test_lock_is_free_again_after_a_command(tmp_path):
     assert cli.main(["tables", "--home", str(tmp_path)], stdout=io.StringIO(),
                     stderr=io.StringIO()) == 0
-    with cli.home_lock(tmp_path):
-        assert (tmp_path / cli.LOCK_NAME).read_text().strip() == str(__import__("os").getpid())
+    assert cli.lock_holder(tmp_path) is None
+    with cli.home_lock(tmp_path, command="tables"):
+        holder = cli.lock_holder(tmp_path)
+        assert (holder.pid, holder.command) == (__import__("os").getpid(), "tables")
+    assert cli.lock_holder(tmp_path) is None
 
 
 # ---- schedule ---------------------------------------------------------------------------------
@@ -254,7 +290,7 @@ def test_schedule_lists_the_next_runs_in_new_york_and_utc(tmp_path):
     ]
 
 
-def test_schedule_command_prints_next_runs_and_stops_cleanly_on_ctrl_c(tmp_path, monkeypatch):
+def test_schedule_command_prints_next_runs_and_ctrl_c_ends_it_with_130(tmp_path, monkeypatch):
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     monkeypatch.delenv("POLYGON_API_KEY", raising=False)
@@ -265,14 +301,14 @@ def test_schedule_command_prints_next_runs_and_stops_cleanly_on_ctrl_c(tmp_path,
     err = io.StringIO()
     code = cli.main(["schedule", "--home", str(tmp_path)], stdout=io.StringIO(), stderr=err)
     lines = err.getvalue().splitlines()
-    assert code == 0
+    assert code == 130
     assert lines[:2] == [
         "source: demo (auto: POLYGON_API_KEY is not set)",
         "scheduled: ingest 11:00 and workflow 12:00 America/New_York for AAPL in "
-        f"{tmp_path}; Ctrl-C stops",
+        f"{tmp_path}; Ctrl-C or SIGTERM stops",
     ]
     assert sorted(line.split(":")[0] for line in lines[2:4]) == ["next ingest", "next workflow"]
-    assert lines[4:] == ["schedule: stopped"]
+    assert lines[4:] == ["stockpipe: interrupted (SIGINT)"]
     assert "Traceback" not in err.getvalue()
 
 
