@@ -3,7 +3,7 @@
 Each field carries its type, default and validation (a `Kind`), and where it may come from:
 an environment variable, a Pulumi config key (components/stack_config.py) and a Glue job
 argument (runtime/jobs/glue_entry.py, components/workflow.py). Adding a setting is one field
-here; docs/operations.md "Configuration" lists them. Python 3.9, standard library only: this
+here; docs/architecture.md "Configuration" lists them. Python 3.9, standard library only: this
 module runs in the Lambda and in Glue's Python shell.
 """
 
@@ -17,7 +17,7 @@ from typing import Any, Dict, Iterator, Mapping, Optional, Sequence, Tuple
 
 from .errors import ConfigError, StockpipeError, validate_identifier, validate_ticker
 
-# Environment variable names (documented in docs/operations.md "Configuration").
+# Environment variable names (documented in docs/architecture.md "Configuration").
 ENV_API_KEY = "POLYGON_API_KEY"
 ENV_BASE_URL = "POLYGON_BASE_URL"
 ENV_TICKERS = "STOCKPIPE_TICKERS"
