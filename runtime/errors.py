@@ -44,6 +44,11 @@ class UnsupportedSQLError(EngineError):
     """The local engine cannot honour a statement or property: it refuses, never drops it."""
 
 
+class DiffersFromAthenaError(UnsupportedSQLError):
+    """The local engine would answer this function or operator differently from Athena, so it
+    refuses instead; the message names the function and what to do."""
+
+
 class SourceError(StockpipeError):
     """The market-data source (Polygon or demo) failed or answered something unexpected."""
 

@@ -14,22 +14,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
 from .errors import ConfigError, IdentifierError, validate_ticker
+from .go_layout import go_format, java_to_go_layout
 
 # The plugin's literal format and its Go layout (2006-01-02 15:04:05).
 _TIMESTAMP_FORMAT = "'yyyy-MM-dd HH:mm:ss'"
 _PY_TIMESTAMP = "%Y-%m-%d %H:%M:%S"
-
-# Joda/Java date tokens -> strftime, for $__rawTimeFrom/$__rawTimeTo (the plugin maps them to Go
-# layouts with viant/toolbox DateFormatToLayout). Longest tokens first.
-_JAVA_TOKENS = (
-    ("yyyy", "%Y"),
-    ("yy", "%y"),
-    ("MM", "%m"),
-    ("dd", "%d"),
-    ("HH", "%H"),
-    ("mm", "%M"),
-    ("ss", "%S"),
-)
 
 _INTERVAL = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d|w|y)\s*$")
 _INTERVAL_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800,
@@ -104,13 +93,6 @@ def format_interval(interval: timedelta) -> str:
     return f"{ms}ms"
 
 
-def _java_to_strftime(fmt: str) -> str:
-    out = fmt
-    for java, py in _JAVA_TOKENS:
-        out = out.replace(java, py)
-    return out
-
-
 def _parse_time(target: str, fmt: str) -> str:
     if fmt == "":
         return target
@@ -148,7 +130,7 @@ def _raw_time(which: str) -> Callable[[MacroContext, List[str]], str]:
     def expand(ctx: MacroContext, args: List[str]) -> str:
         fmt = args[0] if len(args) == 1 and args[0] else _TIMESTAMP_FORMAT
         value = ctx.time_from if which == "from" else ctx.time_to
-        return value.strftime(_java_to_strftime(fmt))
+        return go_format(value.astimezone(timezone.utc), java_to_go_layout(fmt))
 
     return expand
 

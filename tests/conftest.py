@@ -1,4 +1,5 @@
-"""Fixtures shared across test folders: fake AWS credentials and a stubbable Athena connection."""
+"""Fixtures shared across test folders: fake AWS credentials and a stubbable Athena connection;
+and the Trino conformance summary line at the end of a run."""
 
 from __future__ import annotations
 
@@ -39,3 +40,38 @@ def athena_connection(aws_env):
     yield make
     for conn in opened:
         conn.close()
+
+
+# The Trino conformance summary (tests/conformance): passed / refused / mismatched, printed at
+# the end of the run. Here, not in tests/conformance/conftest.py, because under pytest-xdist
+# only the controller prints and it loads this file, not the conftest files of test folders.
+TRINO_SUMMARY = "trino_conformance_summary"
+
+
+def pytest_configure(config):
+    config._trino_conformance = {}  # case id -> "pass" | "refused" | "mismatch: ..."
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    summary = getattr(node, "workeroutput", {}).get(TRINO_SUMMARY)
+    if summary:
+        node.config._trino_conformance.update(summary)
+
+
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput[TRINO_SUMMARY] = dict(session.config._trino_conformance)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    outcomes = getattr(config, "_trino_conformance", {})
+    if not outcomes:
+        return
+    total = len(outcomes)
+    passed = sum(1 for v in outcomes.values() if v == "pass")
+    refused = sum(1 for v in outcomes.values() if v == "refused")
+    terminalreporter.write_line(
+        f"Trino conformance: {total} ported cases, {passed} pass ({100.0 * passed / total:.1f}%), "
+        f"{refused} refused as differing from Athena, {total - passed - refused} mismatched"
+    )

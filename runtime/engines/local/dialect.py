@@ -7,6 +7,10 @@ what sqlglot drops or gets wrong is rewritten here (docs/architecture.md, "Engin
 - `round(x, n)` computed as Trino's Math.round(x * 10^n) / 10^n (DuckDB's own round differs
   where the binary product lands on .5);
 - Athena's `_col<n>` names for unaliased expressions, and its type names in DESCRIBE.
+- everything else the ported Trino tests showed DuckDB answers differently (zones of timestamps
+  with time zone, dates that stay dates, decimals, MySQL date formats, string edges) in
+  trino_functions and its modules, which refuse what they cannot make exact
+  (athena_refusals; docs/sql-conformance.md).
 
 sqlglot is imported inside the functions: this module is never imported on the Lambda/Glue path.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 from typing import Any, List, Sequence, Tuple
 
 from ...errors import EngineError, UnsupportedSQLError
+from . import athena_refusals, trino_functions, trino_scalars, trino_zones
 from .rules import NOT_FOUND
 
 SCALAR_TYPES = {
@@ -66,7 +71,7 @@ MACROS = (
     # code choices"). Infinities, which epoch_us cannot give, keep the ICU path.
     "CREATE OR REPLACE MACRO main.__sp_utc(x) AS CASE "
     "WHEN isfinite(x) THEN make_timestamp(epoch_us(x)) ELSE timezone('UTC', x) END",
-)
+) + trino_scalars.MACROS  # Trino's semantics where DuckDB's differ (docs/sql-conformance.md)
 
 
 def q(name: str) -> str:
@@ -140,6 +145,12 @@ def _joda_field(ch: str, count: int, pattern: str) -> str:
 
 def transpile(node: Any, database: str) -> str:
     """Athena AST -> DuckDB SQL, closing the gaps sqlglot leaves."""
+    return transpile_query(node, database)[0]
+
+
+def transpile_query(node: Any, database: str) -> Tuple[str, List[Any]]:
+    """transpile, and the zone of each result column that is a timestamp with time zone outside
+    UTC (trino_zones.apply_zones shows the fetched values in it, as Athena does)."""
     from sqlglot import exp
     from sqlglot.errors import ErrorLevel, UnsupportedError
 
@@ -152,8 +163,9 @@ def transpile(node: Any, database: str) -> str:
                 tree = new
             else:
                 sub.replace(new)
+    zones = trino_zones.result_zones(exp, tree)
     try:
-        return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
+        return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE), zones
     except UnsupportedError as exc:
         raise UnsupportedSQLError(
             f"the local engine cannot translate part of this statement to DuckDB: {exc}"
@@ -173,6 +185,14 @@ def _rewrite(node: Any, exp: Any, database: str) -> Any:
                 error_name=NOT_FOUND,
             )
         return None
+    athena_refusals.check(node, exp)
+    trino = (
+        trino_scalars.round_decimals(node, exp)
+        if isinstance(node, exp.Round)
+        else trino_functions.rewrite(node, exp)
+    )
+    if trino is not None:
+        return trino
     if isinstance(node, exp.Anonymous) and node.name.lower() == "format_datetime":
         args = node.expressions
         if len(args) != 2 or not (isinstance(args[1], exp.Literal) and args[1].is_string):

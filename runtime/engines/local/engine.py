@@ -13,10 +13,11 @@ from typing import Any, Callable, Iterator, List, Optional, Union
 from ...errors import EngineError, StockpipeError, UnsupportedSQLError, validate_identifier
 from ...settings import DEFAULT_DATABASE, Settings
 from ..base import Engine, QueryResult
+from . import trino_zones
 from .cache import SCAN_CACHE_MAX_BYTES, CacheStats, ScanCache
 from .catalog import Catalog, TableEntry
 from .connection import Connection
-from .dialect import athena_column_names, q, transpile
+from .dialect import athena_column_names, q, transpile, transpile_query
 from .rules import already_exists, athena_error, check_columns, head
 from .statements import Statements
 from .writes import Writes
@@ -228,6 +229,7 @@ class LocalEngine(Engine):
 
     def _select(self, node: Any) -> QueryResult:
         node = self._cache.swap_tables(athena_column_names(node), self._catalog.entry)
-        cur = self._db.con.execute(transpile(node, self.database))
+        sql, zones = transpile_query(node, self.database)
+        cur = self._db.con.execute(sql)
         columns = [d[0] for d in (cur.description or [])]
-        return QueryResult(columns=columns, rows=cur.fetchall())
+        return QueryResult(columns=columns, rows=trino_zones.apply_zones(cur.fetchall(), zones))

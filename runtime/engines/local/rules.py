@@ -7,6 +7,7 @@ import re
 from typing import Any, List, Sequence, Tuple
 
 from ...errors import EngineError, IdentifierError, validate_identifier
+from . import athena_refusals
 
 MAX_OPEN_PARTITIONS = 100  # Athena's limit per CTAS / INSERT INTO
 TOO_MANY_PARTITIONS = "HIVE_TOO_MANY_OPEN_PARTITIONS"
@@ -60,6 +61,9 @@ def athena_error(exc: Exception, database: str, text: str) -> EngineError:
     """DuckDB's message under Athena's error name for the two errors an analyst meets most (a
     mistyped table or column); DuckDB's own guesses ('Did you mean pg_attrdef') mislead here."""
     message = str(exc)
+    refusal = athena_refusals.from_engine_error(message)
+    if refusal is not None:
+        return refusal
     table = _MISSING_TABLE.search(message)
     if table:
         return EngineError(

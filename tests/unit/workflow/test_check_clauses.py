@@ -17,7 +17,8 @@ from typing import Any, Dict, List, Optional, Sequence
 import pytest
 
 from runtime import steps
-from runtime.checks import all_checks, timestamp_literal
+from runtime.checks import all_checks
+from runtime.sql_files import timestamp_literal
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)  # Saturday after the session below
 INGESTED = datetime(2026, 11, 21, 12, 0)
