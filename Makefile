@@ -14,7 +14,7 @@ help: ## list the targets
 	@echo "make targets:"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 16
 
-.PHONY: help run test install install-dev chromium lint bench dashboard lock clean glue-deps glue-test cloud-smoke mutate
+.PHONY: help run test install install-dev notebooks chromium lint bench dashboard lock clean glue-deps glue-test cloud-smoke mutate
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,18 @@ $(WHEELHOUSE_STAMP): components/lambda-requirements.txt components/fetch_wheels.
 
 install: $(RUN_STAMP) ## the core install `make run` needs, into ./.venv
 install-dev: $(DEV_STAMP) ## the core plus infra, notebooks and test tools
+
+# JupyterLab at the repository root, on this venv's kernel. The notebooks read the home the CLI
+# uses from here ($STOCKPIPE_HOME, else ./.stockpipe), whichever folder a kernel starts in;
+# `make run` fills it first.
+NOTEBOOKS_STAMP := $(VENV)/.installed-notebooks
+$(NOTEBOOKS_STAMP): pyproject.toml $(CONSTRAINTS) | $(VENV)/bin/python
+	$(PIP) install -q -c $(CONSTRAINTS) -e '.[notebooks,lab]'
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@ $(RUN_STAMP)
+
+notebooks: $(NOTEBOOKS_STAMP) ## install JupyterLab and open it at the repository root
+	$(VENV)/bin/jupyter lab --notebook-dir="$(CURDIR)"
 
 # The report test opens report.html in Debian's headless Chromium.
 chromium: ## Debian's headless Chromium, for the report's browser test
@@ -98,7 +110,7 @@ lock: ## rewrite constraints.txt from pyproject.toml (after changing a dependenc
 	rm -rf build/lock-venv
 	$(PYTHON) -m venv build/lock-venv
 	build/lock-venv/bin/python -m pip install -q --upgrade pip
-	build/lock-venv/bin/python -m pip install -q '.[dev,infra,notebooks,completion]'
+	build/lock-venv/bin/python -m pip install -q '.[dev,infra,notebooks,lab,completion]'
 	build/lock-venv/bin/python -m pip freeze --exclude-editable | $(PYTHON) tools/constraints.py write pyproject.toml $(CONSTRAINTS)
 	rm -rf build/lock-venv
 

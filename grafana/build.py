@@ -3,6 +3,10 @@
 Run `python -m grafana.build` after changing a panel SQL file or this layout; `--check` exits 1
 when the committed file differs from what would be generated. Panel SQL comes from
 runtime/sql/panels/ through runtime.panels, the same text the local report and notebooks run.
+
+Layout: a data-quality row (latest run, failure history), then one row per ticker, repeated
+for each value of the multi-select ticker variable (`All` included); a failed check is also an
+annotation on every time axis.
 """
 
 from __future__ import annotations
@@ -37,10 +41,32 @@ DATASOURCE_VARIABLE = "datasource"
 # source (uid stockpipe-athena) or any other Athena data source the user picks.
 DATASOURCE = dashboard_m.DataSourceRef(type_val=PLUGIN_TYPE, uid="${" + DATASOURCE_VARIABLE + "}")
 OUTPUT = Path(__file__).resolve().parent / "dashboards" / "stockpipe.json"
+# The dashboard JSON model's current schema version (Grafana's last for the v1 dashboard API):
+# Grafana would otherwise migrate the SDK's default (36) on every load.
+SCHEMA_VERSION = 42
+# Athena query-result reuse: the data changes once a day, so a query repeated within the hour
+# (another viewer, a refresh, a ticker switched back) reads the stored result instead of
+# scanning again. An hour bounds how stale a panel can be after the daily publish.
+RESULT_REUSE_MINUTES = 60
+# Hours since a ticker's latest bar at which the freshness stat turns orange and red: a Friday
+# 19:00 bar seen on Monday before the daily run is ~65 hours old and still current.
+FRESHNESS_WARN_HOURS = 72
+FRESHNESS_STALE_HOURS = 96
 
-# (panel name, x, y, w, h): each drawn panel's place on Grafana's 24-column grid, from the
-# `-- grid:` line of its SQL file; explicit positions keep the JSON stable.
-LAYOUT = tuple((p.name, *p.grid) for p in panels.PANELS if p.grid)
+# (panel name, x, y, w, h): explicit positions keep the JSON stable and the layout readable.
+# y counts from the row above the panels (each row takes one grid unit).
+QUALITY_ROW = (
+    ("dq_latest", 0, 0, 12, 9),
+    ("dq_failures", 12, 0, 12, 9),
+)
+TICKER_ROW = (
+    ("stats", 0, 0, 18, 4),
+    ("freshness", 18, 0, 6, 4),
+    ("price", 0, 4, 24, 11),
+    ("volume", 0, 15, 12, 9),
+    ("volatility", 12, 15, 12, 9),
+)
+RESULT_COLOURS = {"PASS": "green", "WARN": "orange", "FAIL": "red"}
 
 
 def _target(sql: str) -> athena_b.Dataquery:
@@ -50,7 +76,9 @@ def _target(sql: str) -> athena_b.Dataquery:
         .ref_id("A")
         .datasource(DATASOURCE)
         .format(athena_m.FormatOptions.TABLE)
-        .connection_args(athena_b.ConnectionArgs())
+        .connection_args(athena_b.ConnectionArgs()
+                         .result_reuse_enabled(True)
+                         .result_reuse_max_age_in_minutes(RESULT_REUSE_MINUTES))
         .raw_sql(sql)
     )
 
@@ -87,7 +115,7 @@ def _stats(p: panels.Panel, sql: str):
             _override("change_abs", displayName="Change", unit="currencyUSD"),
             _override("change_pct", displayName="Change %", unit="percent"),
             _override("total_volume", displayName="Total volume", unit="short", decimals=0),
-            _override("realised_vol_ann_pct", displayName="Realised vol (ann., x sqrt(252x16))",
+            _override("realised_vol_ann_pct", displayName="Intraday vol (ann., x sqrt(252x15))",
                       unit="percent", decimals=1),
             _override("bars", displayName="Bars", unit="none", decimals=0),
         ])
@@ -136,7 +164,7 @@ def _volatility(p: panels.Panel, sql: str):
         .line_width(2)
         .overrides([
             _override("volatility_ann_pct",
-                      displayName="Rolling 16-bar volatility, annualised x sqrt(252x16)"),
+                      displayName="Intraday volatility, 15 returns, annualised x sqrt(252x15)"),
             _override("range_pct", displayName="High-low range (% of close)",
                       custom__drawStyle="bars", custom__fillOpacity=40,
                       custom__axisPlacement="right"),
@@ -144,12 +172,49 @@ def _volatility(p: panels.Panel, sql: str):
     )
 
 
+def _thresholds(*steps: Any) -> Dict[str, Any]:
+    """Absolute thresholds: (colour, from value) pairs, the first from the bottom (None)."""
+    return {"mode": "absolute", "steps": [{"color": c, "value": v} for c, v in steps]}
+
+
+def _freshness(p: panels.Panel, sql: str):
+    return (
+        stat_b.Panel()
+        .reduce_options(common_b.ReduceDataOptions().calcs(["lastNotNull"]).values(False)
+                        .fields("/.*/"))
+        .text_mode(common_m.BigValueTextMode.VALUE_AND_NAME)
+        .color_mode(common_m.BigValueColorMode.BACKGROUND)
+        .graph_mode(common_m.BigValueGraphMode.NONE)
+        .thresholds(dashboard_b.ThresholdsConfig().mode(dashboard_m.ThresholdsMode.ABSOLUTE)
+                    .steps([dashboard_m.Threshold(color="transparent", value=None)]))
+        .overrides([
+            _override("latest_bar", displayName="Latest bar", unit="dateTimeAsIso"),
+            _override("hours_since_latest_bar", displayName="Hours since", unit=p.unit,
+                      decimals=0, thresholds=_thresholds(
+                          ("green", None), ("orange", FRESHNESS_WARN_HOURS),
+                          ("red", FRESHNESS_STALE_HOURS))),
+        ])
+    )
+
+
 def _table(p: panels.Panel, sql: str):
-    return table_b.Panel().show_header(True).cell_height(common_m.TableCellHeight.SM)
+    # PASS / WARN / FAIL as coloured cells, so a failure stands out in a long history.
+    mapping = {"type": "value", "options": {
+        word: {"color": colour, "index": i}
+        for i, (word, colour) in enumerate(RESULT_COLOURS.items())}}
+    return (
+        table_b.Panel().show_header(True).cell_height(common_m.TableCellHeight.SM)
+        .overrides([
+            _override("result", custom__cellOptions={"type": "color-background",
+                                                     "mode": "basic"},
+                      mappings=[mapping], custom__width=80),
+            _override("passed", custom__hidden=True),
+        ])
+    )
 
 
-BUILDERS = {"stats": _stats, "price": _price, "volume": _volume, "volatility": _volatility,
-            "dq_latest": _table, "dq_failures": _table}
+BUILDERS = {"stats": _stats, "freshness": _freshness, "price": _price, "volume": _volume,
+            "volatility": _volatility, "dq_latest": _table, "dq_failures": _table}
 
 
 def _panel(panel_id: int, name: str, x: int, y: int, w: int, h: int, settings: Settings):
@@ -166,11 +231,14 @@ def _panel(panel_id: int, name: str, x: int, y: int, w: int, h: int, settings: S
     )
 
 
+def _as_json(builder: Any) -> Any:
+    return json.loads(json.dumps(builder.build(), cls=JSONEncoder))
+
+
 def build_dashboard(settings: Optional[Settings] = None) -> Dict[str, Any]:
     """The dashboard as a JSON-ready dict (default settings unless given)."""
     settings = settings or Settings()
-    tickers_query = json.loads(json.dumps(_target(panels.panel_sql("tickers", settings)).build(),
-                                          cls=JSONEncoder))
+    tickers_query = _as_json(_target(panels.panel_sql("tickers", settings)))
     datasource_var = (
         dashboard_b.DatasourceVariable(DATASOURCE_VARIABLE)
         .label("Athena data source")
@@ -179,13 +247,21 @@ def build_dashboard(settings: Optional[Settings] = None) -> Dict[str, Any]:
     ticker_var = (
         dashboard_b.QueryVariable("ticker")
         .label("Ticker")
-        .description("Tickers in the production view")
+        .description("Tickers with bars in the time range; one row per ticker chosen")
         .datasource(DATASOURCE)
         .query(tickers_query)
-        .refresh(dashboard_m.VariableRefresh.ON_DASHBOARD_LOAD)
+        # The query reads only the range's partitions, so it must follow the range.
+        .refresh(dashboard_m.VariableRefresh.ON_TIME_RANGE_CHANGED)
         .sort(dashboard_m.VariableSort.ALPHABETICAL_ASC)
-        .multi(False)
-        .include_all(False)
+        .multi(True)
+        .include_all(True)
+    )
+    failures = (
+        dashboard_b.AnnotationQuery()
+        .name(panels.panel("dq_annotations").title)
+        .datasource(DATASOURCE)
+        .enable(True)
+        .icon_color("red")
     )
     board = (
         dashboard_b.Dashboard(DASHBOARD_TITLE)
@@ -199,10 +275,28 @@ def build_dashboard(settings: Optional[Settings] = None) -> Dict[str, Any]:
         .editable()
         .with_variable(datasource_var)
         .with_variable(ticker_var)
+        .annotation(failures)
     )
-    for panel_id, (name, x, y, w, h) in enumerate(LAYOUT, start=1):
-        board = board.with_panel(_panel(panel_id, name, x, y, w, h, settings))
-    return json.loads(json.dumps(board.build(), cls=JSONEncoder))
+    panel_id, y = 0, 0
+    for title, repeat, layout in (("Data quality", None, QUALITY_ROW),
+                                  ("$ticker", "ticker", TICKER_ROW)):
+        panel_id += 1
+        row = dashboard_b.Row(title).id(panel_id).collapsed(False).grid_pos(
+            dashboard_m.GridPos(h=1, w=24, x=0, y=y))
+        if repeat:
+            row = row.repeat(repeat)
+        board = board.with_row(row)
+        for name, x, dy, w, h in layout:
+            panel_id += 1
+            board = board.with_panel(_panel(panel_id, name, x, y + 1 + dy, w, h, settings))
+        y += 1 + max(dy + h for _, _, dy, _, h in layout)
+    out = _as_json(board)
+    out["schemaVersion"] = SCHEMA_VERSION
+    # The plugin reads an annotation's query from `target`, like a panel's; the SDK's
+    # annotation target models only Grafana's built-in annotations, so it is set here.
+    (annotation,) = out["annotations"]["list"]
+    annotation["target"] = _as_json(_target(panels.panel_sql("dq_annotations", settings)))
+    return out
 
 
 def render_dashboard(settings: Optional[Settings] = None) -> str:

@@ -273,8 +273,20 @@ def _validated(name: str, value: object) -> str:
 
 
 def expand_variables(sql: str, variables: Mapping[str, object]) -> str:
-    """Replace `$name`, `${name}`, `${name:raw}` and `[[name]]` with validated single values."""
-    values = {name: _validated(name, value) for name, value in variables.items()}
+    """Replace `$name`, `${name}`, `${name:raw}` and `[[name]]` with validated values.
+
+    A list or tuple is a multi-value variable (a multi-select with several values, or `All`):
+    Grafana's `${name:singlequote}` gives `'A','B'`, which is the only way panel SQL may use one
+    (`ticker IN (${ticker:singlequote})`); a plain `$name` would join them with no quotes.
+    """
+    values: Dict[str, object] = {}
+    for name, value in variables.items():
+        if isinstance(value, (list, tuple)):
+            if not value:
+                raise MacroError(f"variable ${name} has no values; select at least one")
+            values[name] = tuple(_validated(name, v) for v in value)
+        else:
+            values[name] = _validated(name, value)
 
     def replace(match: re.Match[str]) -> str:
         name = match.group("braced") or match.group("bracketed") or match.group("plain")
@@ -286,6 +298,13 @@ def expand_variables(sql: str, variables: Mapping[str, object]) -> str:
                 f"panel SQL uses ${name} but no value was given; pass it, e.g. {name}=..."
             )
         value = values[name]
+        if isinstance(value, tuple):
+            if fmt != "singlequote":
+                raise MacroError(
+                    f"{match.group(0)} has several values ({', '.join(value)}): write "
+                    f"${{{name}:singlequote}} inside IN (...) to use them"
+                )
+            return ",".join(f"'{v}'" for v in value)
         if fmt == "singlequote":
             return "'" + value + "'"
         return value

@@ -123,7 +123,7 @@ def run_workflow_and_report(
         from .report import build_report
 
         _say(progress, "report: building report.html")
-        wf.report = str(build_report(settings, engine, report_out))
+        wf.report = str(build_report(settings, engine, report_out, progress=progress))
     return wf
 
 

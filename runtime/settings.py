@@ -194,6 +194,39 @@ def setting(default: Any, kind: Optional[Kind] = None, *, secret: bool = False,
     return field(default=default, repr=not secret, metadata=meta)
 
 
+HOME_DIRNAME = ".stockpipe"
+
+
+def find_repo_root(start: Optional[Path] = None) -> Optional[Path]:
+    """The nearest folder at or above `start` (default: the working directory) holding this
+    project's pyproject.toml, or None outside a stockpipe checkout."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        marker = folder / "pyproject.toml"
+        try:
+            if marker.is_file() and 'name = "stockpipe"' in marker.read_text("utf-8"):
+                return folder
+        except OSError:
+            continue
+    return None
+
+
+def repo_home(start: Optional[Path] = None, environ: Optional[Mapping[str, str]] = None) -> Path:
+    """The home `stockpipe` uses when run from the repository root: $STOCKPIPE_HOME, else
+    <repo>/.stockpipe for the checkout above `start` (a notebook's kernel starts in notebooks/,
+    where ./.stockpipe would be a different, empty home)."""
+    env = os.environ if environ is None else environ
+    if env.get(ENV_HOME):
+        return Path(env[ENV_HOME])
+    root = find_repo_root(start)
+    if root is None:
+        raise ConfigError(
+            f"no stockpipe checkout (a pyproject.toml naming stockpipe) at or above "
+            f"{Path(start or Path.cwd()).resolve()}; set {ENV_HOME} to the home folder"
+        )
+    return root / HOME_DIRNAME
+
+
 def _join(base: str, *parts: str) -> str:
     """Join URI or path parts with '/', keeping a trailing slash (a prefix)."""
     out = base.rstrip("/")

@@ -1,8 +1,17 @@
-"""Both notebooks execute top to bottom with nbclient against a real local run, and their
-structure stays as promised: a tagged parameters cell, one heading per step, no stored outputs."""
+"""Both notebooks run the way a user runs them: the kernel starts in notebooks/ with no
+STOCKPIPE_HOME, so they must find the home the CLI uses from the repository root.
+
+The tests do not touch this checkout's own .stockpipe (a developer's data): they lay out a
+stand-in checkout in a temporary folder (this repository's pyproject.toml and notebooks/) and
+build its home with `stockpipe run` from its root, exactly where a user's would be. The kernel
+still imports this repository's runtime (the venv's editable install); only the folder it walks
+up from is the stand-in's.
+"""
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,39 +19,61 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ("01_validate_data.ipynb", "02_dashboard_panels.ipynb")
+ENV = ("STOCKPIPE_HOME", "STOCKPIPE_TICKERS", "STOCKPIPE_WINDOW_DAYS", "STOCKPIPE_DATABASE",
+       "STOCKPIPE_TABLE_PREFIX", "STOCKPIPE_ATHENA_WORKGROUP", "POLYGON_API_KEY")
+
+
+def chromium() -> str:
+    path = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        pytest.fail(f"Chromium not found at {path}: run `make chromium` (set CHROMIUM=path "
+                    "for another binary)")
+    return path
+
+
+def lay_out_checkout(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "pyproject.toml", folder / "pyproject.toml")
+    shutil.copytree(ROOT / "notebooks", folder / "notebooks")
+    return folder
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    """A local home after `stockpipe run` on demo data for two tickers."""
-    home = tmp_path_factory.mktemp("nbhome")
-    env = {k: v for k, v in os.environ.items() if k != "POLYGON_API_KEY"}
-    env["STOCKPIPE_HOME"] = str(home)
+def checkout(tmp_path_factory):
+    """A stand-in checkout whose home was made by `stockpipe run` from its root, as a user's."""
+    root = lay_out_checkout(tmp_path_factory.mktemp("checkout") / "stockpipe")
+    env = {k: v for k, v in os.environ.items() if k not in ENV}
     proc = subprocess.run(
         [sys.executable, "-m", "runtime.cli", "run", "--source", "demo", "--tickers",
          "AAPL,MSFT", "--end-date", "2026-11-20", "--json"],
-        capture_output=True, text=True, cwd=ROOT, env=env, timeout=600, check=False,
+        capture_output=True, text=True, cwd=root, env=env, timeout=600, check=False,
     )
     assert proc.returncode == 0, f"stockpipe run failed ({proc.returncode}): {proc.stderr}"
     assert json.loads(proc.stdout.strip().splitlines()[-1])["published_table"]
-    return home
+    assert (root / ".stockpipe" / "catalog.duckdb").is_file()
+    return root
 
 
-def execute(name: str, home: Path, monkeypatch):
-    """Run the notebook in the venv's python3 kernel with STOCKPIPE_HOME pointing at `home`."""
-    monkeypatch.setenv("STOCKPIPE_HOME", str(home))
-    monkeypatch.delenv("STOCKPIPE_ATHENA_WORKGROUP", raising=False)
+@pytest.fixture
+def as_a_user(monkeypatch):
+    """No stockpipe variable in the kernel's environment; the venv's python runs the kernel."""
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
     # The kernelspec runs `python`: make it this venv's interpreter.
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
-    client = NotebookClient(nb, kernel_name="python3", timeout=300,
-                            resources={"metadata": {"path": str(ROOT)}})
-    client.execute()
+
+
+def execute(root: Path, name: str, nb=None):
+    """Run the notebook with the kernel's working directory in <root>/notebooks."""
+    nb = nb if nb is not None else nbformat.read(root / "notebooks" / name, as_version=4)
+    NotebookClient(nb, kernel_name="python3", timeout=300,
+                   resources={"metadata": {"path": str(root / "notebooks")}}).execute()
     return nb
 
 
@@ -64,33 +95,91 @@ def test_notebook_is_stored_without_outputs_and_has_a_parameters_cell(name):
     assert all(not c.outputs and c.execution_count is None for c in code)
     tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1 and 'BACKEND = "local"' in tagged[0].source
+    assert "STOCKPIPE_HOME = None" in tagged[0].source
     steps = [c.source.splitlines()[0] for c in nb.cells
              if c.cell_type == "markdown" and c.source.startswith("## Step")]
     assert len(steps) >= 5
     assert [s.split(":")[0] for s in steps] == [f"## Step {i}" for i in range(1, len(steps) + 1)]
 
 
-def test_validate_notebook_reruns_checks_and_profiles_the_data(home, monkeypatch):
-    nb = execute("01_validate_data.ipynb", home, monkeypatch)
+def test_validate_notebook_on_athena_only_reads_the_check_history():
+    source = "\n".join(c.source for c in nbformat.read(
+        ROOT / "notebooks" / "01_validate_data.ipynb", as_version=4).cells)
+    # the read-only switch is recheck_quality's (tested in tests/unit/analytics); the notebook
+    # must go through it and never call the recording step itself
+    assert "recheck_quality(settings, engine, BACKEND)" in source
+    assert "steps.quality(" not in source and "INSERT" not in source.upper()
+
+
+def test_validate_notebook_finds_the_checkout_home_from_the_notebooks_folder(checkout,
+                                                                            as_a_user):
+    nb = execute(checkout, "01_validate_data.ipynb")
     out = text_of(nb)
-    assert "present  stock_aggregate_prod_latest" in out
+    assert f"reading {(checkout / '.stockpipe').resolve()}" in out
+    assert "present  stock_aggregate_prod_latest" in out and "MISSING" not in out
+    assert "re-ran every check and recorded it in the local history" in out
     assert "PASSED" in out  # the re-run of the checks on the demo data
-    assert "blocking failures: none" in out
-    # The profile lists both tickers.
-    assert "AAPL" in out and "MSFT" in out
+    assert "blocking failures: none" in out and "verdict: OK" in out
+    assert "AAPL" in out and "MSFT" in out  # the profile lists both tickers
+    assert not (checkout / "notebooks" / ".stockpipe").exists()
 
 
-def test_panels_notebook_runs_every_panel_with_rows(home, monkeypatch):
-    nb = execute("02_dashboard_panels.ipynb", home, monkeypatch)
+def test_panels_notebook_draws_every_panel_and_its_html_export_keeps_the_charts(
+        checkout, as_a_user, tmp_path):
+    nb = execute(checkout, "02_dashboard_panels.ipynb")
     out = text_of(nb)
-    assert "AAPL from 2026-11-14 00:00:00 to 2026-11-21 00:00:00 UTC" in out
+    assert ("AAPL: exchange days 2026-11-14 to 2026-11-20, bars from 2026-11-14 05:00:00 to "
+            "2026-11-21 04:59:59 UTC; tickers: ['AAPL', 'MSFT']") in out
     from runtime.checks import all_checks
 
-    for title in ("Summary for the range: 1 rows", "Price: hourly OHLC with VWAP: ",
-                  "Volume per hour with 16-bar moving average: ",
+    for title in ("Summary for the range: 1 rows", "Freshness: 1 rows",
+                  "Price: hourly OHLC with VWAP: 80 rows",
+                  "Volume per hour with 16-bar moving average: 80 rows",
                   f"Data quality: latest run: {len(all_checks())} rows"):
         assert title in out
-    assert "Price: hourly OHLC with VWAP: 0 rows" not in out
     figures = [o for c in nb.cells for o in c.get("outputs", [])
                if "application/vnd.plotly.v1+json" in o.get("data", {})]
-    assert len(figures) >= 6  # stats, price, volume, volatility, two data-quality tables
+    assert len(figures) == 3  # price, volume, volatility
+    assert all("text/html" in o["data"] for o in figures)  # what an HTML export keeps
+
+    executed = tmp_path / "02.ipynb"
+    nbformat.write(nb, executed)
+    proc = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html",
+                           str(executed), "--output-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    page = (tmp_path / "02.html").read_text("utf-8")
+    divs = re.findall(r'<div class="plotly-graph-div" id="([\w-]+)"', page)
+    assert len(divs) == 3
+    for div in divs:
+        assert re.search(rf'Plotly\.newPlot\(\s*"{div}"', page), div
+    # plotly.js itself is in the file: the export shows charts offline
+    assert re.search(r"plotly\.js v\d+\.\d+\.\d+", page)
+    # and a browser with no network draws them (3 SVG layers per plotly chart)
+    dom = subprocess.run(
+        [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000",
+         "--dump-dom", (tmp_path / "02.html").as_uri()],
+        capture_output=True, text=True, timeout=240, check=False)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert dom.stdout.count('class="main-svg"') >= 3 * len(divs)
+
+
+# How many code cells run before the first one that reads data (the parameters cells).
+@pytest.mark.parametrize(("name", "settings_cells"), [("01_validate_data.ipynb", 1),
+                                                      ("02_dashboard_panels.ipynb", 2)])
+def test_a_notebook_with_no_data_stops_at_its_first_cell_with_the_command_to_run(
+        name, settings_cells, tmp_path, as_a_user):
+    root = lay_out_checkout(tmp_path / "fresh")
+    nb = nbformat.read(root / "notebooks" / name, as_version=4)
+    with pytest.raises(CellExecutionError) as failed:
+        execute(root, name, nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    ran = [i for i, c in enumerate(code) if c.execution_count]
+    assert ran == list(range(settings_cells + 1))  # nothing after the connect cell ran
+    message = str(failed.value)
+    assert "NoDataError" in message
+    assert f"no stockpipe data in {(root / '.stockpipe').resolve()}" in message
+    assert f"run `make run` (or `stockpipe run`) from {root.resolve()} first" in message
+    assert not (root / ".stockpipe").exists()  # looking created nothing
+    assert not (root / "notebooks" / ".stockpipe").exists()

@@ -1,9 +1,9 @@
-"""report.html from a real local run, opened in headless Chromium: every panel drawn with its
-data and no JavaScript error. A screenshot is kept under test-artifacts/."""
+"""The report from a real local run, opened in headless Chromium: the overview page and every
+ticker page, each panel drawn with its data and no JavaScript error; and `stockpipe report`'s
+range and ticker options. Screenshots are kept under test-artifacts/."""
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -26,7 +26,7 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 # What plotly draws per panel, and which SVG element there is one of per data row.
 PER_ROW_MARK = {"price": ("path", "box"), "volume": ("g", "point"),
                 "volatility": ("g", "point")}
-PANELS = {"stats", "price", "volume", "volatility", "dq_latest", "dq_failures"}
+CHARTS = ("price", "volume", "volatility")
 
 
 def _chromium() -> str:
@@ -86,58 +86,112 @@ class Dom(HTMLParser):
             self._current = None
 
 
-def test_every_report_panel_renders_with_data_and_no_script_error(run_report, tmp_path):
-    path, result = run_report
-    assert result["published_table"], "the demo run must publish for the report to have data"
-    proc = _browse(["--virtual-time-budget=20000", "--dump-dom", path.as_uri()],
-                   tmp_path / "profile")
+def _open(path: Path, profile: Path) -> Dom:
+    proc = _browse(["--virtual-time-budget=20000", "--dump-dom", path.as_uri()], profile)
     assert proc.returncode == 0, proc.stderr[-2000:]
     dom = Dom()
     dom.feed(proc.stdout)
-
     assert "data-js-errors" in dom.root, "the error hook did not run: is the page scripted?"
-    assert json.loads(dom.root["data-js-errors"]) == []
-    assert int(dom.root.get("data-plots-rendered", "0")) > 0
+    assert json.loads(dom.root["data-js-errors"]) == [], path
+    return dom
 
-    seen = set()
+
+def test_overview_page_loads_without_plotly_and_lists_every_ticker(run_report, tmp_path):
+    path, result = run_report
+    assert result["published_table"], "the demo run must publish for the report to have data"
+    dom = _open(path, tmp_path / "profile")
+    assert int(dom.root["data-render-ms"]) > 0
+    assert dom.root.get("data-plots-rendered") == "0"  # tables and inline SVG only
+    assert {(s["attrs"]["data-panel"], s["attrs"]["data-status"]) for s in dom.sections} == {
+        ("dq_latest", "data"), ("dq_failures", "data")}
+    page = path.read_text("utf-8")
+    for t in TICKERS:
+        assert f'<a href="report_files/{t}.html">{t}</a>' in page
+
+
+@pytest.mark.parametrize("ticker", TICKERS)
+def test_every_chart_of_a_ticker_page_renders_with_its_rows_and_no_script_error(
+        run_report, tmp_path, ticker):
+    path, _ = run_report
+    dom = _open(path.parent / "report_files" / f"{ticker}.html", tmp_path / "profile")
+    assert int(dom.root.get("data-plots-rendered", "0")) == 3 * len(CHARTS)  # 3 SVGs a chart
+    seen = []
     for section in dom.sections:
         a, marks = section["attrs"], section["marks"]
-        key = (a["data-panel"], a["data-ticker"])
-        seen.add(key)
-        assert a["data-status"] == "data", f"{key} is {a['data-status']}"
+        seen.append((a["data-panel"], a["data-ticker"]))
+        assert a["data-status"] == "data", a
         rows = int(a["data-rows"])
-        assert rows > 0, key
-        assert marks[("svg", "main-svg")] >= 1, f"{key}: plotly drew nothing"
-        if a["data-panel"] in PER_ROW_MARK:
-            assert marks[PER_ROW_MARK[a["data-panel"]]] == rows, (key, rows, marks)
-        elif a["data-panel"] == "stats":
-            assert marks[("g", "numbers")] == 4, key
-        else:
-            assert marks[("g", "table")] == 1, key
-    assert seen == {(p, t) for p in PANELS - {"dq_latest", "dq_failures"} for t in TICKERS} | {
-        ("dq_latest", ""), ("dq_failures", "")}
+        # the whole first session too: 6 sessions (13, 16-20 Nov) of 16 demo bars
+        assert rows == 96, a
+        assert marks[("svg", "main-svg")] >= 1, f"{a}: plotly drew nothing"
+        assert marks[PER_ROW_MARK[a["data-panel"]]] == rows, (a, marks)
+    assert seen == [(p, ticker) for p in CHARTS]
 
 
-def test_report_screenshot_is_saved_as_a_test_artifact(run_report, tmp_path):
+def test_report_screenshots_are_saved_as_test_artifacts(run_report, tmp_path):
     path, _ = run_report
     ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / "report.png"
-    if shot.exists():
-        shot.unlink()
-    proc = _browse(["--virtual-time-budget=20000", f"--screenshot={shot}",
-                    "--window-size=1400,3000", path.as_uri()], tmp_path / "profile")
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for name, page in (("report.png", path),
+                       ("report-AAPL.png", path.parent / "report_files" / "AAPL.html")):
+        shot = ARTIFACTS / name
+        if shot.exists():
+            shot.unlink()
+        proc = _browse(["--virtual-time-budget=20000", f"--screenshot={shot}",
+                        "--window-size=1400,2400", page.as_uri()], tmp_path / name)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     shutil.copy(path, ARTIFACTS / "report.html")
 
 
-def test_report_page_lists_both_tickers_and_names_the_range(run_report):
+def test_report_page_names_the_range_in_whole_exchange_days(run_report):
     path, _ = run_report
     page = path.read_text("utf-8")
-    for t in TICKERS:
-        assert f'id="ticker-{t}"' in page
-    # in exchange time, as the charts' axes, with UTC beside it; the last demo bar of the
-    # window (Fri 2026-11-20) starts 19:00 New York time = 00:00 UTC on the 21st
-    assert re.search(r"Range: bars starting \w{3} \d{4}-\d\d-\d\d \d\d:\d\d to "
-                     r"Fri 2026-11-20 19:00 America/New_York \(\d{4}-\d\d-\d\d \d\d:\d\d UTC "
-                     r"to 2026-11-21 00:00 UTC\)", page)
+    # Fri 13 Nov 00:00 New York (05:00 UTC) to the end of Fri 20 Nov: whole sessions
+    assert ("Range: exchange days 2026-11-13 to 2026-11-20 (America/New_York, whole sessions; "
+            "all published data): bars starting 2026-11-13 05:00 UTC to 2026-11-21 04:59 UTC"
+            ) in page
+
+
+def _report(home: Path, *args: str):
+    env = {k: v for k, v in os.environ.items() if k != "POLYGON_API_KEY"}
+    env["STOCKPIPE_HOME"] = str(home)
+    return subprocess.run([sys.executable, "-m", "runtime.cli", "report", *args],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=300,
+                          check=False)
+
+
+def test_report_command_chooses_days_and_tickers_whatever_the_last_run_used(run_report,
+                                                                           tmp_path):
+    path, _ = run_report
+    home = path.parents[1]
+    out = tmp_path / "two-days"
+    out.mkdir()  # an existing folder gets report.html
+    proc = _report(home, "--days", "2", "--tickers", "msft", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    written = Path(proc.stdout.strip().splitlines()[-1])
+    assert written == out / "report.html"
+    page = written.read_text("utf-8")
+    assert "exchange days 2026-11-19 to 2026-11-20" in page
+    assert sorted(p.name for p in (out / "report_files").iterdir()) == ["MSFT.html",
+                                                                       "plotly-finance.min.js"]
+    proc = _report(home, "--from", "2026-11-16", "--to", "2026-11-16", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "exchange days 2026-11-16 to 2026-11-16" in (out / "report.html").read_text()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--tickers", "ZZZZ"), "no bars for ZZZZ between 2026-11-13 and 2026-11-20; tickers with "
+                            "bars there: AAPL, MSFT"),
+    (("--days", "3", "--from", "2026-11-16"), "not allowed with argument"),
+    (("--from", "2026-11-20", "--to", "2026-11-16"), "--from 2026-11-20 is after --to "
+                                                     "2026-11-16; swap them"),
+    (("--from", "20-11-2026"), "--from must be a date as YYYY-MM-DD, got '20-11-2026'"),
+])
+def test_report_command_refuses_a_bad_choice_with_one_line_naming_it(run_report, tmp_path,
+                                                                     args, message):
+    path, _ = run_report
+    before = path.read_text("utf-8")
+    proc = _report(path.parents[1], *args)
+    assert proc.returncode == 1
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    assert path.read_text("utf-8") == before  # the last report is left as it was

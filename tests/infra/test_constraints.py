@@ -65,7 +65,7 @@ def test_write_pins_a_freeze_without_the_project_or_url_installs(tool, pyproject
 def test_every_make_install_uses_the_constraints():
     makefile = (REPO / "Makefile").read_text()
     installs = [ln for ln in makefile.splitlines() if re.search(r"\$\(PIP\) install .*-e ", ln)]
-    assert len(installs) == 2, installs  # the core and the dev install
+    assert len(installs) == 3, installs  # the core, the dev and the notebooks (JupyterLab) install
     assert all("-c $(CONSTRAINTS)" in ln for ln in installs)
 
 

@@ -4,11 +4,13 @@ while it reads (the result is printed after), and waits a while for a writer to 
 from __future__ import annotations
 
 import argparse
+from datetime import date
 from pathlib import Path
-from typing import Any, List
+from typing import Any, Callable, List
 
 from ..console import Console
 from ..output import format_rows
+from ..parser import days
 from .base import READ, Command, read_catalog, require_raw_data, settings_from
 
 
@@ -69,8 +71,32 @@ def cmd_tables(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _day(flag: str) -> Callable[[str], date]:
+    def parse(text: str) -> date:
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{flag} must be a date as YYYY-MM-DD, got {text!r}") from None
+
+    return parse
+
+
 def _report_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, help="output file (default <home>/reports/report.html)")
+    parser.add_argument("--out", type=Path, help="output file (default <home>/reports/report.html)"
+                        "; its pages and plotly.js go in <name>_files/ beside it")
+    # Own dests: the report's range and tickers are its own, not the settings' ingest window.
+    parser.add_argument("--tickers", dest="report_tickers", metavar="TICKERS",
+                        help="comma-separated symbols to report (default: all with bars in the "
+                             "range)")
+    span = parser.add_mutually_exclusive_group()
+    span.add_argument("--days", dest="report_days", metavar="N", type=days,
+                      help="the last N days ending on the latest bar's day (default: all "
+                           "published data, at most a year)")
+    span.add_argument("--from", dest="report_from", metavar="YYYY-MM-DD", type=_day("--from"),
+                      help="first exchange day (New York) to report")
+    parser.add_argument("--to", dest="report_to", metavar="YYYY-MM-DD", type=_day("--to"),
+                        help="last exchange day to report (default: the latest bar's day)")
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
@@ -78,8 +104,9 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
 
     settings = settings_from(args)
     require_raw_data(settings, "report")
-    page = read_catalog(args, console, settings,
-                        lambda engine, storage: build_report(settings, engine, args.out))
+    page = read_catalog(args, console, settings, lambda engine, storage: build_report(
+        settings, engine, args.out, tickers=args.report_tickers, days=args.report_days,
+        date_from=args.report_from, date_to=args.report_to, progress=console.progress))
     console.print(str(page))
     return 0
 

@@ -1,13 +1,9 @@
--- title: Data quality: failed checks history
--- kind: table
--- per_ticker: no
--- order: 60
--- grid: 12 24 12 9
--- description: Failed checks of every run, newest first (at most 200).
 -- History of failed checks, newest first. Not limited to the dashboard's time range: the
--- history is small, unpartitioned, and old failures explain today's gaps.
+-- history is small, unpartitioned, and old failures explain today's gaps. FAIL = a blocking
+-- check (nothing was published by that run), WARN = a warning.
 SELECT
   run_at AS "time",
+  CASE WHEN severity = 'error' THEN 'FAIL' ELSE 'WARN' END AS result,
   run_id,
   check_name,
   severity,

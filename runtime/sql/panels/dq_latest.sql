@@ -1,17 +1,13 @@
--- title: Data quality: latest run
--- kind: table
--- per_ticker: no
--- order: 50
--- grid: 0 24 12 9
--- description: Every check of the most recent quality run, failures first.
--- Every check of the most recent quality run, failures first.
+-- Every check of the most recent quality run, failures first, with a one-word verdict: FAIL (a
+-- blocking check failed: nothing was published), WARN (a warning failed), PASS.
 SELECT
-  run_at,
-  run_id,
+  CASE WHEN passed THEN 'PASS' WHEN severity = 'error' THEN 'FAIL' ELSE 'WARN' END AS result,
   check_name,
   severity,
   failing_rows,
-  passed
+  passed,
+  run_at,
+  run_id
 FROM {{dq_table}}
 WHERE run_id = (SELECT max_by(run_id, run_at) FROM {{dq_table}})
 ORDER BY passed, severity, check_name

@@ -1,17 +1,14 @@
--- title: Price: hourly OHLC with VWAP
--- kind: candlestick
--- unit: currencyUSD
--- order: 20
--- grid: 0 4 24 11
--- description: Hourly candles (open, high, low, close) with the volume-weighted average price.
--- Hourly OHLC candles with VWAP for one ticker (Grafana candlestick panel).
--- The table placeholder is filled from settings with a validated identifier; the ticker
--- variable and the time macros are expanded by Grafana's Athena plugin (or, identically, by
--- runtime.macros locally). Comments must not name macros: the plugin expands them here too.
--- The day_hour_partition predicate lets Athena prune partitions (the time filter on bar_time
--- alone does not). Bounds: the range's first day (right for hourly and daily partitions) to its
--- last hour, both in exchange time; the double AT TIME ZONE reads the UTC macro value as UTC on
--- Athena and on DuckDB alike.
+-- Hourly OHLC candles with VWAP (Grafana candlestick panel), for the tickers of the ticker
+-- variable: in the dashboard's repeated rows that is one ticker per row; the report asks for all
+-- of its tickers in one query and splits the rows.
+-- The table and partition-column placeholders are filled from settings with validated
+-- identifiers; the ticker variable and the time macros are expanded by Grafana's Athena plugin
+-- (or, identically, by runtime.macros locally). Comments must not name macros: the plugin
+-- expands them here too.
+-- The predicate on the partition column lets Athena prune partitions (the time filter on
+-- bar_time alone does not). Bounds: the range's first day (right for hourly and daily
+-- partitions) to its last hour, both in exchange time; the double AT TIME ZONE reads the UTC
+-- macro value as UTC on Athena and on DuckDB alike.
 SELECT
   bar_time AS "time",
   open,
@@ -19,11 +16,12 @@ SELECT
   low,
   close,
   vwap,
-  volume
+  volume,
+  ticker
 FROM {{prod_latest_view}}
-WHERE ticker = '$ticker'
+WHERE ticker IN (${ticker:singlequote})
   AND $__timeFilter(bar_time)
-  AND day_hour_partition BETWEEN
+  AND {{partition_column}} BETWEEN
     format_datetime($__timeFrom() AT TIME ZONE 'UTC' AT TIME ZONE 'America/New_York', 'yyyy-MM-dd')
     AND format_datetime($__timeTo() AT TIME ZONE 'UTC' AT TIME ZONE 'America/New_York', 'yyyy-MM-dd-HH')
-ORDER BY bar_time
+ORDER BY ticker, bar_time

@@ -1,23 +1,19 @@
--- title: Summary for the range
--- kind: stat
--- order: 10
--- grid: 0 0 24 4
--- description: Last close; change since the range's first open (abs and %); total volume; realised
---   volatility of hourly log returns annualised by sqrt(252 x 16), in %.
 -- Headline numbers for the chosen range: last close, change since the range's first open
--- (absolute and percent), total volume, and realised volatility of hourly log returns
--- annualised by sqrt(252 * 16) in percent (same factor as the volatility panel).
+-- (absolute and percent), total volume, and intraday volatility: the sample standard deviation
+-- of hourly log returns between bars of the same exchange session (overnight and weekend gaps
+-- left out), annualised by sqrt(252 * 15) in percent, as in the volatility panel.
 WITH bars AS (
   SELECT
     bar_time,
     open,
     close,
     volume,
-    ln(close / lag(close) OVER (ORDER BY bar_time)) AS log_return
+    ln(close / lag(close) OVER (
+      PARTITION BY substr(day_hour_partition, 1, 10) ORDER BY bar_time)) AS log_return
   FROM {{prod_latest_view}}
   WHERE ticker = '$ticker'
     AND $__timeFilter(bar_time)
-    AND day_hour_partition BETWEEN
+    AND {{partition_column}} BETWEEN
       format_datetime($__timeFrom() AT TIME ZONE 'UTC' AT TIME ZONE 'America/New_York', 'yyyy-MM-dd')
       AND format_datetime($__timeTo() AT TIME ZONE 'UTC' AT TIME ZONE 'America/New_York', 'yyyy-MM-dd-HH')
 )
@@ -26,6 +22,6 @@ SELECT
   max_by(close, bar_time) - min_by(open, bar_time) AS change_abs,
   (max_by(close, bar_time) / min_by(open, bar_time) - 1.0) * 100.0 AS change_pct,
   sum(volume) AS total_volume,
-  stddev_samp(log_return) * sqrt(252.0 * 16.0) * 100.0 AS realised_vol_ann_pct,
+  stddev_samp(log_return) * sqrt(252.0 * 15.0) * 100.0 AS realised_vol_ann_pct,
   count(*) AS bars
 FROM bars

@@ -121,6 +121,15 @@ def load_fixture(settings: Settings, engine, with_view: bool = True, with_dq: bo
         )
 
 
+def load_bars(settings: Settings, engine, bars: List[Bar]) -> None:
+    """A production view over just `bars` (for datasets other than the default fixture)."""
+    engine.execute(
+        f"CREATE TABLE custom_bars AS SELECT * FROM "
+        f"(VALUES {', '.join(map(_row, bars))}) AS t({BAR_COLUMNS})"
+    )
+    engine.execute(f"CREATE VIEW {settings.prod_latest_view} AS SELECT * FROM custom_bars")
+
+
 def make_local_engine(settings: Settings):
     from runtime.engines import make_engine
 

@@ -43,9 +43,14 @@ def test_dashboard_has_uid_title_and_seven_day_default_range(board):
     assert board["time"] == {"from": "now-7d", "to": "now"}
 
 
+def drawn(board):
+    """The dashboard's panels other than rows."""
+    return [p for p in board["panels"] if p["type"] != "row"]
+
+
 def test_panels_have_unique_ids_and_non_overlapping_grid_positions(board):
     ids = [p["id"] for p in board["panels"]]
-    assert len(ids) == len(set(ids)) == 6
+    assert len(ids) == len(set(ids)) == 9  # 2 rows, 2 data-quality tables, 5 per ticker
     cells = set()
     for p in board["panels"]:
         pos = p["gridPos"]
@@ -56,13 +61,33 @@ def test_panels_have_unique_ids_and_non_overlapping_grid_positions(board):
         cells |= mine
 
 
+def test_schema_version_is_the_current_one(board):
+    assert board["schemaVersion"] == 42
+
+
+def test_one_row_per_chosen_ticker_repeats_the_ticker_panels(board):
+    rows = [p for p in board["panels"] if p["type"] == "row"]
+    assert [(r["title"], r.get("repeat"), r["collapsed"]) for r in rows] == [
+        ("Data quality", None, False), ("$ticker", "ticker", False)]
+    ticker_row_y = rows[1]["gridPos"]["y"]
+    below = [p for p in drawn(board) if p["gridPos"]["y"] > ticker_row_y]
+    # everything under the repeated row is per ticker; the data-quality tables sit above it
+    assert {p["title"].split(" - ")[0] for p in below} == {
+        "Summary for the range", "Freshness", "Price: hourly OHLC with VWAP",
+        "Volume per hour with 16-bar moving average",
+        "Volatility: intraday, rolling 15 returns, annualised (%), and high-low range (%)"}
+    assert all(p["title"].endswith(" - $ticker") for p in below)
+
+
 def test_panel_types_cover_candlestick_timeseries_stat_and_table(board):
-    types = {p["title"].split(" - ")[0]: p["type"] for p in board["panels"]}
+    types = {p["title"].split(" - ")[0]: p["type"] for p in drawn(board)}
     assert types == {
         "Summary for the range": "stat",
+        "Freshness": "stat",
         "Price: hourly OHLC with VWAP": "candlestick",
         "Volume per hour with 16-bar moving average": "timeseries",
-        "Volatility: 16-bar rolling, annualised (%), and high-low range (%)": "timeseries",
+        "Volatility: intraday, rolling 15 returns, annualised (%), and high-low range (%)":
+            "timeseries",
         "Data quality: latest run": "table",
         "Data quality: failed checks history": "table",
     }
@@ -70,42 +95,95 @@ def test_panel_types_cover_candlestick_timeseries_stat_and_table(board):
 
 def test_every_datasource_reference_is_the_athena_plugin(board):
     refs = list(_all_datasources(board))
-    assert len(refs) >= 2 * len(board["panels"])  # panel + target each
+    assert len(refs) >= 2 * len(drawn(board))  # panel + target each
     assert {r["type"] for r in refs} == {"grafana-athena-datasource"}
     ds_var = [v for v in board["templating"]["list"] if v["type"] == "datasource"]
     assert ds_var[0]["query"] == "grafana-athena-datasource"
 
 
+def targets(board):
+    """Every Athena query of the dashboard: panels, the ticker variable, the annotation."""
+    found = [t for p in drawn(board) for t in p["targets"]]
+    found += [v["query"] for v in board["templating"]["list"] if v["name"] == "ticker"]
+    found += [a["target"] for a in board["annotations"]["list"]]
+    return found
+
+
 def test_each_target_carries_the_panel_sql_verbatim(board):
     settings = Settings()
     by_title = {p.title: p for p in panels.DRAWN}
-    for p in board["panels"]:
+    for p in drawn(board):
         spec = by_title[p["title"].split(" - ")[0]]
         (target,) = p["targets"]
         assert target["rawSQL"] == panels.panel_sql(spec.name, settings)
         assert target["format"] == 1  # table: every query returns one wide frame
         if spec.per_ticker:
-            assert "ticker = '$ticker'" in target["rawSQL"]
+            assert ("ticker = '$ticker'" in target["rawSQL"]
+                    or "ticker IN (${ticker:singlequote})" in target["rawSQL"])
             assert "$__timeFilter(bar_time)" in target["rawSQL"]
             assert "day_hour_partition BETWEEN" in target["rawSQL"]
             assert "stock_aggregate_prod_latest" in target["rawSQL"]
 
 
-def test_ticker_variable_lists_tickers_from_the_production_view(board):
+def test_every_query_reuses_athena_results_for_an_hour(board):
+    found = targets(board)
+    assert len(found) == len(drawn(board)) + 2
+    for target in found:
+        args = target["connectionArgs"]
+        assert args["resultReuseEnabled"] is True
+        assert args["resultReuseMaxAgeInMinutes"] == 60
+
+
+def test_ticker_variable_is_multi_select_with_all_and_reads_only_the_ranges_partitions(board):
     (ticker,) = [v for v in board["templating"]["list"] if v["name"] == "ticker"]
     assert ticker["type"] == "query"
-    assert ticker["multi"] is False  # panel SQL compares with one quoted value
-    assert ticker["query"]["rawSQL"].rstrip().endswith(
-        "SELECT DISTINCT ticker\nFROM stock_aggregate_prod_latest\nORDER BY ticker"
-    )
+    assert (ticker["multi"], ticker["includeAll"]) == (True, True)
+    assert ticker["refresh"] == 2  # on time range change: the query depends on the range
+    sql = ticker["query"]["rawSQL"]
+    assert sql == panels.panel_sql("tickers", Settings())
+    assert "WHERE day_hour_partition BETWEEN" in sql and "$__timeFrom()" in sql
+
+
+def test_each_failed_check_is_an_annotation_from_the_check_history(board):
+    (annotation,) = board["annotations"]["list"]
+    assert annotation["enable"] is True and annotation["iconColor"] == "red"
+    assert annotation["datasource"]["type"] == "grafana-athena-datasource"
+    sql = annotation["target"]["rawSQL"]
+    assert sql == panels.panel_sql("dq_annotations", Settings())
+    assert "WHERE NOT passed" in sql and "$__timeFilter(run_at)" in sql
+
+
+def test_data_quality_tables_colour_the_result_cell(board):
+    tables = [p for p in drawn(board) if p["type"] == "table"]
+    assert len(tables) == 2
+    for table in tables:
+        (result,) = [o for o in table["fieldConfig"]["overrides"]
+                     if o["matcher"]["options"] == "result"]
+        props = {p["id"]: p["value"] for p in result["properties"]}
+        assert props["custom.cellOptions"]["type"] == "color-background"
+        options = props["mappings"][0]["options"]
+        assert {k: v["color"] for k, v in options.items()} == {
+            "PASS": "green", "WARN": "orange", "FAIL": "red"}
+        assert "AS result" in table["targets"][0]["rawSQL"]
+
+
+def test_freshness_stat_turns_orange_then_red_as_the_latest_bar_ages(board):
+    (fresh,) = [p for p in drawn(board) if p["title"] == "Freshness - $ticker"]
+    (hours,) = [o for o in fresh["fieldConfig"]["overrides"]
+                if o["matcher"]["options"] == "hours_since_latest_bar"]
+    props = {p["id"]: p["value"] for p in hours["properties"]}
+    assert props["thresholds"]["steps"] == [{"color": "green", "value": None},
+                                            {"color": "orange", "value": 72},
+                                            {"color": "red", "value": 96}]
+    assert fresh["options"]["colorMode"] == "background"
 
 
 def test_table_prefix_from_settings_reaches_the_panel_sql():
     board = build.build_dashboard(Settings(table_prefix="acme_bars"))
-    sqls = [p["targets"][0]["rawSQL"] for p in board["panels"]]
+    sqls = [t["rawSQL"] for t in targets(board)]
     assert all("stock_aggregate" not in s for s in sqls)
-    assert "FROM acme_bars_prod_latest" in sqls[1]
-    assert "FROM acme_bars_dq_results" in sqls[-1]
+    assert sum("FROM acme_bars_prod_latest" in s for s in sqls) == 6  # 5 panels + variable
+    assert sum("FROM acme_bars_dq_results" in s for s in sqls) == 3  # 2 tables + annotation
 
 
 def test_check_mode_reports_a_stale_file(tmp_path):
@@ -121,6 +199,7 @@ def test_datasource_provisioning_uses_environment_placeholders_and_no_keys():
     doc = yaml.safe_load((ROOT / "grafana/provisioning/datasources/athena.yaml").read_text())
     (ds,) = doc["datasources"]
     assert ds["type"] == "grafana-athena-datasource"
+    assert ds["isDefault"] is False  # never taken over as the organisation's default
     data = ds["jsonData"]
     assert data["authType"] in ("default", "ec2_iam_role")
     assert data["catalog"] == "AwsDataCatalog"
@@ -134,3 +213,11 @@ def test_dashboard_provisioning_points_at_a_file_provider():
     (provider,) = doc["providers"]
     assert provider["type"] == "file"
     assert provider["options"]["path"] == "$STOCKPIPE_GRAFANA_DASHBOARDS"
+
+
+def test_the_athena_plugin_version_is_pinned_in_the_provisioning_docs():
+    docs = (ROOT / "docs" / "grafana.md").read_text("utf-8")
+    assert "grafana cli plugins install grafana-athena-datasource 3.3.3" in docs
+    assert "GF_INSTALL_PLUGINS=grafana-athena-datasource 3.3.3" in docs
+    provisioning = (ROOT / "grafana/provisioning/datasources/athena.yaml").read_text("utf-8")
+    assert "version 3.3.3" in provisioning

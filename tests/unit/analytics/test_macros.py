@@ -150,3 +150,23 @@ def test_interpolate_replaces_variables_then_macros():
         "SELECT * FROM v WHERE ticker = 'MSFT' AND bar_time BETWEEN "
         "TIMESTAMP '2021-06-23 00:00:00' AND TIMESTAMP '2021-06-23 01:00:00'"
     )
+
+
+def test_a_multi_value_ticker_becomes_a_quoted_list_as_grafana_formats_singlequote():
+    sql = expand_variables("ticker IN (${ticker:singlequote})", {"ticker": ["aapl", "BRK.B"]})
+    assert sql == "ticker IN ('AAPL','BRK.B')"
+
+
+def test_a_multi_value_variable_without_singlequote_is_an_error_naming_the_fix():
+    with pytest.raises(MacroError, match=r"\$\{ticker:singlequote\}"):
+        expand_variables("ticker = '$ticker'", {"ticker": ["AAPL", "MSFT"]})
+
+
+def test_every_value_of_a_multi_value_ticker_is_validated():
+    with pytest.raises(IdentifierError):
+        expand_variables("ticker IN (${ticker:singlequote})", {"ticker": ["AAPL", "X' OR 1=1"]})
+
+
+def test_an_empty_multi_value_variable_is_an_error():
+    with pytest.raises(MacroError, match="no values"):
+        expand_variables("ticker IN (${ticker:singlequote})", {"ticker": []})

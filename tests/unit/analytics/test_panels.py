@@ -9,14 +9,25 @@ import pytest
 
 from runtime import panels
 from runtime.errors import ConfigError, IdentifierError
-from runtime.sql_files import sql_path
 
 # The fixture's constants (conftest.py documents the dataset).
 START = datetime(2026, 11, 16, 14, 0)
 N_AAPL = 20
 TIME_FROM = datetime(2026, 11, 16, 0, 0)
 TIME_TO = datetime(2026, 11, 18, 0, 0)
-ANNUALISE = math.sqrt(252 * 16)  # documented factor: 252 sessions x 16 hourly bars
+# Documented factor: 252 sessions x 15 intraday hourly returns in a 16-bar extended session.
+ANNUALISE = math.sqrt(252 * 15)
+
+
+def aapl_return(i: int) -> float:
+    """The fixture's hourly log return into AAPL bar i (close alternates 100, 100e^0.01)."""
+    return 0.01 if i % 2 else -0.01
+
+
+# The fixture's AAPL bars run 09:00 ET on Mon 16th to 04:00 ET on the 17th: bars 0..14 are the
+# 16th's session, bars 15..19 the 17th's. Intraday returns exist for bars 1..14 and 16..19; bar
+# 15's step from the previous session is not one.
+INTRADAY_BARS = [*range(1, 15), *range(16, 20)]
 
 
 def run(engine, settings, name, ticker="AAPL", time_from=TIME_FROM, time_to=TIME_TO):
@@ -27,13 +38,13 @@ def run(engine, settings, name, ticker="AAPL", time_from=TIME_FROM, time_to=TIME
 
 def test_price_panel_returns_candles_in_time_order_for_the_chosen_ticker_only(loaded, settings):
     result = run(loaded, settings, "price")
-    assert result.columns == ["time", "open", "high", "low", "close", "vwap", "volume"]
+    assert result.columns == ["time", "open", "high", "low", "close", "vwap", "volume", "ticker"]
     assert len(result.rows) == N_AAPL  # the week-old bar and the mis-filed bar are excluded
     times = [r[0] for r in result.rows]
     assert times == [START + timedelta(hours=i) for i in range(N_AAPL)]
     first = result.records()[0]
     assert first == {"time": START, "open": 99.0, "high": 100.5, "low": 98.5, "close": 100.0,
-                     "vwap": 99.5, "volume": 1000.0}
+                     "vwap": 99.5, "volume": 1000.0, "ticker": "AAPL"}
     assert result.records()[1]["close"] == pytest.approx(100 * math.exp(0.01))
 
 
@@ -64,7 +75,7 @@ def test_partition_bound_expression_converts_utc_macro_value_to_exchange_hour(en
 
 def test_volume_panel_sums_match_the_data_and_moving_average_spans_16_bars(loaded, settings):
     result = run(loaded, settings, "volume")
-    assert result.columns == ["time", "volume", "volume_ma_16"]
+    assert result.columns == ["time", "volume", "volume_ma_16", "ticker"]
     volumes = [r[1] for r in result.rows]
     assert sum(volumes) == 39000.0  # 20 x 1000 + 100 x (0 + ... + 19)
     ma = [r[2] for r in result.rows]
@@ -79,29 +90,50 @@ def test_volume_panel_for_another_ticker_sees_only_its_bars(loaded, settings):
     assert [r[1] for r in result.rows] == [5.0, 6.0, 7.0]
 
 
-def test_volatility_of_alternating_one_percent_log_returns_matches_hand_computation(loaded,
-                                                                                   settings):
+def test_volatility_uses_only_intraday_returns_in_a_rolling_window_of_15(loaded, settings):
     result = run(loaded, settings, "volatility")
-    assert result.columns == ["time", "volatility_ann_pct", "range_pct"]
+    assert result.columns == ["time", "volatility_ann_pct", "range_pct", "ticker"]
     vol = [r[1] for r in result.rows]
-    # bar 0 has no return; bars 1..15 have fewer than 16 returns in their window: no value, not
-    # an annualised deviation of two returns (which read as a spike or a calm)
+    # No value until a window holds 15 intraday returns (bar 16: returns of bars 1..14 and 16);
+    # bar 15 opens a session, so it has no return and no value of its own.
     assert vol[:16] == [None] * 16
-    # bar 16: returns of bars 1..16, eight +0.01 and eight -0.01 -> sd 0.01 * sqrt(16 / 15)
-    assert vol[16] == pytest.approx(0.01 * math.sqrt(16 / 15) * ANNUALISE * 100)
-    # bar 19: 16 returns, eight +0.01 and eight -0.01 -> sd 0.01 * sqrt(16 / 15)
-    assert vol[19] == pytest.approx(0.01 * math.sqrt(16 / 15) * ANNUALISE * 100)
-    assert vol[19] == pytest.approx(65.5805, abs=1e-4)
+    for bar in (16, 19):
+        k = INTRADAY_BARS.index(bar)
+        window = [aapl_return(i) for i in INTRADAY_BARS[k - 14:k + 1]]
+        assert len(window) == 15
+        assert vol[bar] == pytest.approx(statistics.stdev(window) * ANNUALISE * 100)
     rng = [r[2] for r in result.rows]
     assert rng[0] == pytest.approx(2.0)  # (100.5 - 98.5) / 100
     c1 = 100 * math.exp(0.01)  # bar 1: open 100, close c1, high c1 + 0.5, low 99.5
     assert rng[1] == pytest.approx((c1 + 0.5 - 99.5) / c1 * 100)
 
 
-def test_stats_panel_gives_last_close_change_volume_and_realised_volatility(loaded, settings):
+def test_an_overnight_gap_does_not_raise_volatility(engine, settings):
+    """Two sessions of flat-ish prices with a 20 % jump overnight: intraday volatility stays
+    that of the small hourly moves."""
+    from tests.unit.analytics.conftest import Bar, load_bars
+
+    bars = []
+    for day, base in ((16, 100.0), (17, 120.0)):
+        for h in range(16):  # 04:00..19:00 ET = 09:00..00:00 UTC
+            close = base * math.exp(0.001 * (h % 2))
+            t = datetime(2026, 11, day, 9) + timedelta(hours=h)
+            bars.append(Bar("AAPL", t, close, close + 0.1, close - 0.1, close, 100.0, close))
+    load_bars(settings, engine, bars)
+    result = run(engine, settings, "volatility", time_from=datetime(2026, 11, 16),
+                 time_to=datetime(2026, 11, 18, 5))
+    values = [r[1] for r in result.rows if r[1] is not None]
+    # +-0.1 % hourly moves: 0.1 % x sqrt(252 x 15) ~ 6 %; the 20 % gap as a return: ~290 %
+    assert values and max(values) < 10.0
+    (row,) = run(engine, settings, "stats", time_from=datetime(2026, 11, 16),
+                 time_to=datetime(2026, 11, 18, 5)).records()
+    assert row["realised_vol_ann_pct"] < 10.0
+
+
+def test_stats_panel_gives_last_close_change_volume_and_intraday_volatility(loaded, settings):
     (row,) = run(loaded, settings, "stats").records()
     last = 100 * math.exp(0.01)
-    returns = [0.01 if i % 2 else -0.01 for i in range(1, N_AAPL)]
+    returns = [aapl_return(i) for i in INTRADAY_BARS]
     assert row["last_close"] == pytest.approx(last)
     assert row["change_abs"] == pytest.approx(last - 99.0)
     assert row["change_pct"] == pytest.approx((last / 99.0 - 1) * 100)
@@ -109,6 +141,54 @@ def test_stats_panel_gives_last_close_change_volume_and_realised_volatility(load
     assert row["realised_vol_ann_pct"] == pytest.approx(
         statistics.stdev(returns) * ANNUALISE * 100)
     assert row["bars"] == N_AAPL
+
+
+def test_sessions_panel_gives_one_row_per_ticker_and_exchange_day(loaded, settings):
+    result = panels.run_panel(loaded, settings, "sessions", TIME_FROM, TIME_TO,
+                              ["AAPL", "MSFT"])
+    rows = {(r["ticker"], r["session_day"]): r for r in result.records()}
+    assert list(rows) == [("AAPL", "2026-11-16"), ("AAPL", "2026-11-17"),
+                          ("MSFT", "2026-11-16")]
+    first, second = rows["AAPL", "2026-11-16"], rows["AAPL", "2026-11-17"]
+    assert (first["bars"], second["bars"]) == (15, 5)
+    assert first["open"] == 99.0 and first["close"] == pytest.approx(100.0)  # bar 14
+    assert second["open"] == 100.0 and second["close"] == pytest.approx(100 * math.exp(0.01))
+    assert (first["volume"], second["volume"]) == (25500.0, 13500.0)
+    assert (first["returns"], second["returns"]) == (14, 4)
+    assert first["sum_sq_return"] == pytest.approx(14 * 0.0001)
+    assert first["sum_return"] == pytest.approx(0.0)
+    assert first["first_bar"] == START and second["last_bar"] == START + timedelta(hours=19)
+    msft = rows["MSFT", "2026-11-16"]
+    assert (msft["bars"], msft["volume"], msft["high"], msft["low"]) == (3, 18.0, 401.0, 399.0)
+    # VWAP of the session weighted by volume: every MSFT bar has vwap 400.2
+    assert msft["vwap"] == pytest.approx(400.2)
+
+
+def test_a_multi_ticker_panel_returns_every_chosen_ticker_in_one_query(loaded, settings):
+    sql = panels.panel_query("price", settings, TIME_FROM, TIME_TO, ["AAPL", "MSFT"])
+    assert "ticker IN ('AAPL','MSFT')" in sql
+    result = loaded.execute(sql)
+    assert [r[-1] for r in result.rows] == ["AAPL"] * N_AAPL + ["MSFT"] * 3
+
+
+def test_freshness_panel_gives_latest_bar_and_hours_to_the_range_end(loaded, settings):
+    (row,) = run(loaded, settings, "freshness").records()
+    assert row["latest_bar"] == START + timedelta(hours=19)  # 2026-11-17 09:00 UTC
+    assert row["hours_since_latest_bar"] == 15  # to 2026-11-18 00:00 UTC
+
+
+def test_dq_annotations_panel_gives_one_annotation_per_failed_check_in_range(loaded, settings):
+    result = panels.run_panel(loaded, settings, "dq_annotations", datetime(2026, 11, 19),
+                              datetime(2026, 11, 22))
+    assert result.columns == ["time", "text", "tags"]
+    assert result.rows == [
+        (datetime(2026, 11, 20, 12), "duplicate_keys: 2 failing rows (blocking: nothing "
+         "published; run r1)", "error"),
+        (datetime(2026, 11, 21, 12), "freshness: 1 failing rows (warning; run r2)", "warning"),
+    ]
+    later = panels.run_panel(loaded, settings, "dq_annotations", datetime(2026, 11, 21, 1),
+                             datetime(2026, 11, 22))
+    assert [r[2] for r in later.rows] == ["warning"]
 
 
 def test_stats_panel_for_an_empty_range_returns_one_row_of_nulls(loaded, settings):
@@ -122,30 +202,51 @@ def test_tickers_panel_lists_each_ticker_once_sorted(loaded, settings):
     assert run(loaded, settings, "tickers").rows == [("AAPL",), ("MSFT",)]
 
 
-def test_data_range_panel_spans_every_bar_in_the_view(loaded, settings):
-    (row,) = run(loaded, settings, "data_range").records()
-    assert row["first_bar"] == START - timedelta(days=7)
-    assert row["last_bar"] == START + timedelta(hours=N_AAPL - 1)
-    assert row["bars"] == N_AAPL + 3 + 2
+def test_tickers_panel_reads_only_the_partitions_of_the_range(loaded, settings):
+    # MSFT's bars are all on the 16th: a range of the 17th lists AAPL only.
+    later = run(loaded, settings, "tickers", time_from=datetime(2026, 11, 17, 5),
+                time_to=TIME_TO)
+    assert later.rows == [("AAPL",)]
+    sql = panels.panel_sql("tickers", settings)
+    assert "WHERE day_hour_partition BETWEEN" in sql
+
+
+def test_partition_column_comes_from_one_function_of_the_settings(settings, monkeypatch):
+    import runtime.steps
+
+    assert panels.partition_column(settings) == "day_hour_partition"
+    monkeypatch.setattr(runtime.steps, "PARTITION_COL", "exchange_day")
+    for name in ("price", "volume", "volatility", "stats", "sessions", "tickers", "freshness"):
+        sql = panels.panel_sql(name, settings)
+        assert "exchange_day BETWEEN" in sql and "day_hour_partition BETWEEN" not in sql, name
+
+
+def test_data_range_panel_spans_every_bar_of_each_ticker(loaded, settings):
+    rows = {r["ticker"]: r for r in run(loaded, settings, "data_range").records()}
+    assert rows["AAPL"]["first_bar"] == START - timedelta(days=7)
+    assert rows["AAPL"]["last_bar"] == START + timedelta(hours=N_AAPL - 1)
+    assert rows["AAPL"]["bars"] == N_AAPL + 2
+    assert (rows["MSFT"]["bars"], rows["MSFT"]["last_bar"]) == (3, START + timedelta(hours=2))
 
 
 def test_dq_latest_panel_shows_only_the_newest_run_failures_first(loaded, settings):
     result = run(loaded, settings, "dq_latest")
-    assert result.columns == ["run_at", "run_id", "check_name", "severity", "failing_rows",
-                              "passed"]
-    assert [(r[1], r[2], r[4], r[5]) for r in result.rows] == [
-        ("r2", "freshness", 1, False),
-        ("r2", "duplicate_keys", 0, True),
-        ("r2", "null_values", 0, True),
+    assert result.columns == ["result", "check_name", "severity", "failing_rows", "passed",
+                              "run_at", "run_id"]
+    assert [(r[0], r[1], r[3], r[4], r[6]) for r in result.rows] == [
+        ("WARN", "freshness", 1, False, "r2"),
+        ("PASS", "duplicate_keys", 0, True, "r2"),
+        ("PASS", "null_values", 0, True, "r2"),
     ]
 
 
 def test_dq_failures_panel_lists_failed_checks_newest_first(loaded, settings):
     result = run(loaded, settings, "dq_failures")
-    assert result.columns == ["time", "run_id", "check_name", "severity", "failing_rows"]
+    assert result.columns == ["time", "result", "run_id", "check_name", "severity",
+                              "failing_rows"]
     assert [r[1:] for r in result.rows] == [
-        ("r2", "freshness", "warning", 1),
-        ("r1", "duplicate_keys", "error", 2),
+        ("WARN", "r2", "freshness", "warning", 1),
+        ("FAIL", "r1", "duplicate_keys", "error", 2),
     ]
 
 
@@ -162,29 +263,17 @@ def test_per_ticker_panel_without_a_ticker_is_an_error(settings):
 def test_panel_sql_keeps_grafana_syntax_and_fills_the_table_name(settings):
     sql = panels.panel_sql("price", settings)
     assert "FROM stock_aggregate_prod_latest" in sql
-    assert "'$ticker'" in sql and "$__timeFilter(bar_time)" in sql and "{{" not in sql
+    assert "ticker IN (${ticker:singlequote})" in sql
+    assert "$__timeFilter(bar_time)" in sql and "{{" not in sql
+    assert "'$ticker'" in panels.panel_sql("stats", settings)
+
+
+def test_a_single_value_panel_refuses_a_list_of_tickers(settings):
+    with pytest.raises(ConfigError, match="takes one ticker"):
+        panels.panel_query("stats", settings, TIME_FROM, TIME_TO, ["AAPL", "MSFT"])
 
 
 def test_every_registered_panel_has_its_sql_file():
     for p in panels.PANELS:
         assert panels.template(p.name).strip(), p.name
 
-
-def test_panels_are_declared_by_their_sql_file_headers_in_dashboard_order():
-    files = {e.name[:-4] for e in sql_path("panels").iterdir() if e.name.endswith(".sql")}
-    assert {p.name for p in panels.PANELS} == files
-    assert [p.name for p in panels.DRAWN] == [
-        "stats", "price", "volume", "volatility", "dq_latest", "dq_failures"]
-    price = panels.panel("price")
-    assert (price.title, price.kind, price.unit, price.per_ticker, price.grid) == (
-        "Price: hourly OHLC with VWAP", "candlestick", "currencyUSD", True, (0, 4, 24, 11))
-    assert not panels.panel("dq_latest").per_ticker
-    # A description wrapped over several header lines reads as one sentence.
-    assert "(overnight, weekend) counts as one return" in panels.panel("volatility").description
-
-
-def test_the_header_stays_out_of_the_sql_grafana_and_the_engines_run():
-    for p in panels.PANELS:
-        text = panels.template(p.name)
-        assert "-- title:" not in text and "-- grid:" not in text, p.name
-        assert text.lstrip().startswith(("--", "SELECT", "WITH")), p.name
