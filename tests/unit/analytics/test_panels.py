@@ -276,4 +276,3 @@ def test_a_single_value_panel_refuses_a_list_of_tickers(settings):
 def test_every_registered_panel_has_its_sql_file():
     for p in panels.PANELS:
         assert panels.template(p.name).strip(), p.name
-
