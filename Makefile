@@ -38,7 +38,7 @@ $(WHEELHOUSE_STAMP): components/lambda-requirements.txt components/fetch_wheels.
 	touch $@
 
 install: $(RUN_STAMP) ## the core install `make run` needs, into ./.venv
-install-dev: $(DEV_STAMP) ## the core plus infra, notebooks and test tools
+install-dev: $(DEV_STAMP) $(WHEELHOUSE_STAMP) ## the core plus infra, notebooks, test tools and the Lambda wheels
 
 # JupyterLab at the repository root, on this venv's kernel. The notebooks read the home the CLI
 # uses from here ($STOCKPIPE_HOME, else ./.stockpipe), whichever folder a kernel starts in;

@@ -1,5 +1,5 @@
 """Synthetic raw lake for the scale benchmark, laid out exactly as Firehose lands it
-(docs/architecture.md "Raw record").
+(docs/architecture.md, "Raw record").
 
 N tickers x D calendar days of extended-hours hourly bars (16 per XNYS session, 04:00-19:00 ET
 bar starts). The daily ingest pulls an overlapping 7-day window, so every bar is delivered by

@@ -19,12 +19,15 @@ from typing import Dict, List
 import numpy as np
 
 KEY = ["ticker", "bar_time_ms"]
+# runtime/sql/checks/ticker_format.sql's pattern (the one configured tickers are validated with)
+TICKER_PATTERN = r"(?:[A-Z]{1,2}:)?[A-Z0-9][A-Z0-9.\-]{0,15}"
 PRICE_COLS = ["open", "high", "low", "close", "vwap"]
 COLUMNS = [
     "ticker", "bar_time", "bar_time_ms", "open", "high", "low", "close", "volume", "vwap",
     "transactions", "ingested_at", "day_hour_partition",
 ]
-PARTITION_FORMAT = {"hour": "%Y-%m-%d-%H", "day": "%Y-%m-%d"}
+# The partition column of each granularity (day_hour_partition is YYYY-MM-DD-HH in both).
+PARTITION_COLUMN = {"hour": "day_hour_partition", "day": "day_partition"}
 
 
 def raw_objects(raw_dir: Path) -> List[Path]:
@@ -79,14 +82,16 @@ def transform(raw_dir: Path, out_dir: Path, granularity: str = "hour") -> int:
             .astype("datetime64[us]"),
             "day_hour_partition": bar_time.dt.tz_localize("UTC")
             .dt.tz_convert("America/New_York")
-            .dt.strftime(PARTITION_FORMAT[granularity]),
+            .dt.strftime("%Y-%m-%d-%H"),
         }
     )
+    if granularity == "day":
+        df["day_partition"] = df["day_hour_partition"].str.slice(0, 10)
     del raw
     _reset(out_dir)
     pq.write_to_dataset(
         pa.Table.from_pandas(df, preserve_index=False), str(out_dir),
-        partition_cols=["day_hour_partition"],
+        partition_cols=[PARTITION_COLUMN[granularity]],
     )
     return len(df)
 
@@ -97,6 +102,9 @@ def read_table(table_dir: Path):
 
     df = pd.read_parquet(table_dir)
     df["day_hour_partition"] = df["day_hour_partition"].astype(str)
+    if "day_partition" in df.columns:
+        df["day_partition"] = df["day_partition"].astype(str)
+        return df[COLUMNS + ["day_partition"]]
     return df[COLUMNS]
 
 
@@ -111,7 +119,7 @@ def dedup(parquet_dir: Path, out_dir: Path) -> int:
     _reset(out_dir)
     pq.write_to_dataset(
         pa.Table.from_pandas(df, preserve_index=False), str(out_dir),
-        partition_cols=["day_hour_partition"],
+        partition_cols=["day_partition" if "day_partition" in df.columns else "day_hour_partition"],
     )
     return len(df)
 
@@ -123,6 +131,7 @@ def quality(
     import pandas as pd
 
     from runtime import exchange_calendar as cal
+    from runtime.sql_files import timestamp_literal
     from runtime.window import parse_window_day
 
     objects = raw_objects(raw_dir)
@@ -138,7 +147,13 @@ def quality(
         & (df["vwap"] >= df["low"] - 0.01)
         & (df["vwap"] <= df["high"] + 0.01)
     )
-    latest = df.groupby("ticker")["bar_time"].max()
+    checked_at = timestamp_literal(now)
+    at = pd.Timestamp(checked_at)
+    latest = df.loc[df["bar_time"] <= at].groupby("ticker")["bar_time"].max()
+    values = df[num]
+    non_finite = (values.notna() & ~values.abs().lt(float("inf"))).any(axis=1)
+    bad_time = (df["bar_time"] < pd.Timestamp("1990-01-01")) | (df["bar_time"] > at)
+    bad_ticker = df["ticker"].notna() & ~df["ticker"].str.fullmatch(TICKER_PATTERN).fillna(False)
     fresh_since = cal.session_start_utc(cal.last_completed_session(now))
     stale = sum(1 for t in tickers if t not in latest.index or latest[t] < fresh_since)
     # The latest ingest's window: objects sort by arrival, records by ingest time within one.
@@ -150,15 +165,18 @@ def quality(
     have = pd.MultiIndex.from_frame(df.loc[df["bar_time"].isin(hours), ["ticker", "bar_time"]])
     missing = int((~wanted.isin(have)).sum()) if len(hours) else 0
     return {
+        "bar_time_range": int(bad_time.sum()),
         "duplicate_keys": int(df.duplicated(KEY, keep="first").sum()),
         "duplicate_rows": int(df.duplicated(keep="first").sum()),
         "empty_table": int(len(df) == 0),
         "freshness": stale,
         "missing_session_hours": missing,
         "negative_values": int((df[num + ["transactions"]] < 0).any(axis=1).sum()),
+        "non_finite_values": int(non_finite.sum()),
         "null_values": int(df.isna().any(axis=1).sum()),
         "ohlc_consistency": int((~ok & df[num].notna().all(axis=1)).sum()),
         "raw_parquet_row_count": abs(raw_rows - parquet_rows),
+        "ticker_format": int(bad_ticker.sum()),
         "zero_values": int((df[num] == 0).any(axis=1).sum()),
     }
 

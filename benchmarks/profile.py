@@ -1,6 +1,6 @@
 """Where the local engine's time goes: `python -m benchmarks.profile SIZE [--granularity hour]`.
 
-Runs crawl, reset, transform, dedup and quality on generated data (same as the benchmark) with
+Runs crawl, transform, dedup and quality on generated data (same as the benchmark) with
 the engine wrapped so every statement is timed, and under cProfile for the Python side. Writes
 benchmarks/profile-<size>-<granularity>.md and prints its path.
 """
@@ -131,7 +131,7 @@ def profile(size: Size, granularity: str, root: Optional[Path] = None) -> Path:
     results: Dict[str, Any] = {}
     prof = cProfile.Profile()
     try:
-        for name in ("crawl", "reset", "transform", "dedup", "quality"):
+        for name in ("crawl", "transform", "dedup", "quality"):
             step["name"] = name
             start = time.perf_counter()
             prof.enable()

@@ -6,8 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from benchmarks.limits import PANDAS_MAX_RAW_ROWS, PANDAS_RSS_CAP
-
 GB = 2**30
 TARGET_SPEEDUP = 10.0  # stockpipe rows/s >= 10x pandas
 TARGET_FLOOR_RATIO = 3.0  # stockpipe wall <= 3x floor
@@ -277,6 +275,8 @@ def markdown(results: Dict, png_name: Optional[str]) -> str:
 
 
 def _extra_flags(options: Dict) -> str:
+    from benchmarks.limits import PANDAS_MAX_RAW_ROWS, PANDAS_RSS_CAP
+
     out = ""
     if options.get("repeat", 2) != 2:
         out += f" --repeat {options['repeat']}"

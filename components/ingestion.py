@@ -21,10 +21,10 @@ LAMBDA_RUNTIME = "python3.12"
 RAW_PREFIX = "raw/"
 REJECTS_PREFIX = "rejects/"
 # The hour folders written out, in UTC, rather than left to Firehose's implicit default (which
-# appends the same `yyyy/MM/dd/HH/`): the raw layout (docs/architecture.md "Raw record") is then
-# visible here, and the pair satisfies Firehose's prefix rules under any reading (a Prefix with
-# expressions needs an ErrorOutputPrefix; an ErrorOutputPrefix with expressions must hold
-# error-output-type).
+# appends the same `yyyy/MM/dd/HH/`): the raw layout (docs/architecture.md, "Raw record") is
+# then visible here, and the
+# pair satisfies Firehose's prefix rules under any reading (a Prefix with expressions needs an
+# ErrorOutputPrefix; an ErrorOutputPrefix with expressions must hold error-output-type).
 TIMESTAMP_FOLDERS = "!{timestamp:yyyy/MM/dd/HH}/"
 FIREHOSE_PREFIX = RAW_PREFIX + TIMESTAMP_FOLDERS
 ERROR_PREFIX = "errors/!{firehose:error-output-type}/" + TIMESTAMP_FOLDERS
@@ -188,7 +188,7 @@ class Ingestion(pulumi.ComponentResource):
             extended_s3_configuration={
                 "bucket_arn": args.raw_bucket_arn,
                 "role_arn": fh_role.arn,
-                # raw/YYYY/MM/dd/HH/ by arrival time in UTC (docs/architecture.md "Raw record").
+                # raw/YYYY/MM/dd/HH/ by arrival time in UTC (docs/architecture.md, "Raw record").
                 "prefix": FIREHOSE_PREFIX,
                 "error_output_prefix": ERROR_PREFIX,
                 "buffering_size": args.buffer_size_mb,

@@ -12,6 +12,7 @@ import pulumi_aws as aws
 
 from runtime import settings as rs
 from runtime.dag import DAG, Node
+from runtime.jobs.glue_entry import FULL_REFRESH_PROPERTY
 
 from . import iam
 from .analytics import ETL_RESULTS_PREFIX
@@ -189,7 +190,12 @@ class GlueWorkflow(pulumi.ComponentResource):
 
         workflow = aws.glue.Workflow(
             f"{name}-workflow", name=f"{args.name_prefix}-daily", max_concurrent_runs=1,
-            description="crawl -> " + " -> ".join(n.name for n in DAG[1:]), opts=child,
+            description="crawl -> " + " -> ".join(n.name for n in DAG[1:]),
+            # Every run is incremental unless started with the run property full_refresh=true
+            # (`aws glue start-workflow-run --name <workflow> --run-properties
+            # full_refresh=true`); the jobs that need it read it (runtime/jobs/glue_entry.py).
+            default_run_properties={FULL_REFRESH_PROPERTY: "false"},
+            opts=child,
         )
         self._triggers(workflow)
 
@@ -296,6 +302,10 @@ class GlueWorkflow(pulumi.ComponentResource):
             iam.statement(["glue:GetDatabase"],
                           [ctx.arn("glue", "catalog"), ctx.arn("glue", "database/default")],
                           sid="DefaultDatabase"),
+            # The full_refresh run property of the workflow run that started the job.
+            iam.statement(["glue:GetWorkflowRunProperties"],
+                          ctx.arn("glue", f"workflow/{self._args.name_prefix}-daily"),
+                          sid="RunProperties"),
             iam.statement(["s3:GetBucketLocation", "s3:ListBucket"], a["raw"], sid="ListRaw"),
             iam.statement(["s3:GetObject"], objects("raw", RAW_PREFIX), sid="ReadRaw"),
             iam.statement(

@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from .demo import demo_fetch
 from .errors import AuthError, ConfigError, DeliveryError, SourceError
-from .polygon import DeadlineExceeded, PolygonClient, SourceUnreachable
+from .polygon import PAGE_LIMIT, DeadlineExceeded, PolygonClient, SourceUnreachable
 from .records import RejectWriter, iso_utc_ms, shape
 from .sinks import LocalSink
 from .storage import storage_for
@@ -74,6 +74,17 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def run_deadline(tickers: int, days: int, rate_limit_per_min: float) -> float:
+    """Seconds an ingest of `tickers` over `days` dates may take before it stops early.
+
+    Generous for an honest run (the rate limit's waits, plus 30 s per request for latency and
+    the odd retry, plus 10 minutes), finite for a server that answers slowly for ever: the
+    run holds the home lock meanwhile. A page holds at most 50,000 of the minute bars behind the
+    hourly ones, a day at most 1,440 of them."""
+    pages = tickers * max(1, -(-days * 1440 // PAGE_LIMIT))
+    return 600.0 + pages * (60.0 / rate_limit_per_min + 30.0)
+
+
 def _finish(sink: Any, own: bool) -> None:
     """Close a sink this run made; only flush one the caller owns."""
     if own:
@@ -122,7 +133,12 @@ def run_ingest(
             return demo_fetch(ticker, window.start, window.end)
     else:
         if client is None:
-            client = PolygonClient.from_settings(settings)
+            client = PolygonClient.from_settings(
+                settings,
+                run_deadline=run_deadline(
+                    len(settings.tickers), window.days, settings.rate_limit_per_min
+                ),
+            )
             own_client = True
 
         def fetch(ticker: str) -> Any:

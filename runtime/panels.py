@@ -44,9 +44,7 @@ def partition_column(settings: Settings) -> str:
     prunes partitions. The one place panel SQL learns it: the bounds the queries use (the range's
     first day `yyyy-MM-dd` to its last hour `yyyy-MM-dd-HH`, exchange time) hold for a day or an
     hour partition value, so a change of granularity or of the column changes only this."""
-    from .steps import PARTITION_COL
-
-    return validate_identifier(PARTITION_COL, "partition column")
+    return validate_identifier(settings.partition_column, "partition column")
 
 
 @dataclass(frozen=True)

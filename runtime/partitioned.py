@@ -1,21 +1,21 @@
 """Write a partitioned table of any size within Athena's 100-partitions-per-statement limit.
 
-A CTAS or INSERT INTO that writes more than 100 partitions fails in Athena with
-HIVE_TOO_MANY_OPEN_PARTITIONS; Athena documents the workaround used here: one CTAS, then INSERT
-INTO batches of at most 100 partition values each. The source SELECT is evaluated once, into an
-unpartitioned staging table (`Engine.create_stage`: Parquet next to the target on Athena,
-memory on the local engine), and the batches read the stage; the stage is dropped and its files
-deleted afterwards, and cleaned first when a previous run crashed half way.
+Athena's documented workaround for its 100-partition limit
+(HIVE_TOO_MANY_OPEN_PARTITIONS): one CTAS, then INSERT INTO batches of at
+most 100 partition values each. The source SELECT is evaluated once, into an unpartitioned
+staging table (`Engine.create_stage`: Parquet next to the target on Athena, memory on the local
+engine), and the batches read the stage; the stage is dropped and its files deleted afterwards,
+and cleaned first when a previous run crashed half way.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .engines.base import Engine
 from .errors import ConfigError, validate_identifier
@@ -37,6 +37,8 @@ class WriteResult:
     partitions: int
     statements: int
     source_rows: int = -1
+    # The stage's rows per value of the `count_by` column (empty when none was asked for).
+    counts: Dict[Any, int] = field(default_factory=dict, compare=False)
 
 
 def write_partitioned(
@@ -52,6 +54,8 @@ def write_partitioned(
     fmt: str = "PARQUET",
     compression: str = "SNAPPY",
     max_partitions: int = ATHENA_MAX_PARTITIONS,
+    columns: Optional[Sequence[str]] = None,
+    count_by: Optional[str] = None,
 ) -> WriteResult:
     """CTAS `table` at `location` from `select_sql` (partition column last), in batches of at
     most `max_partitions` partition values; the target table must not exist and its location must
@@ -66,11 +70,20 @@ def write_partitioned(
     come in runs of neighbouring cluster values (transform: each raw object holds one ticker's
     bars after another's, in time order). Locally, sorting 10 M wide rows cost 2.4 s, and the
     batches read such a stage as fast as a sorted one; rows in hash order (a window's output)
-    made the same batches 3.6 s slower, so dedup keeps the sort."""
+    made the same batches 3.6 s slower, so dedup keeps the sort.
+
+    `columns` names the stage columns the table gets (default: all), so the SELECT may carry
+    more, such as `count_by`, whose rows per value are returned in `counts` (transform counts
+    the rows of each raw object this way, from the stage instead of a second scan)."""
     validate_identifier(table, "table name")
     validate_identifier(partition_col, "partition column")
     cluster = validate_identifier(cluster_by or partition_col, "cluster column")
     stage = validate_identifier(table + STAGE_SUFFIX, "staging table name")
+    projection = (
+        ", ".join(validate_identifier(c, "column name") for c in columns) if columns else "*"
+    )
+    if count_by is not None:
+        validate_identifier(count_by, "count column")
     if not isinstance(max_partitions, int) or not 1 <= max_partitions <= ATHENA_MAX_PARTITIONS:
         raise ConfigError(
             f"max_partitions must be a whole number from 1 to {ATHENA_MAX_PARTITIONS}, "
@@ -133,10 +146,13 @@ def write_partitioned(
             where = _with_cluster_range(where, cluster, [ranges[j] for j in batch])
             if i == 0:
                 result = engine.execute(
-                    f"CREATE TABLE {table} WITH ({props}) AS SELECT * FROM {stage} WHERE {where}"
+                    f"CREATE TABLE {table} WITH ({props}) AS "
+                    f"SELECT {projection} FROM {stage} WHERE {where}"
                 )
             else:
-                result = engine.execute(f"INSERT INTO {table} SELECT * FROM {stage} WHERE {where}")
+                result = engine.execute(
+                    f"INSERT INTO {table} SELECT {projection} FROM {stage} WHERE {where}"
+                )
             written = _add_written(written, result)
         # Both engines report the rows each CTAS/INSERT wrote; counting the new table again
         # would open every file it has (docs/performance.md "Measurements behind code
@@ -146,10 +162,18 @@ def write_partitioned(
             if written is not None
             else engine.execute(f"SELECT count(*) FROM {table}").scalar()
         )
+        counts: Dict[Any, int] = {}
+        if count_by is not None:
+            counts = {
+                row[0]: int(row[1])
+                for row in engine.execute(
+                    f"SELECT {count_by}, count(*) FROM {stage} GROUP BY 1"
+                ).rows
+            }
         # Every stage row was written exactly once (and no partition value is NULL, which
         # engines spell differently in folder names): the stage now holds exactly the table's
         # rows, and an engine may keep it as the table's cached copy for the next step.
-        if int(rows or 0) == source_rows and None not in values:
+        if int(rows or 0) == source_rows and None not in values and projection == "*":
             keep_as = table
     finally:
         try:
@@ -161,6 +185,7 @@ def write_partitioned(
         partitions=len(values),
         statements=len(batches),
         source_rows=source_rows,
+        counts=counts,
     )
 
 

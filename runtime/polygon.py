@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
-from email.utils import parsedate_to_datetime
-from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+from .bounded_http import (
+    BodyTooLarge,
+    Watchdog,
+    connection_reason,
+    get_bounded,
+    track_connections,
+)
 from .errors import AuthError, ConfigError, SourceError, validate_ticker
+from .ratelimit import RateLimiter, parse_retry_after
 from .settings import DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT_PER_MIN
 
 log = logging.getLogger(__name__)
@@ -28,52 +33,15 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Polygon answers "DELAYED" instead of "OK" on plans with delayed data; both carry results.
 OK_STATUSES = frozenset({"OK", "DELAYED"})
 PAGE_LIMIT = 50000  # the API maximum; it bounds the base minute bars, not the hourly bars
+# At most one hourly bar per hour, and a day has at most 25 hours (the end of daylight saving
+# time): more bars than that for a window is not hourly data, whatever the server says.
+MAX_BARS_PER_DAY = 25
+# A bar is about 100 bytes of JSON; ten times that (pretty-printed, extra fields) plus the
+# envelope bounds an honest answer for a window, so a body past it is not read any further.
+BODY_BYTES_PER_BAR = 1024
+BODY_ENVELOPE_BYTES = 1024 * 1024
+ERROR_BODY_BYTES = 64 * 1024  # an error answer is read only for its message
 _KEY_PARAMS = frozenset({"apikey", "api_key"})
-
-
-class RateLimiter:
-    """At most `per_minute` requests in any sliding window (5/min = the free tier)."""
-
-    def __init__(
-        self,
-        per_minute: float = DEFAULT_RATE_LIMIT_PER_MIN,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ):
-        if not per_minute or per_minute <= 0:
-            raise ConfigError(
-                f"rate limit must be more than 0 requests per minute, got {per_minute!r}"
-            )
-        # A fractional rate (0.5/min) becomes 1 request per 120 s; 7.5/min becomes 7 per 56 s.
-        self.capacity = max(1, int(per_minute))
-        self.period = self.capacity * 60.0 / per_minute
-        self.clock = clock
-        self.sleep = sleep
-        self._sent: Deque[float] = deque()
-        self.waited = 0.0
-
-    def wait_needed(self) -> float:
-        """Seconds `acquire` would sleep if called now."""
-        now = self.clock()
-        live = [t for t in self._sent if now - t < self.period]
-        if len(live) < self.capacity:
-            return 0.0
-        return live[-self.capacity] + self.period - now
-
-    def acquire(self) -> float:
-        """Block until one more request is allowed; returns the seconds waited."""
-        waited = 0.0
-        while True:
-            now = self.clock()
-            while self._sent and now - self._sent[0] >= self.period:
-                self._sent.popleft()
-            if len(self._sent) < self.capacity:
-                self._sent.append(now)
-                self.waited += waited
-                return waited
-            delay = self._sent[0] + self.period - now
-            self.sleep(delay)
-            waited += delay
 
 
 class SourceUnreachable(SourceError):
@@ -111,6 +79,11 @@ class FetchResult:
         return [p.request_id for p in self.pages]
 
 
+def max_bars(window_from: date, window_to: date) -> int:
+    """The most hourly bars the exchange dates `window_from`..`window_to` (inclusive) can hold."""
+    return ((window_to - window_from).days + 1) * MAX_BARS_PER_DAY
+
+
 def redact(text: str, secret: Optional[str]) -> str:
     """`text` with every occurrence of `secret` replaced, for messages built from server text."""
     if secret and text:
@@ -135,26 +108,6 @@ def _loggable(url: str) -> str:
     return parts.path + ("?" + parts.query if parts.query else "")
 
 
-def parse_retry_after(value: Optional[str]) -> Optional[float]:
-    """Seconds from a Retry-After header (delta-seconds or HTTP date), None if absent or bad."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when is None:
-            return None
-        seconds = when.timestamp() - time.time()
-    if math.isnan(seconds) or math.isinf(seconds):
-        return None
-    return max(0.0, seconds)
-
-
 class PolygonClient:
     """Hourly aggregates from `{base}/v2/aggs/...`, following `next_url` to the last page."""
 
@@ -175,6 +128,9 @@ class PolygonClient:
         max_pages: int = 1000,
         time_left: Optional[Callable[[], float]] = None,
         reserve_seconds: float = 3.0,
+        request_deadline: float = 120.0,
+        run_deadline: Optional[float] = None,
+        max_body_bytes: int = 64 * 1024 * 1024,
     ):
         if not api_key or not str(api_key).strip():
             raise AuthError(
@@ -191,6 +147,10 @@ class PolygonClient:
             )
         if max_attempts < 1:
             raise ConfigError(f"max_attempts must be at least 1, got {max_attempts}")
+        for name, value in (("request_deadline", request_deadline),
+                            ("run_deadline", run_deadline), ("max_body_bytes", max_body_bytes)):
+            if value is not None and not value > 0:
+                raise ConfigError(f"{name} must be more than 0, got {value!r}")
         self._key = str(api_key).strip()
         self.base_url = base
         self._origin = (parts.scheme, parts.netloc.lower())
@@ -204,6 +164,13 @@ class PolygonClient:
         # lets the run deliver what it already fetched instead of dying mid-sleep.
         self.time_left = time_left
         self.reserve_seconds = reserve_seconds
+        # Wall-clock bounds: one request (status line to last byte, however slowly the server
+        # trickles), and the whole run from the client's creation (so a hostile or stuck server
+        # cannot hold the home lock for ever). Both are real seconds, not the rate limiter's clock.
+        self.request_deadline = request_deadline
+        self.run_deadline = run_deadline
+        self._run_ends = time.monotonic() + run_deadline if run_deadline else None
+        self.max_body_bytes = max_body_bytes
         self.sleep = sleep
         self.limiter = RateLimiter(rate_limit_per_min, clock=clock, sleep=sleep)
         if session is None:
@@ -211,6 +178,7 @@ class PolygonClient:
 
             session = requests.Session()
         self.session = session
+        self._live = track_connections(session)
         self.requests_sent = 0
 
     @classmethod
@@ -249,6 +217,9 @@ class PolygonClient:
         result = FetchResult(ticker=ticker, window_from=window_from, window_to=window_to)
         url: Optional[str] = self.aggregates_url(ticker, window_from, window_to)
         seen = set()
+        bar_cap = max_bars(window_from, window_to)
+        body_cap = min(self.max_body_bytes, BODY_ENVELOPE_BYTES + bar_cap * BODY_BYTES_PER_BAR)
+        bars_so_far = 0
         while url is not None:
             if len(result.pages) >= self.max_pages:
                 raise SourceError(
@@ -256,8 +227,15 @@ class PolygonClient:
                     "shorten the window"
                 )
             seen.add(url)
-            body = self._get_json(ticker, url)
+            body = self._get_json(ticker, url, body_cap)
             page = self._check_envelope(ticker, body)
+            bars_so_far += len(page.results)
+            if bars_so_far > bar_cap:
+                raise SourceError(
+                    f"{ticker}: Polygon sent {bars_so_far:,} bars for {window_from}..{window_to} "
+                    f"(request_id {page.request_id}), more than the {bar_cap:,} hours those "
+                    "dates hold; not hourly aggregates, nothing of this ticker is kept"
+                )
             result.pages.append(page)
             url = self._next_url(ticker, body, page.request_id)
             if url is not None and url in seen:
@@ -298,23 +276,33 @@ class PolygonClient:
         return self.base_url + _loggable(nxt)
 
     def _check_time(self, ticker: str, wait: float, why: str) -> float:
-        """Seconds left for the next request; raise DeadlineExceeded if `wait` eats the reserve."""
-        if self.time_left is None:
-            return float("inf")
-        left = self.time_left() - self.reserve_seconds
-        if left - wait <= 0:
-            raise DeadlineExceeded(
-                f"{ticker}: stopping early: {why} needs {wait:.1f} s but only "
-                f"{left + self.reserve_seconds:.1f} s remain and {self.reserve_seconds:.0f} s are "
-                "kept to deliver what was fetched; raise the Lambda timeout or ingest fewer "
-                "tickers per run"
-            )
+        """Seconds left for the next request; raise DeadlineExceeded if `wait` eats the reserve
+        (the Lambda's remaining time) or outlasts the run's deadline."""
+        left = float("inf")
+        if self.time_left is not None:
+            left = self.time_left() - self.reserve_seconds
+            if left - wait <= 0:
+                raise DeadlineExceeded(
+                    f"{ticker}: stopping early: {why} needs {wait:.1f} s but only "
+                    f"{left + self.reserve_seconds:.1f} s remain and {self.reserve_seconds:.0f} s "
+                    "are kept to deliver what was fetched; raise the Lambda timeout or ingest "
+                    "fewer tickers per run"
+                )
+        if self._run_ends is not None:
+            run_left = self._run_ends - time.monotonic()
+            if run_left - wait <= 0:
+                raise DeadlineExceeded(
+                    f"{ticker}: stopping early: {why} needs {wait:.1f} s but the run's "
+                    f"{self.run_deadline:.0f} s deadline leaves {max(0.0, run_left):.1f} s; what "
+                    "was fetched is delivered, the rest is fetched by the next run"
+                )
+            left = min(left, run_left)
         return left - wait
 
     def _backoff(self, attempt: int) -> float:
         return min(self.max_backoff, self.backoff_base * (2 ** (attempt - 1)))
 
-    def _get_json(self, ticker: str, url: str) -> Dict[str, Any]:
+    def _get_json(self, ticker: str, url: str, body_cap: int) -> Dict[str, Any]:
         import requests
 
         shown = _loggable(url)
@@ -334,30 +322,52 @@ class PolygonClient:
             self.limiter.acquire()
             self.requests_sent += 1
             connect, read = self.timeout
+            budget = min(self.request_deadline, left)
+            dog = Watchdog(budget, self._live)
+            unanswered = f"no complete answer from {self._origin[1]} within {budget:.1f} s"
             try:
-                resp = self.session.get(
+                resp, content = get_bounded(
+                    self.session,
                     url,
-                    headers={"Authorization": f"Bearer {self._key}", "Accept": "application/json"},
-                    timeout=(min(connect, max(0.5, left)), min(read, max(0.5, left))),
-                    allow_redirects=False,  # a redirect could carry the header elsewhere
+                    {"Authorization": f"Bearer {self._key}", "Accept": "application/json"},
+                    (min(connect, max(0.5, budget)), min(read, max(0.5, budget))),
+                    dog,
+                    body_cap,
+                    ERROR_BODY_BYTES,
                 )
-            except (requests.Timeout, requests.ConnectionError) as exc:
+            except BodyTooLarge as exc:
+                # Not retried: an answer this size is not one page of hourly bars for the window.
+                raise SourceError(
+                    f"{ticker}: {exc} for {shown}; stopped reading, an answer this large is not "
+                    "hourly bars for the window"
+                ) from None
+            except (
+                requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError
+            ) as exc:
                 host = self._origin[1]
-                if isinstance(exc, requests.Timeout):
+                if dog.expired():
+                    last_problem = unanswered
+                elif isinstance(exc, requests.Timeout):
                     last_problem = f"timed out waiting for {host} ({type(exc).__name__})"
+                elif isinstance(exc, requests.exceptions.ChunkedEncodingError):
+                    last_problem = f"the connection to {host} broke while reading the answer"
                 else:
-                    last_problem = f"cannot connect to {host}: {_connection_reason(exc)}"
+                    last_problem = f"cannot connect to {host}: {connection_reason(exc)}"
                 wait = self._backoff(attempt)
             else:
                 status = resp.status_code
-                if status in (401, 403):
-                    detail = redact(_error_text(resp), self._key)
+                if dog.expired():
+                    # The socket was shut mid-answer (a server trickling bytes): what arrived
+                    # may even parse, but it is not the whole answer.
+                    last_problem, wait = unanswered, self._backoff(attempt)
+                elif status in (401, 403):
+                    detail = redact(_error_text(content), self._key)
                     raise AuthError(
                         f"Polygon refused the API key for {ticker} (HTTP {status}: {detail}): the "
                         "key is missing, wrong, or not entitled to these aggregates; check "
                         "POLYGON_API_KEY or the secret, or use --source demo"
                     )
-                if status in RETRY_STATUSES:
+                elif status in RETRY_STATUSES:
                     retry_after = parse_retry_after(resp.headers.get("Retry-After"))
                     if retry_after is not None and retry_after > self.max_retry_after:
                         raise SourceError(
@@ -365,17 +375,16 @@ class PolygonClient:
                             f"longer than {self.max_retry_after:.0f} s; lower the rate limit "
                             "(STOCKPIPE_RATE_LIMIT_PER_MIN) or try again later"
                         )
-                    last_problem = f"HTTP {status}: {redact(_error_text(resp), self._key)}"
+                    last_problem = f"HTTP {status}: {redact(_error_text(content), self._key)}"
                     wait = max(retry_after or 0.0, self._backoff(attempt))
-                    resp.close()
                 elif status != 200:
                     raise SourceError(
                         f"{ticker}: Polygon answered HTTP {status} for {shown} "
-                        f"(request_id {_request_id_of(resp)}): "
-                        f"{redact(_error_text(resp), self._key)}"
+                        f"(request_id {_request_id_of(content)}): "
+                        f"{redact(_error_text(content), self._key)}"
                     )
                 else:
-                    return self._decode(ticker, resp)
+                    return self._decode(ticker, resp, content)
             if attempt < self.max_attempts:
                 self._check_time(ticker, wait, f"retry {attempt + 1} after {last_problem}")
                 log.warning(
@@ -398,14 +407,14 @@ class PolygonClient:
             f"last: {last_problem}; try again later"
         )
 
-    def _decode(self, ticker: str, resp: Any) -> Dict[str, Any]:
-        request_id = _request_id_of(resp)
+    def _decode(self, ticker: str, resp: Any, content: bytes) -> Dict[str, Any]:
+        request_id = _request_id_of(content)
         try:
-            body = json.loads(resp.content)
+            body = json.loads(content)
         except ValueError:
             raise SourceError(
                 f"{ticker}: Polygon answered HTTP 200 with a body that is not JSON "
-                f"(request_id {request_id}, {len(resp.content)} bytes, "
+                f"(request_id {request_id}, {len(content)} bytes, "
                 f"content-type {resp.headers.get('Content-Type')!r})"
             ) from None
         if not isinstance(body, dict):
@@ -450,32 +459,10 @@ class PolygonClient:
         return Page(request_id=rid, results=results)
 
 
-def _connection_reason(exc: BaseException) -> str:
-    """'connection refused', 'host name not found'... from the exception chain requests wraps
-    (requests -> urllib3 MaxRetryError.reason -> NewConnectionError -> OSError)."""
-    import socket
-
-    seen = set()
-    stack: List[Any] = [exc]
-    while stack:
-        e = stack.pop()
-        if not isinstance(e, BaseException) or id(e) in seen:
-            continue
-        seen.add(id(e))
-        if isinstance(e, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(e, socket.gaierror):
-            return "host name not found"
-        if isinstance(e, ConnectionResetError):
-            return "connection reset"
-        stack.extend([e.__cause__, e.__context__, getattr(e, "reason", None), *e.args])
-    return f"connection failed ({type(exc).__name__})"
-
-
-def _request_id_of(resp: Any) -> str:
+def _request_id_of(content: bytes) -> str:
     """The request id from a JSON body if it has one (error bodies usually do)."""
     try:
-        body = json.loads(resp.content)
+        body = json.loads(content)
     except ValueError:
         return "unknown"
     if isinstance(body, dict) and isinstance(body.get("request_id"), str):
@@ -483,15 +470,15 @@ def _request_id_of(resp: Any) -> str:
     return "unknown"
 
 
-def _error_text(resp: Any) -> str:
+def _error_text(content: bytes) -> str:
     """A short human message from an error response (its JSON error/message, else the text)."""
     try:
-        body = json.loads(resp.content)
+        body = json.loads(content)
     except ValueError:
         body = None
     if isinstance(body, dict):
         msg = body.get("error") or body.get("message") or body.get("status")
         if msg:
             return str(msg)[:200]
-    text = resp.content[:200].decode("utf-8", "replace").strip()
+    text = content[:200].decode("utf-8", "replace").strip()
     return text or "empty body"

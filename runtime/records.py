@@ -1,4 +1,5 @@
-"""Bar validation and raw-record shaping (docs/architecture.md "Raw record"), and rejects/.
+"""Bar validation and raw-record shaping
+(docs/architecture.md, "Raw record"), and the rejects/ writer.
 
 A raw record is the API's bar verbatim (documented keys only) plus lineage; a bar that fails
 validation becomes a reject line with its reason, never dropped.
@@ -10,7 +11,7 @@ import json
 import math
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 SOURCES = ("polygon", "demo")
@@ -85,6 +86,28 @@ def validate_bar(bar: Any) -> Optional[str]:
     if otc is not None and not isinstance(otc, bool):
         return f"field 'otc' must be true or false, got {otc!r}"[:200]
     return None
+
+
+def window_bounds_ms(window_from: date, window_to: date) -> Tuple[int, int]:
+    """[start, end) in Unix ms of the exchange dates `window_from`..`window_to` (inclusive):
+    00:00 America/New_York on the first date to 00:00 on the day after the last."""
+    from .window import exchange_tz
+
+    tz = exchange_tz()
+
+    def midnight_ms(day: date) -> int:
+        return int(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp()) * 1000
+
+    return midnight_ms(window_from), midnight_ms(window_to + timedelta(days=1))
+
+
+def out_of_window_reason(t: int, window_from: date, window_to: date) -> str:
+    """The reject reason of a bar that starts outside the window it was requested for."""
+    at = datetime.fromtimestamp(t / 1000, tz=timezone.utc)
+    return (
+        f"bar time {iso_utc_ms(at)} (t {t}) is outside the requested window "
+        f"{window_from.isoformat()}..{window_to.isoformat()} (exchange dates, America/New_York)"
+    )
 
 
 def iso_utc_ms(moment: datetime) -> str:
@@ -181,7 +204,10 @@ def shape(
     source: str,
     ingested_at: str,
 ) -> Shaped:
-    """Validate every bar of `(request_id, results)` pages; encode records and rejects."""
+    """Validate every bar of `(request_id, results)` pages; encode records and rejects.
+
+    A bar must also start inside the requested window: a bar the source was not asked for
+    (another day, a year off, a unit mix-up that still lands in 1990..2100) is rejected."""
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
     out = Shaped()
@@ -193,10 +219,13 @@ def shape(
         "ingested_at": ingested_at,
     }
     w_from, w_to = window_from.isoformat(), window_to.isoformat()
+    lo_ms, hi_ms = window_bounds_ms(window_from, window_to)
     append = out.records.append
     for request_id, results in pages:
         for bar in results:
             reason = validate_bar(bar)
+            if reason is None and not lo_ms <= bar["t"] < hi_ms:
+                reason = out_of_window_reason(bar["t"], window_from, window_to)
             if reason is None:
                 # raw_record inlined: this loop runs once per bar (millions in a backfill)
                 rec = {"ticker": ticker}

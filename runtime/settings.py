@@ -29,6 +29,7 @@ ENV_API_KEY_SECRET_ARN = "POLYGON_API_KEY_SECRET_ARN"  # noqa: S105 - a variable
 ENV_DATABASE = "STOCKPIPE_DATABASE"
 ENV_TABLE_PREFIX = "STOCKPIPE_TABLE_PREFIX"
 ENV_PARTITION_GRANULARITY = "STOCKPIPE_PARTITION_GRANULARITY"
+ENV_ARCHIVE_KEEP = "STOCKPIPE_ARCHIVE_KEEP"
 # Cloud locations (set by the Glue job arguments / Lambda environment, never needed locally).
 ENV_RAW_URI = "STOCKPIPE_RAW_URI"
 ENV_CURATED_URI = "STOCKPIPE_CURATED_URI"
@@ -45,6 +46,14 @@ DEFAULT_DATABASE = "stock_aggregates"
 DEFAULT_TABLE_PREFIX = "stock_aggregate"
 EXCHANGE_TZ = "America/New_York"
 GRANULARITIES = ("hour", "day")
+DEFAULT_GRANULARITY = "day"
+DEFAULT_ARCHIVE_KEEP = 7
+# The column each granularity partitions by. `day_hour_partition` is the bar's exchange-time hour
+# (YYYY-MM-DD-HH) in both modes; with `day` the table gets one more column, the exchange-time day
+# (YYYY-MM-DD), and partitions by it (see docs/architecture.md, "Tables").
+HOUR_PARTITION_COLUMN = "day_hour_partition"
+DAY_PARTITION_COLUMN = "day_partition"
+PARTITION_COLUMNS = {"hour": HOUR_PARTITION_COLUMN, "day": DAY_PARTITION_COLUMN}
 
 
 def parse_tickers(value: object) -> Tuple[str, ...]:
@@ -154,6 +163,11 @@ class Tickers(Kind):
 
     def encode(self, value: Any) -> str:
         return ",".join(value)
+
+
+def parse_archive_keep(name: str, raw: object) -> int:
+    """How many production archives to keep: a whole number from 1 (the copy readers use)."""
+    return dict(sources())["archive_keep"].parse(raw, name)
 
 
 @dataclass(frozen=True)
@@ -266,9 +280,13 @@ class Settings:
         DEFAULT_TABLE_PREFIX, Identifier("table prefix"), env=ENV_TABLE_PREFIX,
         pulumi="tablePrefix", glue="table_prefix", doc="table names are <prefix>_<role>")
     partition_granularity: str = setting(
-        "hour", Choice(GRANULARITIES), env=ENV_PARTITION_GRANULARITY,
+        DEFAULT_GRANULARITY, Choice(GRANULARITIES), env=ENV_PARTITION_GRANULARITY,
         pulumi="partitionGranularity", glue="partition_granularity",
         doc="partition of the Parquet table by exchange-local hour or day")
+    archive_keep: int = setting(
+        DEFAULT_ARCHIVE_KEEP, Integer(1, 10000), env=ENV_ARCHIVE_KEEP, pulumi="archiveKeep",
+        glue="archive_keep",
+        doc="production archives publish keeps (the newest; older ones go with their files)")
     # Lake locations; None means "under home" (the local embedded default).
     raw_uri_override: Optional[str] = setting(None, env=ENV_RAW_URI, glue="raw_uri",
                                               doc="prefix of the Firehose-layout raw objects")
@@ -316,6 +334,11 @@ class Settings:
 
     def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)
+
+    @property
+    def partition_column(self) -> str:
+        """The column the typed, sans-dup and production tables are partitioned by."""
+        return PARTITION_COLUMNS[self.partition_granularity]
 
     # ---- locations ---------------------------------------------------------------------
     @property

@@ -5,6 +5,7 @@ Locations are URIs: `s3://bucket/prefix/key`, `file:///abs/path` or a plain path
 
 from __future__ import annotations
 
+import errno
 import os
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -29,6 +30,17 @@ def local_path(uri: str) -> Path:
     if "://" in uri:
         raise StorageError(f"not a local path: {uri!r}")
     return Path(uri)
+
+
+def write_error(path: Path, exc: OSError) -> str:
+    """'cannot write <path>: <reason>', with what to do when the disk is full."""
+    message = f"cannot write {path}: {exc.strerror or exc}"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        message += (
+            "; the file system holding it is full (or over quota): free space there and run "
+            "again (nothing half-written was kept)"
+        )
+    return message
 
 
 class Storage(ABC):
@@ -81,10 +93,19 @@ class LocalStorage(Storage):
 
     def write(self, uri: str, data: bytes) -> None:
         path = local_path(uri)
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        except OSError as exc:
+            # A half-written temporary file would stay for ever (list() hides it) and hold the
+            # space a full disk lacks: remove it before saying which file failed.
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+            raise StorageError(write_error(path, exc)) from exc
 
     def delete_prefix(self, prefix: str) -> int:
         root = local_path(prefix)

@@ -51,8 +51,7 @@ def exchange_today(now_utc: datetime) -> date:
 
 
 def ingest_window(now_utc: datetime, days: int, end_date: Optional[date] = None) -> Window:
-    """end = `end_date` or yesterday in New York; start = end - `days` (`--days`,
-    docs/architecture.md "Commands")."""
+    """end = `end_date` or yesterday in New York; start = end - `days` (the `--days` option)."""
     if isinstance(days, bool) or not isinstance(days, int) or days < 1:
         raise ConfigError(f"days must be a whole number of at least 1, got {days!r}")
     today = exchange_today(now_utc)

@@ -71,7 +71,7 @@ def main(
     json_mode = bool(getattr(args, "json", False))
     console = Console(out, err, json_mode=json_mode, log_format=args.log_format)
     command = BY_NAME[args.command]
-    with stop_on_sigterm():
+    with stop_on_sigterm() as signals:
         try:
             with runtime_logging(console, bool(args.debug)):
                 if command.lock == WRITE:
@@ -81,22 +81,35 @@ def main(
                         return command.run(args, console)
                 return command.run(args, console)
         except KeyboardInterrupt as exc:
-            what = f"stopped ({exc.name})" if isinstance(exc, Stopped) else "interrupted (SIGINT)"
-            return report_failure(out, err, what, exit_code_of(exc), exc=exc,
-                                  json_mode=json_mode, line=f"stockpipe: {what}")
+            return _interrupted(out, err, exc, json_mode)
         except BrokenPipeError:
             # `stockpipe query ... | head`: the reader left; say nothing more on a closed pipe.
             if out is sys.stdout:
                 with contextlib.suppress(OSError, ValueError):
                     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 141
-        except StockpipeError as exc:
-            if args.debug:
-                traceback.print_exc(file=err)
-            return report_failure(out, err, one_line(exc), exc.exit_code, exc=exc,
-                                  json_mode=json_mode)
         except Exception as exc:  # noqa: BLE001 - the CLI's promise: one line unless --debug
+            interrupt = signals.stopped()
+            if interrupt is None:
+                return _failed(out, err, exc, bool(args.debug), json_mode)
+            # the engine's own error for the statement the signal cut short
             if args.debug:
                 traceback.print_exc(file=err)
-            return report_failure(out, err, f"{type(exc).__name__}: {one_line(exc)}", 1,
-                                  exc=exc, json_mode=json_mode)
+            return _interrupted(out, err, interrupt, json_mode)
+
+
+def _interrupted(out: TextIO, err: TextIO, exc: KeyboardInterrupt, json_mode: bool) -> int:
+    what = f"stopped ({exc.name})" if isinstance(exc, Stopped) else "interrupted (SIGINT)"
+    return report_failure(out, err, what, exit_code_of(exc), exc=exc, json_mode=json_mode,
+                          line=f"stockpipe: {what}")
+
+
+def _failed(out: TextIO, err: TextIO, exc: Exception, debug: bool, json_mode: bool) -> int:
+    """One line (the traceback too under --debug) and the exit code of what `exc` is."""
+    if debug:
+        traceback.print_exc(file=err)
+    if isinstance(exc, StockpipeError):
+        return report_failure(out, err, one_line(exc), exc.exit_code, exc=exc,
+                              json_mode=json_mode)
+    return report_failure(out, err, f"{type(exc).__name__}: {one_line(exc)}", 1, exc=exc,
+                          json_mode=json_mode)

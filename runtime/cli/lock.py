@@ -7,20 +7,55 @@ file's text names the holder (PID, command, start time) for the messages and `st
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Dict, Iterator, Optional
+from typing import IO, Callable, Dict, Iterator, Optional
 
-from ..errors import StockpipeError
+from ..errors import StockpipeError, StorageError
 
 LOCK_NAME = ".stockpipe.lock"
 
 
 class HomeBusy(StockpipeError):
     """Another stockpipe process holds the home's lock."""
+
+
+class UnsafeLockPath(StockpipeError):
+    """The lock path is a link or not a plain file: writing our PID there would damage it."""
+
+
+def _open_lock_file(path: Path) -> IO[str]:
+    """The lock file opened for update, created if missing; never through a symbolic link,
+    and only if it is a regular file with no other name: the lock writes its holder's PID into
+    the file, which would truncate whatever a link pointed at."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafeLockPath(
+                f"{path} is a symbolic link; stockpipe does not follow it (it would overwrite "
+                "the link's target): remove the link and run again"
+            ) from None
+        raise UnsafeLockPath(f"cannot open the lock file {path}: {exc.strerror}") from None
+    info = os.fstat(fd)
+    problem = None
+    if not stat.S_ISREG(info.st_mode):
+        problem = "is not a regular file"
+    elif info.st_nlink != 1:
+        problem = f"has {info.st_nlink} names (a hard link to another file)"
+    if problem:
+        os.close(fd)
+        raise UnsafeLockPath(
+            f"the lock file {path} {problem}; stockpipe writes its PID into it: remove it and "
+            "run again"
+        )
+    return os.fdopen(fd, "r+", encoding="utf-8")
 
 
 @dataclass
@@ -66,8 +101,8 @@ def lock_holder(home: Path) -> Optional[Holder]:
     """Who holds the home's lock right now, or None when it is free (or there is no home)."""
     fcntl = _flock()
     path = Path(home) / LOCK_NAME
-    if fcntl is None or not path.is_file():
-        return None
+    if fcntl is None or path.is_symlink() or not path.is_file():
+        return None  # a link is refused by home_lock: nobody can hold it
     with open(path, encoding="utf-8") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -100,8 +135,14 @@ def home_lock(
         yield
         return
     home = Path(home)
-    home.mkdir(parents=True, exist_ok=True)
-    handle = open(home / LOCK_NAME, "a+", encoding="utf-8")
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file in the way, a read-only or missing parent
+        raise StorageError(
+            f"cannot use {home} as the stockpipe home: {exc.strerror or exc}; pass a writable "
+            "folder with --home (or $STOCKPIPE_HOME)"
+        ) from None
+    handle = _open_lock_file(home / LOCK_NAME)
     try:
         deadline = time.monotonic() + wait_seconds
         told = False
@@ -120,10 +161,12 @@ def home_lock(
                     told = True
                 time.sleep(poll)
         since = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()} {command or '-'} {since}\n")
-        handle.flush()
+        try:
+            # Unbuffered: a write that fails on a full disk must not be retried by close().
+            os.ftruncate(handle.fileno(), 0)
+            os.pwrite(handle.fileno(), f"{os.getpid()} {command or '-'} {since}\n".encode(), 0)
+        except OSError:
+            pass  # a full disk: the lock holds without the holder's line, which only names it
         yield
     finally:
         handle.close()

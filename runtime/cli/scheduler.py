@@ -77,6 +77,8 @@ def build_scheduler(
             engine.close()
         if wf.blocked:
             return f"published nothing ({wf.blocked})"
+        if wf.report_error:
+            return f"published {wf.published_table}; report not written: {wf.report_error}"
         return f"published {wf.published_table}; report {wf.report}"
 
     def guarded(job_id: str, fn: Callable[[], str]) -> Callable[[], None]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from typing import Iterator
+from typing import Iterator, Optional
 
 
 class Stopped(KeyboardInterrupt):
@@ -32,21 +32,47 @@ def exit_code_of(exc: KeyboardInterrupt) -> int:
     return exc.exit_code if isinstance(exc, Stopped) else 128 + int(signal.SIGINT)
 
 
+class Signals:
+    """Which stopping signal arrived during the command, if any. DuckDB runs a query's signal
+    check itself and turns the KeyboardInterrupt it gets into its own error ("Query
+    interrupted"), so the exception that reaches the CLI may not say a signal stopped it."""
+
+    def __init__(self) -> None:
+        self.signum: Optional[int] = None
+
+    def stopped(self) -> Optional[KeyboardInterrupt]:
+        """The interrupt the signal meant, or None when no signal arrived."""
+        if self.signum is None:
+            return None
+        if self.signum == signal.SIGINT:
+            return KeyboardInterrupt()
+        return Stopped(self.signum)
+
+
 @contextlib.contextmanager
-def stop_on_sigterm() -> Iterator[None]:
+def stop_on_sigterm() -> Iterator[Signals]:
     """Turn SIGTERM into Stopped for the length of one command (main thread only: a signal
-    handler can be set nowhere else). Further SIGTERMs during the clean-up are ignored so the
-    one-line message and the lock release are not cut short; SIGKILL still ends it."""
+    handler can be set nowhere else), and note SIGTERM and SIGINT in the Signals it yields.
+    Further SIGTERMs during the clean-up are ignored so the one-line message and the lock
+    release are not cut short; SIGKILL still ends it."""
+    seen = Signals()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield seen
         return
 
-    def handler(signum, frame):
+    def on_term(signum, frame):
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        seen.signum = signum
         raise Stopped(signum)
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    def on_int(signum, frame):
+        seen.signum = signum
+        raise KeyboardInterrupt
+
+    previous_term = signal.signal(signal.SIGTERM, on_term)
+    previous_int = signal.signal(signal.SIGINT, on_int)
     try:
-        yield
+        yield seen
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous_term)
+        signal.signal(signal.SIGINT, previous_int)

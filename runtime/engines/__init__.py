@@ -1,5 +1,5 @@
 """Engines and storage: one switch picks Athena (cloud) or DuckDB (local); everything else is
-the same (docs/architecture.md "Engines").
+the same (docs/architecture.md, "Engines").
 
 Imports stay lazy: the Glue path must not import duckdb/sqlglot, the local path must not need
 pyathena.
@@ -18,8 +18,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Engine", "QueryResult", "Storage", "make_engine", "make_storage"]
 
 
-def make_engine(settings: Settings) -> Engine:
-    """AthenaEngine when a workgroup is configured, else the LocalEngine in the home folder."""
+def make_engine(settings: Settings, read_only: bool = False) -> Engine:
+    """AthenaEngine when a workgroup is configured, else the LocalEngine in the home folder
+    (`read_only`: opened without writing its catalog file, for commands that only read)."""
     if settings.athena_workgroup:
         from .athena import AthenaEngine
 
@@ -30,7 +31,7 @@ def make_engine(settings: Settings) -> Engine:
         )
     from .local import LocalEngine
 
-    return LocalEngine.from_settings(settings)
+    return LocalEngine.from_settings(settings, read_only=read_only)
 
 
 def make_storage(settings: Settings) -> Storage:

@@ -1,5 +1,5 @@
 """AthenaEngine: one statement at a time through pyathena against a workgroup
-(docs/architecture.md "Engines").
+(docs/architecture.md, "Engines").
 
 Runs in Glue Python shell (3.9) too, so it needs only pyathena (imported when first used).
 """
@@ -20,7 +20,7 @@ _WORKGROUP = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 # Athena's reasons start with the error name, e.g. "HIVE_TOO_MANY_OPEN_PARTITIONS: Exceeded ...".
 _ERROR_NAME = re.compile(r"^\s*([A-Z][A-Z0-9_]{2,}):")
 _READ_ONLY = re.compile(r"^\s*\(?\s*(select|with)\b", re.I)
-MAX_REUSE_MINUTES = 10080  # Athena reuses a result for at most 7 days
+MAX_REUSE_MINUTES = 10080  # Athena's documented maximum age for result reuse
 
 
 def strip_sql_comments(sql: str) -> str:
@@ -128,7 +128,7 @@ class AthenaEngine(Engine):
         if not text:
             raise EngineError("empty statement: give one Athena SQL statement")
         kwargs = {}
-        # Athena reuses results of SELECT only; a reused CTAS/INSERT would write nothing.
+        # Athena reuses results for SELECT only: a reused CTAS/INSERT would write nothing.
         if self.result_reuse_minutes and _READ_ONLY.match(text):
             kwargs = {
                 "result_reuse_enable": True,

@@ -1,5 +1,5 @@
 """The one engine interface. Steps build Athena-dialect SQL and call it; they never branch on
-which engine they hold (docs/architecture.md "Engines")."""
+which engine they hold (docs/architecture.md, "Engines")."""
 
 from __future__ import annotations
 

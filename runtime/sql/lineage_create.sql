@@ -1,15 +1,23 @@
--- First write of a curated table: create the lineage history with this write's counts.
--- One row per transform run: which table was built from which, how many source rows it read
--- and how many the table got. The quality step compares the typed table with the
--- raw rows its transform read, instead of scanning all raw JSON a second time.
+-- First write: create the lineage history with these rows. The table is the pipeline's memory
+-- between runs (and between Glue jobs): one row per event of a run, by `event`:
+--   start      a full rebuild of `table_name` began (`detail`: why)
+--   object     a raw object the run consumed (`object_key` under the raw prefix, `source_rows`)
+--   partition  a partition value of `table_name` the run rewrote (`partition_value`)
+--   commit     the run's work is complete (`mode`, `granularity`, `transform_hash`,
+--              `source_rows` read, `written_rows` added); a run's other rows count only once
+--              its commit exists, so a killed run leaves nothing that is believed
+--   dedup      the sans-dup table caught up with transform runs up to `detail` (a run id)
+--   publish    `table_name` became the production copy
 CREATE TABLE ${lineage_table}
 WITH (
   external_location = '${location}',
   format = 'PARQUET',
   write_compression = 'SNAPPY'
 ) AS
-SELECT recorded_at, table_name, source_table, source_rows, written_rows
+SELECT run_id, recorded_at, event, table_name, mode, granularity, transform_hash, detail,
+       object_key, partition_value, source_rows, written_rows
 FROM (
   VALUES
 ${values}
-) AS lineage (recorded_at, table_name, source_table, source_rows, written_rows)
+) AS lineage (run_id, recorded_at, event, table_name, mode, granularity, transform_hash, detail,
+              object_key, partition_value, source_rows, written_rows)

@@ -1,7 +1,9 @@
 -- Later writes append: the lineage history is never rewritten.
 INSERT INTO ${lineage_table}
-SELECT recorded_at, table_name, source_table, source_rows, written_rows
+SELECT run_id, recorded_at, event, table_name, mode, granularity, transform_hash, detail,
+       object_key, partition_value, source_rows, written_rows
 FROM (
   VALUES
 ${values}
-) AS lineage (recorded_at, table_name, source_table, source_rows, written_rows)
+) AS lineage (run_id, recorded_at, event, table_name, mode, granularity, transform_hash, detail,
+              object_key, partition_value, source_rows, written_rows)

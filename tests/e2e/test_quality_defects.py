@@ -46,12 +46,12 @@ def _restate(lake, change):
     return original, record
 
 
-def _assert_refused_and_untouched(lake, run_cli, before, expected_failures):
+def _assert_refused_and_untouched(lake, run_cli, before, expected_failures, *extra):
     """Rerun the workflow through the CLI: exit 3, exactly `expected_failures` blocking checks
     failed, and the production view and archives are unchanged."""
     table, rows = before
     lake.close()  # the CLI opens the same catalog
-    result = run_cli("workflow", "--home", str(lake.settings.home))
+    result = run_cli("workflow", "--home", str(lake.settings.home), *extra)
     assert result.code == 3, result.err
     assert "nothing published" in result.err
     latest = steps.latest_quality(lake.settings, lake.engine)
@@ -85,6 +85,28 @@ def test_negative_trade_count_fails_only_negative_values(lake, run_cli, publishe
     _assert_refused_and_untouched(lake, run_cli, published, {"negative_values"})
 
 
+def test_finite_volume_that_rounds_to_infinity_fails_only_non_finite_values(
+    lake, run_cli, published
+):
+    _restate(lake, lambda r: {"v": 1e308})
+    latest = _assert_refused_and_untouched(lake, run_cli, published, {"non_finite_values"})
+    assert {c.name: c.failing_rows for c in latest.checks}["non_finite_values"] == 1
+
+
+@pytest.mark.parametrize("t", [-3_600_000, 16_725_225_600_000])  # 1969-12-31 23:00, 2500-01-01
+def test_bar_from_1969_or_2500_in_raw_data_fails_only_bar_time_range(lake, run_cli, published, t):
+    _restate(lake, lambda r: {"t": t})
+    latest = _assert_refused_and_untouched(lake, run_cli, published, {"bar_time_range"})
+    assert {c.name: c.failing_rows for c in latest.checks}["bar_time_range"] == 1
+
+
+@pytest.mark.parametrize("ticker", ["aapl", "", "A;B"])
+def test_malformed_ticker_in_raw_data_fails_only_ticker_format(lake, run_cli, published, ticker):
+    _restate(lake, lambda r: {"ticker": ticker})
+    latest = _assert_refused_and_untouched(lake, run_cli, published, {"ticker_format"})
+    assert {c.name: c.failing_rows for c in latest.checks}["ticker_format"] == 1
+
+
 def test_restated_bar_is_resolved_by_dedup_and_published(lake, run_cli, published):
     # A late trade moves the close to the middle of the bar's range: still a valid bar.
     original, record = _restate(lake, lambda r: {"c": round((r["h"] + r["l"]) / 2, 4)})
@@ -114,7 +136,7 @@ def test_firehose_retry_duplicate_in_raw_is_not_a_failure(lake, run_cli, publish
 
 def _run_steps_until_dedup(lake):
     s, e, st = lake.settings, lake.engine, lake.storage
-    for step in (steps.crawl, steps.reset, steps.transform, steps.dedup):
+    for step in (steps.crawl, steps.transform, steps.dedup):
         step(s, e, st)
 
 
@@ -135,8 +157,7 @@ def _quality_then_publish_refused(lake, before, expected):
 def test_raw_row_lost_before_parquet_fails_only_the_row_count(lake, published):
     s, e, st = lake.settings, lake.engine, lake.storage
     steps.crawl(s, e, st)
-    steps.reset(s, e, st)
-    steps.transform(s, e, st)
+    steps.transform(s, e, st, full_refresh=True)
     files = [u for u in st.list(s.table_location(s.parquet_table)) if u.endswith(".parquet")]
     assert files
     lost = e.execute(f"SELECT count(*) FROM {s.parquet_table}").scalar()
@@ -156,8 +177,8 @@ def test_duplicate_key_left_by_a_broken_dedup_fails_duplicate_keys(lake, publish
     _run_steps_until_dedup(lake)
     lake.engine.execute(
         f"INSERT INTO {s.sans_dup_table} SELECT ticker, bar_time, bar_time_ms, open, high, low, "
-        f"close + 0.01, volume, vwap, transactions, ingested_at, day_hour_partition "
-        f"FROM {s.sans_dup_table} WHERE bar_time_ms = {TARGET_MS}"
+        f"close + 0.01, volume, vwap, transactions, ingested_at, day_hour_partition, "
+        f"day_partition FROM {s.sans_dup_table} WHERE bar_time_ms = {TARGET_MS}"
     )
     result = _quality_then_publish_refused(lake, published, {"duplicate_keys"})
     assert {c.name: c.failing_rows for c in result.checks}["duplicate_keys"] == 1
@@ -174,8 +195,9 @@ def test_duplicate_full_row_fails_both_duplicate_checks(lake, published):
 
 
 def test_a_run_with_no_bars_fails_only_empty_table_and_keeps_production(lake, run_cli, published):
-    # Every raw object gone (as after an API outage on a fresh lake): the tables rebuild empty,
-    # which no other blocking check notices, and an empty copy must not replace production.
+    # Every raw object gone (as after an API outage on a fresh lake): a full refresh rebuilds
+    # the tables empty, which no other blocking check notices, and an empty copy must not
+    # replace production.
     lake.storage.delete_prefix(lake.settings.raw_uri)
     table, rows = published
     # The CLI says what to run first instead of running six steps to a failed check ...
@@ -183,8 +205,11 @@ def test_a_run_with_no_bars_fails_only_empty_table_and_keeps_production(lake, ru
     result = run_cli("workflow", "--home", str(lake.settings.home))
     assert result.code == 1
     assert "nothing to run the workflow on yet: no raw data" in result.err
-    # ... and the workflow itself (as the Glue jobs run it) refuses on empty_table alone.
-    wf = lake.workflow()
+    # ... and a full refresh (as the Glue jobs run it) refuses on empty_table alone.
+    from runtime.runner import run_workflow
+
+    wf = run_workflow(lake.settings, lake.engine, lake.storage, full_refresh=True,
+                      now=T0 + timedelta(hours=4))
     assert wf.exit_code == 3 and wf.published_table is None
     failed = {c.name for c in wf.quality.checks if c.severity == "error" and not c.passed}
     assert failed == {"empty_table"}
@@ -194,5 +219,6 @@ def test_a_run_with_no_bars_fails_only_empty_table_and_keeps_production(lake, ru
 
 def test_every_blocking_check_is_covered_here():
     covered = {"zero_values", "null_values", "ohlc_consistency", "negative_values",
-               "raw_parquet_row_count", "duplicate_keys", "duplicate_rows", "empty_table"}
+               "raw_parquet_row_count", "duplicate_keys", "duplicate_rows", "empty_table",
+               "non_finite_values", "bar_time_range", "ticker_format"}
     assert covered == BLOCKING

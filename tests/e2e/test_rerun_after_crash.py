@@ -1,5 +1,6 @@
 """A transform that dies half way (after its CTAS wrote the first partitions) is repaired by
-`stockpipe workflow --from reset`, ending in the same state as a clean run."""
+running `stockpipe workflow` again, ending in the same state as a clean run (every statement of
+a run is tried as the point of death in tests/unit/workflow/test_crash_safety.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from datetime import datetime, timezone
 
 import pytest
 
-from runtime import steps
 from runtime.engines.base import Engine
 from runtime.errors import EngineError
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=timezone.utc)
 # 10 days ending 2026-11-20 = 2026-11-10..20: 9 sessions x 16 hourly partitions = 144, more
-# than Athena's 100 per statement, so transform is one CTAS plus an INSERT.
+# than Athena's 100 per statement, so transform (hour partitions) is one CTAS plus an INSERT.
 DAYS = 10
 BARS = 9 * 16
 
@@ -53,12 +53,15 @@ SNAPSHOT = (
 )
 
 
-def test_half_done_transform_is_repaired_by_rerunning_from_reset(tmp_path, make_lake, run_cli):
-    clean = make_lake(tmp_path / "clean")
+def test_half_done_transform_is_repaired_by_running_the_workflow_again(
+    tmp_path, make_lake, run_cli, monkeypatch
+):
+    monkeypatch.setenv("STOCKPIPE_PARTITION_GRANULARITY", "hour")
+    clean = make_lake(tmp_path / "clean", partition_granularity="hour")
     clean.ingest(days=DAYS, now=NOW)
     assert clean.workflow(now=NOW).blocked is None
 
-    crashed = make_lake(tmp_path / "crashed")
+    crashed = make_lake(tmp_path / "crashed", partition_granularity="hour")
     crashed.ingest(days=DAYS, now=NOW)
     s = crashed.settings
     wrapper = CrashAfterCtas(crashed.engine, s.parquet_table)
@@ -70,16 +73,16 @@ def test_half_done_transform_is_repaired_by_rerunning_from_reset(tmp_path, make_
     partial = crashed.scalar(f"SELECT count(*) FROM {s.parquet_table}")
     assert 0 < partial < BARS
     assert s.sans_dup_table not in crashed.engine.list_tables()
-    # Rerunning transform alone is refused (Athena: a CTAS location must be empty) ...
-    steps.crawl(s, crashed.engine, crashed.storage)
-    with pytest.raises(EngineError):
-        steps.transform(s, crashed.engine, crashed.storage)
     crashed.close()
 
-    # ... rerunning from reset repairs it.
-    result = run_cli("workflow", "--home", str(s.home), "--from", "reset", "--json")
+    # The next run sees the unfinished rebuild in the lineage table and rebuilds again.
+    result = run_cli("workflow", "--home", str(s.home), "--json")
     assert result.code == 0, result.err
-    assert result.json()["steps"] == ["reset", "transform", "dedup", "quality", "publish"]
+    out = result.json()
+    assert out["steps"] == ["crawl", "transform", "dedup", "quality", "publish"]
+    assert out["mode"] == "full"
+    assert out["full_refresh_reason"].startswith("the full refresh of run ")
+    assert out["full_refresh_reason"].endswith(" did not finish")
 
     for table in (s.parquet_table, s.sans_dup_table, s.prod_latest_view):
         assert crashed.rows(SNAPSHOT.format(t=table)) == clean.rows(SNAPSHOT.format(t=table))

@@ -63,7 +63,13 @@ def test_run_json_has_the_documented_keys_with_real_values(home, run_cli):
     assert first.code == 0, first.err
     data = first.json()  # exactly one JSON object on stdout
     assert set(data) >= {"raw_rows", "parquet_rows", "sans_dup_rows", "checks",
-                         "published_table", "report", "seconds"}
+                         "published_table", "report", "seconds", "mode", "raw_objects_read",
+                         "partitions_rewritten"}
+    # The first run builds every table: full, saying why.
+    assert (data["mode"], data["full_refresh_reason"]) == (
+        "full", "table stock_aggregate_parquet does not exist")
+    assert data["raw_objects_read"] == 1
+    assert data["partitions_rewritten"] == 6  # six sessions, day partitions
     assert data["raw_rows"] == data["parquet_rows"] == data["sans_dup_rows"] == AAPL_7_DAYS
     assert sorted(c["name"] for c in data["checks"]) == CHECK_NAMES
     for c in data["checks"]:
@@ -77,6 +83,9 @@ def test_run_json_has_the_documented_keys_with_real_values(home, run_cli):
 
     # The same window again: raw keeps both deliveries, dedup folds them back to one each.
     second = run_cli(*_run_args(home, "--json")).json()
+    assert (second["mode"], second["raw_objects_read"], second["partitions_rewritten"]) == (
+        "incremental", 1, 6)
+    assert "full_refresh_reason" not in second
     assert second["raw_rows"] == second["parquet_rows"] == 2 * AAPL_7_DAYS
     assert second["sans_dup_rows"] == AAPL_7_DAYS <= second["raw_rows"]
     assert second["published_table"] != data["published_table"]
@@ -104,11 +113,11 @@ def test_under_cron_the_console_script_logs_one_line_per_ticker_and_step(home, t
     for ticker in ("AAPL", "MSFT"):
         assert [ln for ln in lines if re.fullmatch(
             rf"{stamp}{ticker}: {AAPL_7_DAYS} bars \(0 rejected\) in \d+\.\ds", ln)], log
-    done = [re.fullmatch(rf"{stamp}\[(\d)/6\] (\w+): done in \d+\.\ds(, (\d+) rows)?", ln)
-            for ln in lines]
+    done = [re.fullmatch(rf"{stamp}\[(\d)/5\] (\w+): done in \d+\.\ds(, (\d+) rows)?( \(.*\))?",
+                         ln) for ln in lines]
     steps = [(m.group(2), m.group(4)) for m in done if m]
     rows = str(2 * AAPL_7_DAYS)
-    assert steps == [("crawl", None), ("reset", None), ("transform", rows), ("dedup", rows),
+    assert steps == [("crawl", None), ("transform", rows), ("dedup", rows),
                      ("quality", None), ("publish", rows)]
     # every stderr line but the source notice is a timestamped log line
     assert all(re.match(stamp, ln) for ln in lines[1:]), log
@@ -193,3 +202,55 @@ def test_run_with_a_blocking_failure_exits_3_and_keeps_the_previous_copy(
     assert "nothing published" in result.err
     assert lake.prod_tables() == [first["published_table"]]
     assert lake.rows("SELECT * FROM stock_aggregate_prod_latest ORDER BY bar_time_ms") == before
+
+
+@pytest.fixture
+def report_disk_full(monkeypatch):
+    """report.html cannot be written (its disk is full); every other file can."""
+    import errno
+
+    real = Path.write_text
+
+    def write_text(self, *args, **kwargs):
+        if self.name.startswith(".tmp-report.html"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", write_text)
+
+
+def test_a_report_failure_after_a_publish_is_a_warning_and_exit_0(
+    home, run_cli, make_lake, report_disk_full
+):
+    result = run_cli(*_run_args(home, "--json"))
+    # The pipeline published: exit 0, so a scheduler does not rerun it into a second archive.
+    assert result.code == 0, result.err
+    data = result.json()
+    target = home / "reports" / "report.html"
+    assert data["report"] is None
+    assert data["report_error"] == (
+        f"cannot write the report to {target}: No space left on device; pass --out with a "
+        "writable file or folder"
+    )
+    assert make_lake(home).prod_tables() == [data["published_table"]]
+    warnings = [line for line in result.err.splitlines() if "warning" in line]
+    assert warnings == [
+        f"stockpipe: warning: {data['published_table']} was published, but the report was not "
+        f"written: {data['report_error']}; rebuild it with `stockpipe report`"
+    ]
+
+
+def test_workflow_reports_the_report_failure_the_same_way(home, run_cli, report_disk_full):
+    assert run_cli("ingest", "--home", str(home), "--tickers", "AAPL", "--days", "7",
+                   "--end-date", END).code == 0
+    result = run_cli("workflow", "--home", str(home), "--json")
+    assert result.code == 0, result.err
+    data = result.json()
+    assert data["published_table"] and data["report"] is None
+    assert "No space left on device" in data["report_error"]
+    assert f"stockpipe: warning: {data['published_table']} was published" in result.err
+
+
+def test_a_successful_run_has_no_report_error(home, run_cli):
+    data = run_cli(*_run_args(home, "--json")).json()
+    assert data["report_error"] is None and Path(data["report"]).is_file()

@@ -65,7 +65,8 @@ def test_defaults_load_to_the_documented_settings():
     assert (cfg.lambda_timeout, cfg.settings.window_days, cfg.settings.rate_limit_per_min) == (
         0, 7, 5.0)
     assert (cfg.settings.partition_granularity, cfg.settings.table_prefix) == (
-        "hour", "stock_aggregate")
+        "day", "stock_aggregate")
+    assert cfg.settings.archive_keep == 7
     assert (cfg.ingest_plan.batches, cfg.ingest_plan.timeout) == ((("AAPL",),), 48)
     assert (cfg.settings.database, cfg.manage_glue_log_groups) == ("stock_aggregates_dev", False)
     assert (cfg.secret_recovery_window_days, cfg.publish_deadline) == (7, (13, 0))
@@ -95,6 +96,8 @@ def test_defaults_load_to_the_documented_settings():
         ("publishDeadline", "24:00", "time of day HH:MM"),
         ("lambdaTimeout", "ten", "whole number"),
         ("partitionGranularity", "minute", "hour, day"),
+        ("archiveKeep", "0", "between 1 and 10000, got 0"),
+        ("archiveKeep", "seven", "whole number"),
         ("database", "Stock-Aggregates", "not allowed"),
         ("athenaBytesScannedCutoff", "1000", "between 10000000"),
         ("logRetentionDays", "10", "CloudWatch Logs accepts only"),

@@ -167,21 +167,21 @@ def test_triggers_chain_the_steps_in_dag_order(program):
     assert _chain(program) == list(STEP_NAMES)
     # The order docs/architecture.md "The DAG" documents, written out: reordering the DAG must
     # fail here too.
-    assert _chain(program) == ["crawl", "reset", "transform", "dedup", "quality", "publish"]
+    assert _chain(program) == ["crawl", "transform", "dedup", "quality", "publish"]
 
 
 def test_trigger_chain_follows_a_reordered_dag(run):
     swapped = (DAG[0], DAG[2], DAG[1], *DAG[3:])
     with mock.patch("components.workflow.DAG", swapped):
         prog = run()
-    assert _chain(prog) == ["crawl", "transform", "reset", "dedup", "quality", "publish"]
+    assert _chain(prog) == ["crawl", "dedup", "transform", "quality", "publish"]
 
 
 def test_trigger_chain_can_start_with_a_job(run):
     jobs_only = tuple(n for n in DAG if n.kind == "job")
     with mock.patch("components.workflow.DAG", jobs_only):
         prog = run()
-    assert _chain(prog) == ["reset", "transform", "dedup", "quality", "publish"]
+    assert _chain(prog) == ["transform", "dedup", "quality", "publish"]
     assert all(isinstance(n, Node) for n in jobs_only)
 
 
@@ -208,7 +208,8 @@ def test_one_python_shell_job_per_job_step_with_the_contracted_arguments(program
         assert args["--curated_uri"] == f"s3://{program.exports['curated_bucket']}/"
         assert args["--archive_uri"] == f"s3://{program.exports['archive_bucket']}/"
         assert args["--region"] == REGION
-        assert args["--partition_granularity"] == "hour"
+        assert args["--partition_granularity"] == "day"
+        assert args["--archive_keep"] == "7"
         assert args["--tickers"] == "AAPL"
         assert args["--extra-py-files"] == (
             f"s3://{program.exports['artifacts_bucket']}/{wheel['key']}")
@@ -232,15 +233,22 @@ def test_crawler_adds_new_folders_to_one_prefixed_raw_table_with_partition_index
     }
 
 
-def test_config_reaches_database_prefix_and_granularity(run):
+def test_config_reaches_database_prefix_granularity_and_archive_keep(run):
     prog = run({"database": "markets", "tablePrefix": "bars",
-                        "partitionGranularity": "day"})
+                        "partitionGranularity": "hour", "archiveKeep": "3"})
     (crawler,) = prog.of_type("aws:glue/crawler:Crawler")
     assert crawler.inputs["tablePrefix"] == "bars_"
     assert prog.exports["glue_database"] == "markets"
     for job in prog.of_type(JOB):
-        assert job.inputs["defaultArguments"]["--partition_granularity"] == "day"
+        assert job.inputs["defaultArguments"]["--partition_granularity"] == "hour"
+        assert job.inputs["defaultArguments"]["--archive_keep"] == "3"
         assert job.inputs["defaultArguments"]["--table_prefix"] == "bars"
+
+
+def test_workflow_runs_incremental_unless_the_full_refresh_property_is_set(program):
+    (workflow,) = program.of_type("aws:glue/workflow:Workflow")
+    assert workflow.inputs["defaultRunProperties"] == {"full_refresh": "false"}
+    assert workflow.inputs["description"] == "crawl -> transform -> dedup -> quality -> publish"
 
 
 def test_workgroup_enforces_encrypted_results_engine_3_and_cutoff(run):

@@ -47,11 +47,12 @@ def settings_from(args: argparse.Namespace):
     return Settings.from_env(**overrides)
 
 
-def with_engine(settings, fn: Callable[[Any, Any], Any]) -> Any:
-    """fn(engine, storage) on the home's engine, closed afterwards."""
+def with_engine(settings, fn: Callable[[Any, Any], Any], read_only: bool = False) -> Any:
+    """fn(engine, storage) on the home's engine, closed afterwards; `read_only` for commands
+    that only read (the catalog file is then not written: they work on a full disk)."""
     from ...engines import make_engine, make_storage
 
-    engine = make_engine(settings)
+    engine = make_engine(settings, read_only=read_only)
     try:
         return fn(engine, make_storage(settings))
     finally:
@@ -63,13 +64,15 @@ def lock_wait(args: argparse.Namespace, default: float) -> float:
     return default if wait is None else float(wait)
 
 
-def read_catalog(args: argparse.Namespace, console: Console, settings, fn: Callable) -> Any:
+def read_catalog(
+    args: argparse.Namespace, console: Console, settings, fn: Callable, read_only: bool = False
+) -> Any:
     """fn(engine, storage) holding the home's lock only meanwhile, after waiting up to --wait
-    (default 30 s) for a process that holds it."""
+    (default 30 s) for a process that holds it; `read_only` as for with_engine."""
     wait = lock_wait(args, READ_LOCK_WAIT_SECONDS)
     with home_lock(settings.home, wait_seconds=wait, command=args.command,
                    on_wait=lambda line: console.notice(f"stockpipe: {line}")):
-        return with_engine(settings, fn)
+        return with_engine(settings, fn, read_only=read_only)
 
 
 def require_raw_data(settings, what: str) -> None:

@@ -20,9 +20,17 @@ def _query_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_query(args: argparse.Namespace, console: Console) -> int:
+    from ...engines.local.guard import reads_only
+    from ...production import refuse_dropping_the_view_target
+
     settings = settings_from(args)
-    result = read_catalog(args, console, settings,
-                          lambda engine, storage: engine.execute(args.sql))
+
+    def run(engine, storage):
+        refuse_dropping_the_view_target(settings, engine, args.sql)
+        return engine.execute(args.sql)
+
+    # A SELECT opens the catalog read-only; CTAS, INSERT and DDL need it writable.
+    result = read_catalog(args, console, settings, run, read_only=reads_only(args.sql))
     console.print(format_rows(result.columns, result.rows, args.format))
     return 0
 
@@ -60,7 +68,7 @@ def cmd_tables(args: argparse.Namespace, console: Console) -> int:
         names = engine.list_tables()
         return table_details(settings, engine, names) if args.details else names
 
-    found = read_catalog(args, console, settings, go)
+    found = read_catalog(args, console, settings, go, read_only=True)
     if args.details:
         columns = ["name", "kind", "rows", "partitions", "location", "size"]
         shown = [["-" if v is None else v for v in row] for row in found]
@@ -106,7 +114,8 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     require_raw_data(settings, "report")
     page = read_catalog(args, console, settings, lambda engine, storage: build_report(
         settings, engine, args.out, tickers=args.report_tickers, days=args.report_days,
-        date_from=args.report_from, date_to=args.report_to, progress=console.progress))
+        date_from=args.report_from, date_to=args.report_to, progress=console.progress),
+        read_only=True)
     console.print(str(page))
     return 0
 

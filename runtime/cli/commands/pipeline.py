@@ -21,9 +21,26 @@ from .base import (
 )
 
 
+def _full_refresh_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every table from all raw data (default: only what new raw objects touch)",
+    )
+
+
 def _run_options(parser: argparse.ArgumentParser) -> None:
     source_options(parser)
     parser.add_argument("--out", type=Path, help="where to write report.html")
+    _full_refresh_option(parser)
+
+
+def _mode_line(summary: dict) -> str:
+    why = f" ({summary['full_refresh_reason']})" if summary.get("full_refresh_reason") else ""
+    return (
+        f"mode: {summary.get('mode')}{why}; raw objects read {summary.get('raw_objects_read')}, "
+        f"partitions rewritten {summary.get('partitions_rewritten')}"
+    )
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
@@ -42,6 +59,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         progress=console.progress,
         ingest_progress=ingest_progress(console),
         report_out=args.out,
+        full_refresh=args.full_refresh,
     )
     if args.json:
         console.print(json.dumps(result.to_dict()))
@@ -50,18 +68,31 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
             f"rows: raw {result.raw_rows}, parquet {result.parquet_rows}, "
             f"sans-dup {result.sans_dup_rows}"
         )
+        console.print(_mode_line(result.incremental))
         console.print("checks:")
         for line in check_lines(result.checks):
             console.print(line)
         if result.published_table:
             console.print(f"published: {result.published_table} "
                           f"(view {settings.prod_latest_view})")
-            console.print(f"report: {result.report}")
+            if result.report:
+                console.print(f"report: {result.report}")
         else:
             console.print("published: nothing (a blocking check failed)")
     if result.blocked:
         console.notice(f"stockpipe: {result.blocked}")
+    _warn_report(console, result.published_table, result.report_error)
     return result.exit_code
+
+
+def _warn_report(console: Console, published: object, error: object) -> None:
+    """The one warning line of a publish whose report could not be written (exit code stays 0:
+    rerunning the pipeline would only publish the same data again)."""
+    if error:
+        console.notice(
+            f"stockpipe: warning: {published} was published, but the report was not written: "
+            f"{error}; rebuild it with `stockpipe report`"
+        )
 
 
 def cmd_ingest(args: argparse.Namespace, console: Console) -> int:
@@ -90,6 +121,7 @@ def cmd_ingest(args: argparse.Namespace, console: Console) -> int:
 
 def _workflow_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="from_step", choices=STEP_NAMES, default="crawl")
+    _full_refresh_option(parser)
     json_option(parser)
 
 
@@ -100,17 +132,24 @@ def cmd_workflow(args: argparse.Namespace, console: Console) -> int:
     require_raw_data(settings, "run the workflow on")
 
     def go(engine, storage) -> int:
-        wf = run_workflow_and_report(settings, engine, storage, args.from_step, console.progress)
+        wf = run_workflow_and_report(
+            settings, engine, storage, args.from_step, console.progress,
+            full_refresh=args.full_refresh,
+        )
         checks = [c.to_dict() for c in wf.quality.checks] if wf.quality else []
+        summary = wf.incremental_summary()
         if args.json:
             console.print(json.dumps({
                 "steps": [s.name for s in wf.steps],
                 "checks": checks,
                 "published_table": wf.published_table,
                 "report": wf.report,
+                "report_error": wf.report_error,
+                **summary,
             }))
         else:
             console.print("steps: " + ", ".join(s.name for s in wf.steps))
+            console.print(_mode_line(summary))
             if checks:
                 console.print("checks:")
                 for line in check_lines(checks):
@@ -120,6 +159,7 @@ def cmd_workflow(args: argparse.Namespace, console: Console) -> int:
                 console.print(f"report: {wf.report}")
         if wf.blocked:
             console.notice(f"stockpipe: {wf.blocked}")
+        _warn_report(console, wf.published_table, wf.report_error)
         return wf.exit_code
 
     return with_engine(settings, go)
@@ -153,12 +193,50 @@ def cmd_checks(args: argparse.Namespace, console: Console) -> int:
     return with_engine(settings, go)
 
 
+def _prune_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--keep", type=keep_count, default=None,
+        help="production archives to keep, newest first (default $STOCKPIPE_ARCHIVE_KEEP, 7); "
+        "the one stock_aggregate_prod_latest reads is always kept",
+    )
+    json_option(parser)
+
+
+def keep_count(text: str) -> int:
+    from ...errors import ConfigError
+    from ...settings import parse_archive_keep
+
+    try:
+        return parse_archive_keep("--keep", text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def cmd_prune(args: argparse.Namespace, console: Console) -> int:
+    from ...steps import prune
+
+    settings = settings_from(args)
+
+    def go(engine, storage) -> int:
+        result = prune(settings, engine, storage, keep=args.keep)
+        if args.json:
+            console.print(json.dumps({"kept": result.kept, "dropped": result.dropped,
+                                      "deleted_objects": result.deleted_objects}))
+        else:
+            console.print(f"kept: {', '.join(result.kept) or 'none'}")
+            console.print(f"dropped: {', '.join(result.dropped) or 'none'} "
+                          f"({result.deleted_objects} files deleted)")
+        return 0
+
+    return with_engine(settings, go)
+
+
 COMMANDS = (
     Command(
         "run", "ingest + whole workflow + report", cmd_run, _run_options,
-        description="Ingest the window's bars, run the whole workflow (crawl, reset, transform, "
-        "dedup, quality, publish) and write report.html. Exit code 3 when a blocking quality "
-        "check failed (nothing published).",
+        description="Ingest the window's bars, run the whole workflow (crawl, transform, dedup, "
+        "quality, publish; incremental unless --full-refresh) and write report.html. Exit "
+        "code 3 when a blocking quality check failed (nothing published).",
         examples=("stockpipe run", "stockpipe run --tickers AAPL,MSFT --days 30 --source demo",
                   "stockpipe run --json > run.json"),
     ),
@@ -173,12 +251,20 @@ COMMANDS = (
         "workflow", "run the workflow steps (no ingest)", cmd_workflow, _workflow_options,
         description="Run the workflow on the raw data already ingested, from a step on, then "
         "rebuild report.html when it published. Exit code 3 when a blocking check failed.",
-        examples=("stockpipe workflow", "stockpipe workflow --from dedup --json"),
+        examples=("stockpipe workflow", "stockpipe workflow --from dedup --json",
+                  "stockpipe workflow --full-refresh"),
     ),
     Command(
         "checks", "run the data-quality checks and record them", cmd_checks, json_option,
         description="Run the data-quality checks on the current tables and record them in the "
         "check history (no publish). Exit code 3 when a blocking check failed.",
         examples=("stockpipe checks", "stockpipe checks --json"),
+    ),
+    Command(
+        "prune", "drop all but the newest production archives", cmd_prune, _prune_options,
+        description="Drop the production archives beyond the newest N (default "
+        "STOCKPIPE_ARCHIVE_KEEP, 7): tables, partitions and files. The copy "
+        "stock_aggregate_prod_latest reads is always kept.",
+        examples=("stockpipe prune --keep 3", "stockpipe prune --json"),
     ),
 )

@@ -10,6 +10,11 @@ from ..scheduler import INGEST_AT, SCHEDULE_TZ, WORKFLOW_AT, build_scheduler, ne
 from .base import NONE, Command, announce_source, settings_from
 
 
+def _schedule_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tickers", help="comma-separated symbols each job ingests and checks "
+                        "(default $STOCKPIPE_TICKERS, else AAPL)")
+
+
 def cmd_schedule(args: argparse.Namespace, console: Console) -> int:
     settings = settings_from(args)
     announce_source(console, settings, "auto")
@@ -37,7 +42,7 @@ COMMANDS = (
     Command(
         "schedule", f"ingest 11:00 and workflow 12:00 {SCHEDULE_TZ}, forever", cmd_schedule,
         # Each job takes the lock itself, so the schedule does not hold the home between jobs.
-        lock=NONE,
+        options=_schedule_options, lock=NONE,
         description=f"Run the cloud's daily timetable locally: ingest at 11:00 and the "
         f"workflow (with the report) at 12:00 {SCHEDULE_TZ}, daylight saving included, until "
         "Ctrl-C or SIGTERM (exit 130 or 143). A job that finds the home busy waits up to 30 "

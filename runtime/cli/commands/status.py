@@ -94,7 +94,8 @@ def cmd_status(args: argparse.Namespace, console: Console) -> int:
     else:
         try:
             status = read_catalog(args, console, settings,
-                                  lambda engine, storage: collect_status(settings, engine, storage))
+                                  lambda engine, storage: collect_status(settings, engine, storage),
+                                  read_only=True)
         except HomeBusy as exc:
             holder = lock_holder(settings.home)
             status = collect_status(settings, None, lock=holder.to_dict() if holder else None)

@@ -23,7 +23,8 @@ duckdb and sqlglot are imported lazily: this package is never imported on the La
 The parts, each given the one connection by the engine (docs/architecture.md, "Engines"):
 `engine` the facade and dispatch; `connection` DuckDB set up as Athena; `catalog` tables, views
 and locations; `cache` the scan cache; `writes` CTAS and INSERT; `statements` the other
-statements; `dialect` the Trino-to-DuckDB rewrites; `rules` Athena's rules and error names.
+statements; `dialect` the Trino-to-DuckDB rewrites; `rules` Athena's rules and error names;
+`guard` what DuckDB would run but Athena refuses (table functions, locations outside the lake).
 """
 
 from .cache import CACHE_PREFIX, KEPT_STAGES, SCAN_CACHE_MAX_BYTES, CacheStats

@@ -9,11 +9,12 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ...errors import EngineError, UnsupportedSQLError, validate_identifier
 from ...storage import local_path
 from .dialect import lit, q
+from .guard import refuse_outside_lake
 from .rules import NOT_FOUND
 
 CATALOG_TABLE = "__stockpipe_catalog"
@@ -40,10 +41,15 @@ class Catalog:
     """Tables and views of one database on a connection. `listener` (the scan cache) hears of
     every table registered (`table_changed`) or forgotten (`table_dropped`)."""
 
-    def __init__(self, connection: Any, listener: Any = None):
+    def __init__(self, connection: Any, listener: Any = None,
+                 lake_roots: Optional[List[str]] = None):
         self._db = connection
         self.database = connection.database
         self._listener = listener
+        # The folders a table may live in (None: anywhere): see guard.refuse_outside_lake.
+        self.lake_roots = lake_roots
+        if connection.read_only:
+            return  # a writer made the file, and this table with it
         connection.con.execute(
             f"CREATE TABLE IF NOT EXISTS main.{CATALOG_TABLE} ("
             "database VARCHAR NOT NULL, name VARCHAR NOT NULL, kind VARCHAR NOT NULL, "
@@ -158,6 +164,7 @@ class Catalog:
                 f"location {text!r} for table {table!r} contains one of * ? [ ] {{ }} =, which "
                 "would be read as a pattern; choose a plain folder name"
             )
+        refuse_outside_lake(text, table, self.lake_roots)
         return text.rstrip("/") + "/"
 
     def parquet_view(self, entry: TableEntry) -> str:
@@ -183,18 +190,29 @@ class Catalog:
             f"UNION ALL BY NAME SELECT * FROM {src})"
         )
 
-    def json_view(self, entry: TableEntry) -> str:
+    @staticmethod
+    def json_glob(entry: TableEntry) -> str:
+        """A JSON table's objects: the files `depth` folders below its location. Athena skips
+        objects whose name starts with '.' or '_' (temp and marker files); the glob leaves them
+        out of the file list, which costs nothing per row (a regexp on every row's file name
+        doubled the cost of a scan)."""
+        return (entry.location or "") + "*/" * len(entry.partitions) + "[!._]*"
+
+    def json_view(
+        self,
+        entry: TableEntry,
+        files: Optional[Sequence[str]] = None,
+        path_column: Optional[str] = None,
+    ) -> str:
+        """The DuckDB SELECT of a JSON table over its glob, or over just `files`; with
+        `path_column`, each row's file name is that column too (Athena's `"$path"`)."""
         loc = entry.location or ""
-        depth = len(entry.partitions)
-        # Athena skips objects whose name starts with '.' or '_' (temp and marker files); the
-        # glob leaves them out of the file list, which costs nothing per row (a regexp on every
-        # row's file name doubled the cost of a scan).
-        glob = loc + "*/" * depth + "[!._]*"
         # The empty file keeps the columns typed while no object matches the glob (read_json
         # then has no schema at all); it adds no row. A UNION with a typed empty SELECT did the
         # same but stopped DuckDB from pruning the unused columns, nearly doubling a count(*)
         # (docs/performance.md "Measurements behind code choices").
-        files = f"[{lit(glob)}, {lit(str(self._db.empty_json_path()))}]"
+        listed = [self.json_glob(entry)] if files is None else list(files)
+        files_sql = ", ".join(lit(f) for f in [*listed, str(self._db.empty_json_path())])
         struct = "{" + ", ".join(f"{lit(c)}: {lit(t)}" for c, t in entry.columns) + "}"
         ignore = ", ignore_errors = true" if entry.properties.get("ignore_malformed") else ""
         # DuckDB's virtual `filename` column is only computed when a query uses it (a partition
@@ -203,7 +221,7 @@ class Catalog:
         file_col = "filename" if "filename" not in names else "__sp_file"
         named = "" if file_col == "filename" else f", filename = {lit(file_col)}"
         src = (
-            f"read_json({files}, format = 'newline_delimited', columns = {struct}{named}, "
+            f"read_json([{files_sql}], format = 'newline_delimited', columns = {struct}{named}, "
             f"hive_partitioning = false, allow_empty = true{ignore})"
         )
         outs = [q(c) for c, _ in entry.columns]
@@ -211,4 +229,6 @@ class Catalog:
         base = loc.count("/")
         for i, (c, t) in enumerate(entry.partitions, start=1):
             outs.append(f"CAST(split_part({file_col}, '/', {base + i}) AS {t}) AS {q(c)}")
+        if path_column is not None:
+            outs.append(f"{file_col} AS {q(path_column)}")
         return f"SELECT {', '.join(outs)} FROM {src}"

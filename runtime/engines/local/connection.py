@@ -16,20 +16,26 @@ MEMORY_LIMIT = "3GB"
 
 
 class Connection:
-    """The one DuckDB connection an engine and its parts share (opened here, closed once)."""
+    """The one DuckDB connection an engine and its parts share (opened here, closed once).
 
-    def __init__(self, path: str, database: str):
+    `read_only` opens the file without writing a byte to it (readers work on a full disk and
+    beside other readers); with no catalog file yet, a reader gets an empty in-memory one."""
+
+    def __init__(self, path: str, database: str, read_only: bool = False):
         self.path = path
         self.database = database
+        self.read_only = read_only and path != ":memory:" and Path(path).is_file()
+        if read_only and not self.read_only:
+            self.path = ":memory:"
         self._con: Any = self._connect()
 
     def _connect(self):
         import duckdb
 
-        if self.path != ":memory:":
+        if self.path != ":memory:" and not self.read_only:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            con = duckdb.connect(self.path)
+            con = duckdb.connect(self.path, read_only=self.read_only)
         except duckdb.Error as exc:
             held = re.search(r"Conflicting lock is held in .*?\(PID (\d+)\)", str(exc))
             if held or "Could not set lock" in str(exc):
@@ -47,10 +53,12 @@ class Connection:
         con.execute("SET TimeZone = 'UTC'")
         con.execute("SET integer_division = true")
         self._tune(con)
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {q(self.database)}")
+        if not self.read_only:
+            # A read-only file already holds them: every catalog file is made by a writer.
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {q(self.database)}")
+            for macro in MACROS:
+                con.execute(macro)
         con.execute(f"SET search_path = {lit(self.database + ',main')}")
-        for macro in MACROS:
-            con.execute(macro)
         return con
 
     def _tune(self, con: Any) -> None:
@@ -71,8 +79,12 @@ class Connection:
         # columns while the location holds no object yet (see catalog.json_view).
         empty = self.empty_json_path()
         if not empty.exists():
-            empty.parent.mkdir(parents=True, exist_ok=True)
-            empty.write_bytes(b"")
+            try:
+                empty.parent.mkdir(parents=True, exist_ok=True)
+                empty.write_bytes(b"")
+            except OSError:
+                if not self.read_only:  # a reader on a full disk does without it
+                    raise
 
     def empty_json_path(self) -> Path:
         """An empty file that JSON views list after their glob (kept next to the catalog)."""

@@ -8,7 +8,7 @@ import threading
 from contextlib import contextmanager
 from os import PathLike
 from pathlib import Path
-from typing import Any, Callable, Iterator, List, Optional, Union
+from typing import Any, Callable, Iterator, List, Optional, Sequence, Union
 
 from ...errors import EngineError, StockpipeError, UnsupportedSQLError, validate_identifier
 from ...settings import DEFAULT_DATABASE, Settings
@@ -18,6 +18,8 @@ from .cache import SCAN_CACHE_MAX_BYTES, CacheStats, ScanCache
 from .catalog import Catalog, TableEntry
 from .connection import Connection
 from .dialect import athena_column_names, q, transpile, transpile_query
+from .guard import lake_roots, refuse_host_access, refuse_write
+from .paths import PathViews
 from .rules import already_exists, athena_error, check_columns, head
 from .statements import Statements
 from .writes import Writes
@@ -35,7 +37,9 @@ class LocalEngine(Engine):
 
     `path` is the DuckDB file (a folder means `<folder>/catalog.duckdb`, ":memory:" none);
     `default_location(table)` places a CTAS that names no external_location; tables of at most
-    `scan_cache_bytes` of Parquet are read from memory while their files stay the same."""
+    `scan_cache_bytes` of Parquet are read from memory while their files stay the same; a table
+    location outside `lake_roots` (folders; None: no limit) is refused, as are DuckDB's table
+    functions (guard.py)."""
 
     def __init__(
         self,
@@ -44,6 +48,8 @@ class LocalEngine(Engine):
         default_location: Optional[Callable[[str], str]] = None,
         *,
         scan_cache_bytes: Optional[int] = SCAN_CACHE_MAX_BYTES,
+        lake_roots: Optional[Sequence[str]] = None,
+        read_only: bool = False,
     ):
         if not isinstance(path, (str, PathLike)):
             raise TypeError(
@@ -55,20 +61,30 @@ class LocalEngine(Engine):
         self.database = validate_identifier(database, "database")
         self.path = str(path)
         self._lock = threading.RLock()
-        self._db = Connection(self.path, self.database)
+        self._db = Connection(self.path, self.database, read_only=read_only)
         self._cache = ScanCache(self._db, scan_cache_bytes)
-        self._catalog = Catalog(self._db, listener=self._cache)
-        self._writes = Writes(self._db, self._catalog, self._cache, default_location)
+        self._catalog = Catalog(
+            self._db,
+            listener=self._cache,
+            lake_roots=None if lake_roots is None else [str(r) for r in lake_roots],
+        )
+        self._paths = PathViews(self._db, self._catalog)
+        self._writes = Writes(
+            self._db, self._catalog, self._cache, default_location, paths=self._paths
+        )
         self._statements = Statements(self._db, self._catalog, self._cache)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> LocalEngine:
+    def from_settings(cls, settings: Settings, read_only: bool = False) -> LocalEngine:
         """The engine on a home's catalog; a CTAS without a location writes where the settings
-        place that table."""
+        place that table. `read_only` for commands that only read: the catalog file is not
+        written (a full disk does not stop them), and statements that would write fail."""
         return cls(
             settings.catalog_path,
             database=settings.database,
             default_location=settings.table_location,
+            lake_roots=lake_roots(settings),
+            read_only=read_only,
         )
 
     @property
@@ -81,6 +97,11 @@ class LocalEngine(Engine):
         """What the scan cache holds and did so far (see docs/performance.md)."""
         with self._lock:
             return self._cache.stats
+
+    @property
+    def json_bytes_read(self) -> int:
+        """Bytes of the raw JSON files that statements naming `"$path"` opened (see paths)."""
+        return self._paths.json_bytes_read
 
     def close(self) -> None:
         with self._lock:
@@ -145,7 +166,9 @@ class LocalEngine(Engine):
             node = sqlglot.parse_one(select_sql, read="athena")
             if not isinstance(node, exp.Query):
                 raise EngineError(f"the stage {name} needs a SELECT, got: {head(select_sql)}")
-            read = self._cache.swap_tables(athena_column_names(node), self._catalog.entry)
+            read = self._cache.swap_tables(
+                athena_column_names(self._paths.swap(node)), self._catalog.entry
+            )
             sel = transpile(read, self.database)
             check_columns(self._db.columns_of(sel), [], name)
             order = ""
@@ -185,6 +208,8 @@ class LocalEngine(Engine):
         import sqlglot
         from sqlglot import exp
 
+        if self._db.read_only:
+            refuse_write(text, self.path)  # before any file is written
         bare = _LEADING_COMMENTS.sub("", text)
         statements = self._statements
         m = _SHOW.match(bare)
@@ -203,6 +228,7 @@ class LocalEngine(Engine):
                 f"[statement: {head(text)}]"
             )
         node = parsed[0]
+        refuse_host_access(node, self.database, text)
         if isinstance(node, exp.Create):
             kind = (node.args.get("kind") or "").upper()
             if kind == "TABLE" and node.expression is not None:
@@ -228,7 +254,9 @@ class LocalEngine(Engine):
         )
 
     def _select(self, node: Any) -> QueryResult:
-        node = self._cache.swap_tables(athena_column_names(node), self._catalog.entry)
+        node = self._cache.swap_tables(
+            athena_column_names(self._paths.swap(node)), self._catalog.entry
+        )
         sql, zones = transpile_query(node, self.database)
         cur = self._db.con.execute(sql)
         columns = [d[0] for d in (cur.description or [])]

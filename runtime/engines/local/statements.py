@@ -5,6 +5,7 @@ REPAIR TABLE, each refused where Athena would refuse it."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from ...errors import EngineError, IdentifierError, UnsupportedSQLError, validate_identifier
@@ -15,11 +16,16 @@ from .rules import (
     ALREADY_EXISTS,
     HARMLESS_TBLPROPERTIES,
     JSON_SERDES,
+    NOT_FOUND,
     NOT_SUPPORTED,
     PARQUET_SERDE,
     already_exists,
     not_found,
 )
+
+_LEADING_COMMENTS = re.compile(r"^(?:\s*(?:--[^\n]*(?:\n|$)|/\*.*?\*/))*\s*", re.S)
+_PARTITION_SPEC = re.compile(r"partition\s*\(([^)]*)\)", re.I)
+_SPEC_ITEM = re.compile(r"^\s*`?(\w+)`?\s*=\s*'((?:[^']|'')*)'\s*$")
 
 
 class Statements:
@@ -239,11 +245,17 @@ class Statements:
 
     def alter(self, node: Any, text: str) -> QueryResult:
         name = self._catalog.table_name(node.this)
+        text = _LEADING_COMMENTS.sub("", text)
+        drop = re.match(r"^alter\s+table\s+\S+\s+drop\s+(if\s+exists\s+)?partition\b", text,
+                        re.I)
+        if drop:
+            return self._drop_partitions(name, text, bool(drop.group(1)))
         if not re.match(
             r"^alter\s+table\s+\S+\s+add\s+(if\s+not\s+exists\s+)?partition\b", text, re.I
         ):
             raise UnsupportedSQLError(
-                f"ALTER TABLE {name}: only ADD [IF NOT EXISTS] PARTITION is supported locally"
+                f"ALTER TABLE {name}: only ADD [IF NOT EXISTS] PARTITION and DROP [IF EXISTS] "
+                "PARTITION are supported locally"
             )
         entry = self.require_table(name)
         for m in re.finditer(r"\blocation\s+'([^']*)'", text, re.I):
@@ -259,3 +271,43 @@ class Statements:
         self._cache.table_changed(name)
         return QueryResult()
 
+    def _drop_partitions(self, name: str, text: str, if_exists: bool) -> QueryResult:
+        """ALTER TABLE DROP PARTITION. A partition here is its folder's files, which Athena's
+        DROP leaves in place and a later INSERT into the same partition reads again; so, to fail
+        where that would go wrong in the cloud, the files must be deleted first."""
+        entry = self.require_table(name)
+        keys = [c for c, _ in entry.partitions]
+        specs = _PARTITION_SPEC.findall(text)
+        if not keys or not specs:
+            raise EngineError(
+                f"ALTER TABLE {name} DROP PARTITION needs PARTITION (column = 'value') of a "
+                f"partitioned table (partition columns: {keys or 'none'})",
+                error_name=NOT_SUPPORTED,
+            )
+        for spec in specs:
+            items = [_SPEC_ITEM.match(part) for part in spec.split(",")]
+            if any(m is None for m in items) or [m.group(1).lower() for m in items] != keys:
+                raise EngineError(
+                    f"ALTER TABLE {name} DROP PARTITION ({spec}): name every partition column "
+                    f"{keys} with a quoted value, in order",
+                    error_name=NOT_SUPPORTED,
+                )
+            folder = Path((entry.location or "") + "/".join(
+                f"{m.group(1).lower()}={m.group(2).replace(chr(39) * 2, chr(39))}" for m in items
+            ))
+            files = [p for p in folder.rglob("*") if p.is_file()] if folder.is_dir() else []
+            if files:
+                raise EngineError(
+                    f"ALTER TABLE {name} DROP PARTITION ({spec}): its {len(files)} files are "
+                    f"still in {folder}; Athena keeps them and a later INSERT into this "
+                    "partition would read them again: delete them first",
+                    error_name=NOT_SUPPORTED,
+                )
+            if not if_exists and not folder.is_dir():
+                raise EngineError(
+                    f"{NOT_FOUND}: Partition ({spec}) of {self._db.database}.{name} does not "
+                    "exist",
+                    error_name=NOT_FOUND,
+                )
+        self._cache.table_dropped(name)
+        return QueryResult()

@@ -15,6 +15,7 @@ from ...storage import LocalStorage
 from ..base import QueryResult
 from .catalog import TableEntry
 from .dialect import fix_types, lit, literal_text, q, transpile
+from .guard import refuse_outside_lake
 from .rules import (
     COMPRESSIONS,
     MAX_OPEN_PARTITIONS,
@@ -37,14 +38,18 @@ class Writes:
         catalog: Any,
         cache: Any,
         default_location: Optional[Callable[[str], str]] = None,
+        paths: Any = None,
     ):
         self._db = connection
+        self._paths = paths  # reads of a JSON table's "$path" (paths.PathViews)
         self._catalog = catalog
         self._cache = cache
         self._default_location = default_location
         self._storage = LocalStorage()
 
     def _transpile(self, node: Any) -> str:
+        if self._paths is not None:
+            node = self._paths.swap(node)
         return transpile(node, self._db.database)
 
     def ctas(self, node: Any) -> QueryResult:
@@ -198,6 +203,8 @@ class Writes:
                 f"INSERT INTO {name}: the local engine appends to Parquet tables only ({name} is "
                 f"a {entry.kind} {'view' if entry.kind == 'view' else 'table'})"
             )
+        # A table registered outside the lake (by an engine without lake roots) takes no rows.
+        refuse_outside_lake(entry.location or "", name, self._catalog.lake_roots)
         if node.args.get("overwrite"):
             raise UnsupportedSQLError(
                 "INSERT OVERWRITE is not supported (Athena has no such statement)"

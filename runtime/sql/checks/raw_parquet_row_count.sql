@@ -1,10 +1,12 @@
 -- severity: error
--- Every raw row must reach the typed table: the difference is the number of rows lost (or
--- invented) by transform. ${raw_rows} is the number of raw rows the last transform read, as it
--- recorded it in the lineage table: counting all raw JSON again would read every raw byte a
--- second time (as long as the transform itself, and billed in Athena every day), and would
--- also count objects that landed after the transform. Without a record it is
--- (SELECT count(*) FROM ${raw_table}).
-SELECT abs(
-  ${raw_rows} - (SELECT count(*) FROM ${parquet_table})
+-- Every raw row must reach the typed table, judged twice (the larger gap is the rows lost or
+-- invented): the typed rows the last transform run added against the raw rows of the objects
+-- it read (${run_typed_rows} and ${run_raw_rows}, from the lineage table), and all typed rows
+-- against the raw rows of every object consumed so far (${total_raw_rows}). Counting all raw
+-- JSON again would read every raw byte a second time (billed in Athena every day) and would
+-- also count objects that landed after the transform. Without a lineage record the raw side is
+-- (SELECT count(*) FROM ${raw_table}) and the run's part is 0.
+SELECT greatest(
+  abs(${run_raw_rows} - ${run_typed_rows}),
+  abs(${total_raw_rows} - (SELECT count(*) FROM ${parquet_table}))
 ) AS failing_rows

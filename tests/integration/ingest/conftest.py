@@ -188,7 +188,7 @@ def read_lines():
 
 @pytest.fixture
 def example_body() -> Dict[str, Any]:
-    """The aggregates response as the API documents it, verbatim."""
+    """The documented response (the aggregates API's documented example), verbatim."""
     return json.loads((FIXTURES / "aggs_example.json").read_text())
 
 

@@ -103,11 +103,19 @@ def test_json_secret_and_event_tickers(
 def test_scheduled_event_uses_environment_defaults(
     lambda_env, polygon, example_body, load_event, lambda_context, monkeypatch
 ):
+    from datetime import date, datetime, timezone
+
+    from runtime.window import exchange_tz, ingest_window
+
     monkeypatch.setenv("STOCKPIPE_TICKERS", "IBM")
-    polygon.script("IBM", polygon.Reply(200, dict(example_body, ticker="IBM")))
+    # The example's bars moved to 10:00 and 11:00 New York on the last date of today's window
+    # (bars outside the window asked for are rejected).
+    last = ingest_window(datetime.now(timezone.utc), 7).end
+    ten = int(datetime(last.year, last.month, last.day, 10, tzinfo=exchange_tz()).timestamp())
+    results = [dict(b, t=(ten + 3600 * i) * 1000) for i, b in enumerate(example_body["results"])]
+    polygon.script("IBM", polygon.Reply(200, dict(example_body, ticker="IBM", results=results)))
     result = handler.lambda_handler(load_event("scheduled.json"), lambda_context)
     assert result["tickers"] == ["IBM"] and result["bars"] == 2
-    from datetime import date
 
     start, end = date.fromisoformat(result["window_from"]), date.fromisoformat(result["window_to"])
     assert (end - start).days == 7

@@ -16,11 +16,14 @@ NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 END = date(2026, 11, 27)
 KEY = "test-key-not-real"
 PATH = "/v2/aggs/ticker/{}/range/1/hour/2026-11-20/2026-11-27"
+# The documented example's two bars start at 00:00 New York on 2020-01-02 and 2020-01-03: a
+# run must ask for those dates, or its bars are out of the window and rejected.
+EXAMPLE = {"end": date(2020, 1, 3), "days": 1}
 
 
-def ingest(settings, client, **kw):
+def ingest(settings, client, end=END, days=7, **kw):
     return run_ingest(
-        settings, source="polygon", end_date=END, days=7, now=NOW, client=client, **kw
+        settings, source="polygon", end_date=end, days=days, now=NOW, client=client, **kw
     )
 
 
@@ -49,7 +52,7 @@ def test_documented_example_lands_verbatim_with_lineage(
     # GIVEN the API answers the documented example response
     polygon.script("AAPL", polygon.Reply(200, example_body))
     # WHEN one ticker is ingested
-    summary = ingest(settings, make_client())
+    summary = ingest(settings, make_client(), **EXAMPLE)
     # THEN both bars are written as JSON lines, fields as given plus lineage, key order fixed
     objects = LocalStorage().list(settings.raw_uri)
     assert len(objects) == 1
@@ -57,8 +60,8 @@ def test_documented_example_lands_verbatim_with_lineage(
     assert first_line == (
         '{"ticker":"AAPL","t":1577941200000,"o":74.06,"h":75.15,"l":73.7975,"c":75.0875,'
         '"v":135647456,"vw":74.6099,"n":1,"ingested_at":"2026-11-29T12:00:00.000Z",'
-        '"request_id":"6a7e466379af0a71039d60cc78e72282","window_from":"2026-11-20",'
-        '"window_to":"2026-11-27","source":"polygon"}'
+        '"request_id":"6a7e466379af0a71039d60cc78e72282","window_from":"2020-01-02",'
+        '"window_to":"2020-01-03","source":"polygon"}'
     )
     rows = read_lines(settings.raw_uri)
     assert [(r["t"], r["o"], r["c"], r["v"], r["vw"]) for r in rows] == [
@@ -70,7 +73,7 @@ def test_documented_example_lands_verbatim_with_lineage(
     assert summary.per_ticker["AAPL"]["request_ids"] == ["6a7e466379af0a71039d60cc78e72282"]
     # AND the request carried the documented parameters and the key only as a Bearer header
     (req,) = polygon.seen
-    assert req.path == PATH.format("AAPL")
+    assert req.path == "/v2/aggs/ticker/AAPL/range/1/hour/2020-01-02/2020-01-03"
     assert req.query == {"adjusted": ["true"], "sort": ["asc"], "limit": ["50000"]}
     assert req.headers["Authorization"] == f"Bearer {KEY}"
     assert KEY not in req.raw_path
@@ -127,7 +130,7 @@ def test_429_waits_retry_after_then_succeeds(
         "AAPL", polygon.Reply(429, limited, {"Retry-After": "7"}), polygon.Reply(200, example_body)
     )
 
-    summary = ingest(settings, make_client())
+    summary = ingest(settings, make_client(), **EXAMPLE)
 
     assert clock.sleeps == [7.0]  # Retry-After beats the 1 s first backoff
     assert len(polygon.seen) == 2
@@ -145,7 +148,7 @@ def test_two_500s_back_off_exponentially_then_succeed(
         polygon.Reply(200, example_body),
     )
 
-    ingest(settings, make_client(backoff_base=1.5))
+    ingest(settings, make_client(backoff_base=1.5), **EXAMPLE)
 
     assert clock.sleeps == [1.5, 3.0]
     assert len(polygon.seen) == 3
@@ -201,7 +204,7 @@ def test_malformed_json_fails_that_ticker_and_keeps_the_others(
     polygon.script("MSFT", polygon.Reply(200, dict(example_body, ticker="MSFT")))
 
     with pytest.raises(IngestFailed) as err:
-        ingest(settings, make_client())
+        ingest(settings, make_client(), **EXAMPLE)
 
     assert "1 of 2 ticker(s) failed (AAPL)" in str(err.value)
     assert "not JSON" in str(err.value)
@@ -254,7 +257,7 @@ def test_read_timeout_is_retried_then_reported(
     polygon.script("MSFT", polygon.Reply(200, example_body, delay=5))
 
     with pytest.raises(IngestFailed) as err:
-        ingest(settings, make_client(timeout=(2.0, 0.3), max_attempts=2))
+        ingest(settings, make_client(timeout=(2.0, 0.3), max_attempts=2), **EXAMPLE)
 
     assert "(MSFT)" in str(err.value) and "timed out" in str(err.value)
     rows = read_lines(settings.raw_uri)
@@ -283,6 +286,32 @@ def test_bar_missing_close_goes_to_rejects_with_reason(polygon, make_client, set
     # rejects use the same YYYY/MM/DD/HH/ layout beside raw/
     (uri,) = LocalStorage().list(settings.rejects_uri)
     assert len(uri[len(settings.rejects_uri) :].split("/")) == 5
+
+
+def test_bars_outside_the_requested_window_go_to_rejects_with_reason(
+    polygon, make_client, settings, read_lines
+):
+    # The window is 2026-11-20..27 in New York: 05:00 UTC on the 20th is its first instant,
+    # 05:00 UTC on the 28th the first instant after it.
+    first, after = 1795150800000, 1795842000000
+    polygon.script(
+        "AAPL",
+        polygon.Reply(200, page("rq-8", [bar(first - 3_600_000), bar(first), bar(after - 3_600_000),
+                                         bar(after), bar(32503680000000)])),
+    )
+
+    summary = ingest(settings, make_client())
+
+    assert [r["t"] for r in read_lines(settings.raw_uri)] == [first, after - 3_600_000]
+    rejects = read_lines(settings.rejects_uri)
+    assert [(r["payload"]["t"], r["reason"]) for r in rejects] == [
+        (first - 3_600_000, "bar time 2026-11-20T04:00:00.000Z (t 1795147200000) is outside the "
+         "requested window 2026-11-20..2026-11-27 (exchange dates, America/New_York)"),
+        (after, "bar time 2026-11-28T05:00:00.000Z (t 1795842000000) is outside the "
+         "requested window 2026-11-20..2026-11-27 (exchange dates, America/New_York)"),
+        (32503680000000, "field 't' 32503680000000 is outside 1990..2100 in Unix milliseconds"),
+    ]
+    assert (summary.bars, summary.rejects) == (2, 3)
 
 
 def test_empty_window_is_normal_and_writes_nothing(polygon, make_client, settings, caplog):
@@ -383,7 +412,7 @@ def test_deadline_stops_before_a_rate_limit_wait_and_keeps_fetched_bars(
     with pytest.raises(
         DeadlineExceeded, match=r"XOM: stopping early: the rate limit needs 60\.0 s"
     ):
-        ingest(settings, client)
+        ingest(settings, client, **EXAMPLE)
     # THEN nothing slept, XOM was never requested, and the five tickers' bars were delivered
     assert clock.sleeps == []
     assert len(polygon.seen) == 5

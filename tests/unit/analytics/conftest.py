@@ -75,7 +75,7 @@ def _row(b: Bar) -> str:
         f"CAST({ms} AS bigint), CAST({b.open!r} AS double), CAST({b.high!r} AS double), "
         f"CAST({b.low!r} AS double), CAST({b.close!r} AS double), CAST({b.volume!r} AS double), "
         f"CAST({b.vwap!r} AS double), CAST(10 AS bigint), TIMESTAMP '2026-11-22 00:00:00', "
-        f"CAST('{b.partition}' AS varchar))"
+        f"CAST('{b.partition}' AS varchar), CAST('{b.partition[:10]}' AS varchar))"
     )
 
 
@@ -97,8 +97,9 @@ def _dq_row(r) -> str:
     )
 
 
+# As the production table with day partitions (the default): the New York hour, then the day.
 BAR_COLUMNS = ("ticker, bar_time, bar_time_ms, open, high, low, close, volume, vwap, "
-               "transactions, ingested_at, day_hour_partition")
+               "transactions, ingested_at, day_hour_partition, day_partition")
 DQ_COLUMNS = "run_id, run_at, check_name, severity, failing_rows, passed"
 
 

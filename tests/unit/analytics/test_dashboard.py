@@ -121,8 +121,16 @@ def test_each_target_carries_the_panel_sql_verbatim(board):
             assert ("ticker = '$ticker'" in target["rawSQL"]
                     or "ticker IN (${ticker:singlequote})" in target["rawSQL"])
             assert "$__timeFilter(bar_time)" in target["rawSQL"]
-            assert "day_hour_partition BETWEEN" in target["rawSQL"]
+            # Pruned on the production table's partition column (day partitions by default).
+            assert "AND day_partition BETWEEN" in target["rawSQL"]
             assert "stock_aggregate_prod_latest" in target["rawSQL"]
+
+
+def test_hour_partitions_prune_on_the_hour_column():
+    hourly = Settings(partition_granularity="hour")
+    for p in panels.DRAWN:
+        if p.per_ticker:
+            assert "AND day_hour_partition BETWEEN" in panels.panel_sql(p.name, hourly)
 
 
 def test_every_query_reuses_athena_results_for_an_hour(board):
@@ -141,7 +149,7 @@ def test_ticker_variable_is_multi_select_with_all_and_reads_only_the_ranges_part
     assert ticker["refresh"] == 2  # on time range change: the query depends on the range
     sql = ticker["query"]["rawSQL"]
     assert sql == panels.panel_sql("tickers", Settings())
-    assert "WHERE day_hour_partition BETWEEN" in sql and "$__timeFrom()" in sql
+    assert "WHERE day_partition BETWEEN" in sql and "$__timeFrom()" in sql
 
 
 def test_each_failed_check_is_an_annotation_from_the_check_history(board):

@@ -208,17 +208,16 @@ def test_tickers_panel_reads_only_the_partitions_of_the_range(loaded, settings):
                 time_to=TIME_TO)
     assert later.rows == [("AAPL",)]
     sql = panels.panel_sql("tickers", settings)
-    assert "WHERE day_hour_partition BETWEEN" in sql
+    assert "WHERE day_partition BETWEEN" in sql
 
 
-def test_partition_column_comes_from_one_function_of_the_settings(settings, monkeypatch):
-    import runtime.steps
-
-    assert panels.partition_column(settings) == "day_hour_partition"
-    monkeypatch.setattr(runtime.steps, "PARTITION_COL", "exchange_day")
+def test_partition_column_comes_from_one_function_of_the_settings(settings):
+    assert panels.partition_column(settings) == "day_partition"
+    hourly = settings.replace(partition_granularity="hour")
+    assert panels.partition_column(hourly) == "day_hour_partition"
     for name in ("price", "volume", "volatility", "stats", "sessions", "tickers", "freshness"):
-        sql = panels.panel_sql(name, settings)
-        assert "exchange_day BETWEEN" in sql and "day_hour_partition BETWEEN" not in sql, name
+        sql = panels.panel_sql(name, hourly)
+        assert "day_hour_partition BETWEEN" in sql and "day_partition BETWEEN" not in sql, name
 
 
 def test_data_range_panel_spans_every_bar_of_each_ticker(loaded, settings):

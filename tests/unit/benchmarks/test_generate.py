@@ -1,5 +1,5 @@
-"""The benchmark generator writes the exact Firehose raw layout (docs/architecture.md
-"Raw record")."""
+"""The benchmark generator writes the exact Firehose raw layout
+(docs/architecture.md, "Raw record")."""
 
 from __future__ import annotations
 

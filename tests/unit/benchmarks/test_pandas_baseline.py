@@ -76,7 +76,7 @@ def test_transform_writes_one_folder_per_new_york_hour_or_day(baseline, tmp_path
     assert hours[-1] == "day_hour_partition=2026-11-25-19"
     pb.transform(root / "lake" / "raw", tmp_path / "day", "day")
     days = sorted(p.name for p in (tmp_path / "day").iterdir())
-    assert days == [f"day_hour_partition=2026-11-{d}" for d in (19, 20, 23, 24, 25)]
+    assert days == [f"day_partition=2026-11-{d}" for d in (19, 20, 23, 24, 25)]
 
 
 def test_dedup_keeps_latest_ingested_version(baseline):
@@ -103,15 +103,18 @@ def test_checks_pass_on_clean_data_and_count_stale_tickers_and_missing_hours(bas
     # Latest ingest window 2026-11-25..12-01; the data ends on the 25th. Missing regular-session
     # hours per ticker: 11-27 (early close, 09-12 ET: 4) + 11-30 (7) + 12-01 (7) = 18.
     assert got == {
+        "bar_time_range": 0,
         "duplicate_keys": 0,
         "duplicate_rows": 0,
         "empty_table": 0,
         "freshness": 2,
         "missing_session_hours": 36,
         "negative_values": 0,
+        "non_finite_values": 0,
         "null_values": 0,
         "ohlc_consistency": 0,
         "raw_parquet_row_count": 0,
+        "ticker_format": 0,
         "zero_values": 0,
     }
 

@@ -26,7 +26,7 @@ def both(request, tiny_lake, tmp_path_factory):
     storage = LocalStorage()
     engine = contenders.open_local_engine(settings)
     try:
-        for name in ("crawl", "reset", "transform", "dedup"):
+        for name in ("crawl", "transform", "dedup"):
             getattr(steps, name)(settings, engine, storage)
         quality = steps.quality(settings, engine, storage, now=NOW)
     finally:

@@ -161,3 +161,21 @@ def test_the_architecture_page_lists_every_setting_with_its_sources():
     expected = {name: (s.env or "", s.pulumi or "", f"--{s.glue}" if s.glue else "")
                 for name, s in sources()}
     assert rows == expected
+
+
+def test_day_partitions_and_seven_archives_by_default(tmp_path):
+    s = Settings.from_env({"STOCKPIPE_HOME": str(tmp_path)})
+    assert (s.partition_granularity, s.partition_column, s.archive_keep) == (
+        "day", "day_partition", 7)
+    hourly = Settings.from_env({"STOCKPIPE_PARTITION_GRANULARITY": "hour",
+                                "STOCKPIPE_ARCHIVE_KEEP": " 3 "})
+    assert (hourly.partition_column, hourly.archive_keep) == ("day_hour_partition", 3)
+
+
+@pytest.mark.parametrize("raw, message", [
+    ("0", "STOCKPIPE_ARCHIVE_KEEP: must be between 1 and 10000"),
+    ("seven", "STOCKPIPE_ARCHIVE_KEEP: must be a whole number, got 'seven'"),
+])
+def test_a_bad_archive_keep_is_named(raw, message):
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({"STOCKPIPE_ARCHIVE_KEEP": raw})

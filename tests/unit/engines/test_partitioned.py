@@ -228,7 +228,8 @@ def test_local_stage_stays_in_memory_and_becomes_the_tables_cached_copy(engine, 
     assert "bars" in engine.cache_stats.cached
     assert engine.execute("SELECT count(*), sum(n) FROM bars").rows == [(150, sum(range(150)))]
     first = parquet_files(lake / "bars")[0]
-    gone = engine.execute(f"SELECT n FROM read_parquet('{first}')").scalar()
+    # DuckDB directly: Athena SQL (engine.execute) reads tables, not files
+    gone = engine.con.execute(f"SELECT n FROM read_parquet('{first}')").fetchone()[0]
     first.unlink()
     assert engine.execute("SELECT count(*), sum(n) FROM bars").rows == [
         (149, sum(range(150)) - gone)

@@ -83,6 +83,9 @@ class ScriptedClient:
             raise out
         return FetchResult(ticker, start, end, pages=[Page("rid-" + ticker, out)])
 
+    def close(self):
+        self.closed = True
+
 
 GOOD = {"c": 10.5, "h": 11.0, "l": 10.0, "o": 10.25, "t": 1795165200000, "v": 1000}
 
@@ -156,3 +159,59 @@ def test_delivery_failure_is_the_error_raised_even_if_the_final_flush_fails(sett
     with pytest.raises(DeliveryError, match="first failure"):
         run_ingest(settings, source="demo", end_date=date(2026, 11, 27), now=NOW, sink=sink)
     assert sink.flushes == 1  # it still tried to deliver what was buffered
+
+
+@pytest.mark.parametrize(
+    "days, expected",
+    [
+        # 3 tickers x 1 page (8 dates of minute bars fit one 50,000-bar page) x (12 s + 30 s)
+        (7, 600 + 3 * 42.0),
+        # 401 dates: 577,440 minute bars at most, 12 pages per ticker
+        (400, 600 + 3 * 12 * 42.0),
+    ],
+)
+def test_a_polygon_run_gets_a_deadline_from_its_tickers_window_and_rate(
+    settings, monkeypatch, days, expected
+):
+    from runtime import ingest
+    from runtime.polygon import PolygonClient
+
+    made = {}
+
+    def capture(cls, settings, **kw):
+        made.update(kw)
+        return ScriptedClient({"AAPL": [], "MSFT": [], "IBM": []})
+
+    monkeypatch.setattr(PolygonClient, "from_settings", classmethod(capture))
+    keyed = settings.replace(polygon_api_key="test-key-not-real")
+    run_ingest(keyed, source="polygon", end_date=date(2026, 11, 27), days=days, now=NOW)
+    assert made == {"run_deadline": expected}
+    assert ingest.run_deadline(3, days + 1, 5) == expected
+
+
+def test_a_full_disk_stops_the_ingest_naming_the_file_and_leaves_no_temporary_files(
+    settings, monkeypatch
+):
+    import errno
+    import os
+    from pathlib import Path
+
+    from runtime.errors import StorageError
+
+    def full(self, data):
+        with open(self, "wb") as fh:
+            fh.write(data[:10])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(StorageError) as err:
+        run_ingest(settings, source="demo", end_date=date(2026, 11, 27), now=NOW)
+    message = str(err.value)
+    import re
+
+    # the raw object, by its arrival time (now): raw/YYYY/MM/DD/HH/<stream>-1-...
+    assert re.match(rf"cannot write {re.escape(settings.raw_uri)}\d{{4}}(/\d\d){{3}}/"
+                    r"stockpipe-local-1-", message), message
+    assert "No space left on device; the file system holding it is full" in message
+    left = [p for p in Path(settings.home).rglob("*") if p.is_file()]
+    assert left == []

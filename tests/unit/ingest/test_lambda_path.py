@@ -1,4 +1,4 @@
-"""The Lambda path stays light and Python 3.9-compatible: only the handler's needs load."""
+"""The Lambda path stays light and Python 3.9-compatible (docs/architecture.md, "Engines")."""
 
 from __future__ import annotations
 

@@ -144,6 +144,9 @@ class _OkSession:
         headers: dict = {}
         content = b'{"status":"OK","request_id":"rq-1","results":[],"resultsCount":0}'
 
+        def iter_content(self, chunk_size=1):
+            yield self.content
+
         def close(self):
             pass
 

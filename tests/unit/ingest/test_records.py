@@ -1,4 +1,4 @@
-"""Bar validation, raw-record shaping (docs/architecture.md "Raw record") and reject lines."""
+"""Bar validation, raw-record shaping (docs/architecture.md, "Raw record") and reject lines."""
 
 from __future__ import annotations
 
@@ -29,10 +29,11 @@ GOOD = {
     "v": 135647456,
     "vw": 74.6099,
 }
+# GOOD starts at 00:00 New York on 2020-01-02: inside this window.
 LINEAGE = dict(
     ticker="AAPL",
-    window_from=date(2026, 11, 20),
-    window_to=date(2026, 11, 27),
+    window_from=date(2020, 1, 2),
+    window_to=date(2020, 1, 3),
     source="polygon",
     ingested_at="2026-11-29T12:00:00.000Z",
 )
@@ -133,7 +134,7 @@ def test_raw_record_keeps_fields_verbatim_then_lineage_in_order() -> None:
         "source",
     ]
     assert rec["o"] == 74.06 and rec["v"] == 135647456 and rec["otc"] is True
-    assert rec["window_from"] == "2026-11-20" and rec["window_to"] == "2026-11-27"
+    assert rec["window_from"] == "2020-01-02" and rec["window_to"] == "2020-01-03"
 
 
 def test_encode_is_compact_and_newline_terminated() -> None:
@@ -209,3 +210,39 @@ def test_shape_lines_equal_encoded_raw_records(bar) -> None:
             json.dumps(raw_record(bar, request_id="p9", **LINEAGE), separators=(",", ":")) + "\n"
         ).encode()
     )
+
+
+def _ms(*parts: int) -> int:
+    return int(datetime(*parts, tzinfo=timezone.utc).timestamp() * 1000)
+
+
+# 2026-10-30 (Fri) .. 2026-11-01 (Sun): daylight saving time ends on the last day, so the window
+# opens at 04:00 UTC (00:00 EDT) and closes at 05:00 UTC on 11-02 (00:00 EST).
+DST_WINDOW = dict(LINEAGE, window_from=date(2026, 10, 30), window_to=date(2026, 11, 1))
+
+
+@pytest.mark.parametrize(
+    "t, kept",
+    [
+        (_ms(2026, 10, 30, 4), True),  # the first hour of the window
+        (_ms(2026, 10, 30, 4) - 1, False),  # 23:59:59.999 New York the day before
+        (_ms(2026, 11, 2, 5) - 3_600_000, True),  # 23:00 EST on the last date
+        (_ms(2026, 11, 2, 5), False),  # 00:00 EST the day after
+        (_ms(2026, 11, 2, 4), True),  # 23:00 EST too: 04:00 UTC is still 11-01 after the change
+        (_ms(2026, 10, 30, 3), False),  # 23:00 EDT the evening before
+        (_ms(2020, 1, 2, 5), False),  # a plausible bar from another year
+    ],
+)
+def test_shape_rejects_a_bar_outside_the_requested_window(t, kept) -> None:
+    bar = with_(t=t)
+    out = shape([("p1", [bar])], **DST_WINDOW)
+    assert (len(out.records), len(out.rejects)) == ((1, 0) if kept else (0, 1))
+    if not kept:
+        reject = json.loads(out.rejects[0])
+        at = datetime.fromtimestamp(t / 1000, tz=timezone.utc)
+        assert reject["reason"] == (
+            f"bar time {iso_utc_ms(at)} (t {t}) is outside the requested window "
+            "2026-10-30..2026-11-01 (exchange dates, America/New_York)"
+        )
+        assert reject["payload"] == bar
+        assert out.reasons == [reject["reason"]]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+
 import pytest
 
 from runtime.errors import StorageError
@@ -134,3 +137,46 @@ def test_local_delete_prefix_removes_files_and_keeps_folders_for_the_rebuild(tmp
     assert sorted(p.name for p in (tmp_path / "t").iterdir()) == ["p=1", "p=2"]
     assert storage.list(root) == [] and storage.is_empty(root)
     assert not storage.exists(root)
+
+
+def _disk_fills_after(monkeypatch, keep: int, code: int = errno.ENOSPC):
+    """Writes stop after `keep` bytes, as on a full disk: the part is written, then the error."""
+    from pathlib import Path
+
+    def write_bytes(self, data):
+        with open(self, "wb") as fh:
+            fh.write(data[:keep])
+        raise OSError(code, os.strerror(code), str(self))
+
+    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+
+
+def test_a_failed_write_on_a_full_disk_leaves_no_temporary_file(tmp_path, monkeypatch):
+    target = tmp_path / "raw" / "2026" / "11" / "21" / "12" / "obj-1"
+    _disk_fills_after(monkeypatch, keep=3)
+    with pytest.raises(StorageError) as err:
+        LocalStorage().write(str(target), b"0123456789")
+    assert str(err.value) == (
+        f"cannot write {target}: No space left on device; the file system holding it is full "
+        "(or over quota): free space there and run again (nothing half-written was kept)"
+    )
+    assert sorted(p.name for p in target.parent.iterdir()) == []
+
+
+def test_a_failed_write_keeps_the_previous_version_of_the_object(tmp_path, monkeypatch):
+    target = tmp_path / "obj"
+    LocalStorage().write(str(target), b"old")
+    _disk_fills_after(monkeypatch, keep=1, code=errno.EDQUOT)
+    with pytest.raises(StorageError, match=f"cannot write {target}: Disk quota exceeded; the "):
+        LocalStorage().write(str(target), b"new!")
+    assert [p.name for p in tmp_path.iterdir()] == ["obj"]
+    assert target.read_bytes() == b"old"
+
+
+def test_other_write_errors_name_the_path_without_the_full_disk_hint(tmp_path, monkeypatch):
+    target = tmp_path / "obj"
+    _disk_fills_after(monkeypatch, keep=0, code=errno.EACCES)
+    with pytest.raises(StorageError) as err:
+        LocalStorage().write(str(target), b"x")
+    assert str(err.value) == f"cannot write {target}: Permission denied"
+    assert list(tmp_path.iterdir()) == []

@@ -111,12 +111,8 @@ def quality_of(module_mini):
         create(s, s.sans_dup_table, rows)
         create(s, s.parquet_table, parquet)
         written = len(parquet)
-        steps.record_lineage(
-            s, lake.engine,
-            steps.TableResult(s.parquet_table, s.table_location(s.parquet_table), written, 1,
-                              source_rows=written if raw_rows is None else raw_rows),
-            s.raw_table, now=NOW,
-        )
+        read = written if raw_rows is None else raw_rows
+        steps.record_commit(s, lake.engine, {"2026/11/20/16/clause-test": read}, written, now=NOW)
         result = steps.quality(s, lake.engine, lake.storage, now=NOW)
         assert [c.name for c in result.checks] == [c.name for c in all_checks()]
         assert result.passed == all(c.passed for c in result.checks if c.severity == "error")

@@ -49,6 +49,20 @@ def test_every_help_page_has_a_description_and_an_example(command, capsys):
                             "stockpipe " + command in line for line in examples)
 
 
+_SHELL = {"|", "||", "&&", "&", ">", ">>", "2>&1"}
+
+
+@pytest.mark.parametrize("example", [e for c in COMMANDS for e in c.examples])
+def test_every_help_example_is_a_command_line_the_parser_accepts(example):
+    import shlex
+
+    words = shlex.split(example)
+    words = words[words.index("stockpipe") + 1:]
+    words = words[:next((i for i, w in enumerate(words) if w in _SHELL), len(words))]
+    args = cli.build_parser().parse_args(words)  # a UsageError here fails the test
+    assert args.command == words[0]
+
+
 def test_top_level_help_lists_every_command(capsys):
     with pytest.raises(SystemExit):
         cli.main(["--help"])
@@ -94,6 +108,13 @@ def test_make_help_lists_every_target():
     assert sorted(listed) == sorted(targets)
     assert all(len(line.split(None, 1)) == 2 for line in proc.stdout.splitlines()
                if line.startswith("  ")), proc.stdout  # each with its description
+
+
+def test_make_install_dev_fetches_the_lambda_wheels_the_infra_tests_build_from():
+    # packaging's error tells a user the wheelhouse is "part of `make install-dev`"
+    proc = subprocess.run(["make", "-n", "-B", "install-dev"], cwd=REPO, capture_output=True,
+                          text=True, timeout=60, check=True)
+    assert "components/fetch_wheels.sh" in proc.stdout
 
 
 # ---- errors -----------------------------------------------------------------------------------
@@ -216,3 +237,77 @@ def test_a_scheduled_job_stopped_by_sigterm_stops_the_schedule(tmp_path, monkeyp
     assert err.getvalue() == "scheduled ingest: stopped before it finished\n"
     assert scheduler.stop_signal.exit_code == 143
     assert cli.lock_holder(tmp_path) is None
+
+
+def test_schedule_tickers_option_sets_the_tickers_its_jobs_use():
+    from runtime.cli.commands.base import settings_from
+
+    args = cli.build_parser().parse_args(["schedule", "--tickers", "MSFT,BRK.B"])
+    assert list(settings_from(args).tickers) == ["MSFT", "BRK.B"]
+
+
+_INTERRUPTED_QUERY_COMMAND = """
+import os
+import signal
+import sys
+import time
+from dataclasses import replace
+
+from runtime.cli import app
+from runtime.cli.commands import BY_NAME
+
+
+def query_cut_short(args, console):
+    try:
+        os.kill(os.getpid(), int(sys.argv[2]))
+        time.sleep(30)  # the signal's handler raises here
+    except KeyboardInterrupt:
+        # DuckDB's own signal check gets the handler's exception and raises this instead
+        raise RuntimeError("Query interrupted") from None
+    return 0
+
+
+BY_NAME["checks"] = replace(BY_NAME["checks"], run=query_cut_short)
+sys.exit(app.main(["checks", "--home", sys.argv[1]]))
+"""
+
+
+@pytest.mark.parametrize(("signum", "code", "line"), [
+    (signal.SIGTERM, 143, "stockpipe: stopped (SIGTERM)"),
+    (signal.SIGINT, 130, "stockpipe: interrupted (SIGINT)"),
+])
+def test_a_signal_during_a_duckdb_query_ends_with_the_signals_exit_code(tmp_path, signum, code,
+                                                                        line):
+    # A real `stockpipe run` sent SIGTERM during dedup ended with exit 1 and "RuntimeError:
+    # Query interrupted": DuckDB replaces the handler's exception with its own error.
+    proc = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED_QUERY_COMMAND, str(tmp_path), str(int(signum))],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == code, proc.stderr
+    assert proc.stderr.splitlines()[-1] == line
+    assert cli.lock_holder(tmp_path) is None
+
+
+@pytest.mark.parametrize("argv", [["run", "--source", "demo"], ["tables"], ["query", "SELECT 1"]])
+def test_a_home_that_cannot_be_a_folder_is_named_in_a_plain_error(tmp_path, argv):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    home = blocker / "home"
+    code, out, err = _main("--home", str(home), *argv, "--wait", "0")
+    assert code == 1
+    assert err == (f"stockpipe: error: cannot use {home} as the stockpipe home: Not a directory; "
+                   "pass a writable folder with --home (or $STOCKPIPE_HOME)\n")
+    assert blocker.read_text() == "not a folder\n"
+
+
+def test_a_home_error_under_json_says_check_the_folder(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    code, out, err = _main("--home", str(blocker), "run", "--source", "demo", "--json")
+    assert code == 1
+    assert json.loads(out) == {
+        "error": f"cannot use {blocker} as the stockpipe home: File exists; pass a writable "
+                 "folder with --home (or $STOCKPIPE_HOME)",
+        "exit_code": 1, "hint": "check the home folder exists and is writable",
+    }

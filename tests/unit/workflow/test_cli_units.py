@@ -268,6 +268,61 @@ def test_lock_is_free_again_after_a_command(tmp_path):
     assert cli.lock_holder(tmp_path) is None
 
 
+def test_a_symlinked_lock_is_refused_and_its_target_left_intact(tmp_path):
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me\n")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / cli.LOCK_NAME).symlink_to(victim)
+    err = io.StringIO()
+    code = cli.main(["tables", "--home", str(home)], stdout=io.StringIO(), stderr=err)
+    assert code == 1
+    assert err.getvalue().splitlines() == [
+        f"stockpipe: error: {home / cli.LOCK_NAME} is a symbolic link; stockpipe does not "
+        "follow it (it would overwrite the link's target): remove the link and run again"
+    ]
+    assert victim.read_text() == "keep me\n"
+
+
+def test_a_dangling_symlinked_lock_creates_nothing_at_its_target(tmp_path):
+    target = tmp_path / "elsewhere" / "planted"
+    target.parent.mkdir()
+    (tmp_path / cli.LOCK_NAME).symlink_to(target)
+    with pytest.raises(cli.lock.UnsafeLockPath, match="is a symbolic link"):
+        with cli.home_lock(tmp_path):
+            pass
+    assert not target.exists()
+
+
+def test_a_hard_linked_lock_is_refused_and_the_other_name_left_intact(tmp_path):
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me\n")
+    home = tmp_path / "home"
+    home.mkdir()
+    __import__("os").link(victim, home / cli.LOCK_NAME)
+    with pytest.raises(cli.lock.UnsafeLockPath, match=r"has 2 names \(a hard link"):
+        with cli.home_lock(home):
+            pass
+    assert victim.read_text() == "keep me\n"
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo"])
+def test_a_lock_path_that_is_not_a_regular_file_is_refused(tmp_path, kind):
+    import os
+
+    path = tmp_path / cli.LOCK_NAME
+    if kind == "directory":
+        path.mkdir()
+        expected = f"cannot open the lock file {path}: Is a directory"
+    else:
+        os.mkfifo(path)
+        expected = f"the lock file {path} is not a regular file; stockpipe writes its PID"
+    with pytest.raises(cli.lock.UnsafeLockPath) as err:
+        with cli.home_lock(tmp_path):
+            pass
+    assert str(err.value).startswith(expected)
+
+
 # ---- schedule ---------------------------------------------------------------------------------
 def test_schedule_lists_the_next_runs_in_new_york_and_utc(tmp_path):
     from apscheduler.schedulers.background import BackgroundScheduler

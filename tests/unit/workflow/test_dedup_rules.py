@@ -102,4 +102,4 @@ def test_an_exact_tie_keeps_one_copy_of_the_identical_rows(deduplicated):
     rows = deduplicated([_bar(), _bar(), _bar(t=T + 3_600_000), _bar()])
     assert len(rows) == 2
     assert rows[0][2:] == (T, 10.0, 11.0, 9.0, 10.5, 1000.0, 10.25, 7,
-                           datetime(2026, 11, 21, 12), "2026-11-13-04")
+                           datetime(2026, 11, 21, 12), "2026-11-13-04", "2026-11-13")

@@ -22,6 +22,7 @@ ARGS = {
     "region": "us-east-1",
     "partition_granularity": "day",
     "tickers": "AAPL,BRK.B",
+    "archive_keep": "7",
 }
 
 
@@ -71,6 +72,46 @@ def test_getresolvedoptions_is_used_inside_glue(monkeypatch):
     assert seen["names"] == list(glue_entry.ARG_NAMES)
 
 
+def test_workflow_run_ids_are_read_when_glue_passes_them():
+    argv = _argv(ARGS) + ["--WORKFLOW_NAME", "stockpipe-daily", "--WORKFLOW_RUN_ID", "wr_1"]
+    assert glue_entry.parse_args(argv) == dict(
+        ARGS, WORKFLOW_NAME="stockpipe-daily", WORKFLOW_RUN_ID="wr_1")
+
+
+def _glue_with_properties(properties):
+    import boto3
+    from botocore.stub import Stubber
+
+    glue = boto3.client("glue", region_name="us-east-1", aws_access_key_id="testing",
+                        aws_secret_access_key="testing")  # noqa: S106 - a stub's fake key
+    stub = Stubber(glue)
+    stub.add_response("get_workflow_run_properties", {"RunProperties": properties},
+                      {"Name": "stockpipe-daily", "RunId": "wr_1"})
+    stub.activate()
+    return glue, stub
+
+
+@pytest.mark.parametrize("properties, expected", [
+    ({"full_refresh": "true"}, True), ({"full_refresh": "FALSE"}, False), ({}, False),
+])
+def test_full_refresh_comes_from_the_workflow_run_property(properties, expected):
+    glue, stub = _glue_with_properties(properties)
+    args = dict(ARGS, WORKFLOW_NAME="stockpipe-daily", WORKFLOW_RUN_ID="wr_1")
+    assert glue_entry.full_refresh_requested(args, glue) is expected
+    stub.assert_no_pending_responses()
+
+
+def test_a_bad_full_refresh_property_is_named():
+    glue, _ = _glue_with_properties({"full_refresh": "yes please"})
+    args = dict(ARGS, WORKFLOW_NAME="stockpipe-daily", WORKFLOW_RUN_ID="wr_1")
+    with pytest.raises(ConfigError, match="full_refresh='yes please'"):
+        glue_entry.full_refresh_requested(args, glue)
+
+
+def test_a_job_started_outside_a_workflow_is_not_a_full_refresh():
+    assert glue_entry.full_refresh_requested(ARGS, glue=object()) is False
+
+
 def test_settings_come_from_the_arguments():
     s = glue_entry.settings_from_args(ARGS)
     assert s.raw_uri == "s3://raw-bucket/raw/"
@@ -78,8 +119,8 @@ def test_settings_come_from_the_arguments():
     assert s.table_location(s.prod_table("20261120_160000")) == (
         "s3://archive-bucket/stock_aggregate_prod_20261120_160000/"
     )
-    assert (s.athena_workgroup, s.aws_region, s.partition_granularity) == (
-        "stockpipe", "us-east-1", "day"
+    assert (s.athena_workgroup, s.aws_region, s.partition_granularity, s.archive_keep) == (
+        "stockpipe", "us-east-1", "day", 7
     )
     assert s.tickers == ("AAPL", "BRK.B")
 

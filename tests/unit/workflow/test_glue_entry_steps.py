@@ -21,7 +21,7 @@ NOW = datetime(2026, 11, 21, 12, tzinfo=timezone.utc)
 def cloud_like(tmp_path):
     lake = tmp_path / "lake"
     args = {
-        "step": "reset",
+        "step": "transform",
         "database": "stock_aggregates",
         "table_prefix": "stock_aggregate",
         "workgroup": "stockpipe-wg",
@@ -31,6 +31,7 @@ def cloud_like(tmp_path):
         "region": "us-east-1",
         "partition_granularity": "hour",
         "tickers": "AAPL,BRK.B",
+        "archive_keep": "2",
     }
     catalog_home = tmp_path / "catalog"
 
@@ -59,7 +60,7 @@ def _step(cloud_like, name):
 
 def test_each_step_in_its_own_job_publishes(cloud_like):
     args, make_engine, _, summary = cloud_like
-    for name in ("reset", "transform", "dedup", "quality"):
+    for name in ("transform", "dedup", "quality"):
         _step(cloud_like, name)
     published = _step(cloud_like, "publish")
     # 2026-11-18..20: three sessions x 16 demo bars x 2 tickers
@@ -72,9 +73,39 @@ def test_each_step_in_its_own_job_publishes(cloud_like):
         ).scalar() == 48
 
 
+def test_jobs_hand_state_through_the_catalog_and_a_run_property_forces_a_full_refresh(
+    cloud_like
+):
+    import boto3
+    from botocore.stub import Stubber
+
+    args, make_engine, make_storage, _ = cloud_like
+    first = [_step(cloud_like, name) for name in ("transform", "dedup")]
+    assert [r.mode for r in first] == ["full", "full"]
+    # Each job is a new process with a new engine: what dedup rewrites next comes from the
+    # lineage table in the catalog, never from the transform job's memory.
+    again = [_step(cloud_like, name) for name in ("transform", "dedup")]
+    assert [(r.mode, r.partitions) for r in again] == [("incremental", 0)] * 2
+    glue = boto3.client("glue", region_name="us-east-1", aws_access_key_id="testing",
+                        aws_secret_access_key="testing")  # noqa: S106 - a stub's fake key
+    stub = Stubber(glue)
+    stub.add_response("get_workflow_run_properties",
+                      {"RunProperties": {"full_refresh": "true"}},
+                      {"Name": "stockpipe-daily", "RunId": "wr_2"})
+    stub.activate()
+    in_workflow = dict(args, step="transform", WORKFLOW_NAME="stockpipe-daily",
+                       WORKFLOW_RUN_ID="wr_2")
+    forced = glue_entry.run_step(in_workflow, make_engine, make_storage, glue=glue)
+    assert (forced.mode, forced.full_refresh_reason) == ("full", "a full refresh was requested")
+    # The dedup job needs no run property: the lineage says the typed table was rebuilt.
+    follow = _step(cloud_like, "dedup")
+    assert (follow.mode, follow.full_refresh_reason) == (
+        "full", "stock_aggregate_parquet was rebuilt by a full refresh")
+
+
 def test_failed_quality_job_exits_3_and_publish_job_refuses(cloud_like, monkeypatch, capsys):
     args, make_engine, make_storage, _ = cloud_like
-    for name in ("reset", "transform", "dedup"):
+    for name in ("transform", "dedup"):
         _step(cloud_like, name)
     settings = glue_entry.settings_from_args(args)
     with make_engine(settings) as engine:  # a broken dedup leaves a duplicate key behind
@@ -104,7 +135,7 @@ def test_cloud_arguments_build_athena_and_s3():
         "step": "transform", "database": "stock_aggregates", "table_prefix": "stock_aggregate",
         "workgroup": "stockpipe-wg", "raw_uri": "s3://r/raw/", "curated_uri": "s3://c/",
         "archive_uri": "s3://a/", "region": "eu-west-1", "partition_granularity": "hour",
-        "tickers": "AAPL",
+        "tickers": "AAPL", "archive_keep": "7",
     })
     engine = make_engine(settings)
     assert isinstance(engine, AthenaEngine)

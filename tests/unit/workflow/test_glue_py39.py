@@ -75,7 +75,7 @@ SCRIPT = textwrap.dedent(
             "table_prefix": "stock_aggregate", "workgroup": "stockpipe-dev-etl",
             "raw_uri": "s3://raw-bucket/raw/", "curated_uri": "s3://curated-bucket/",
             "archive_uri": "s3://archive-bucket/", "region": "us-east-1",
-            "partition_granularity": "hour", "tickers": "AAPL,BRK.B"}
+            "partition_granularity": "hour", "tickers": "AAPL,BRK.B", "archive_keep": "7"}
     result = glue_entry.run_step(args, make_engine=lambda s: engine,
                                  make_storage=lambda s: Memory())
     print(json.dumps({"sent": engine.sent, "result": repr(result)}))
@@ -93,37 +93,50 @@ def _run(tmp_path, step):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+COLUMNS = ("ticker, bar_time, bar_time_ms, open, high, low, close, volume, vwap, transactions, "
+           "ingested_at, day_hour_partition")
+
+
 def test_transform_step_runs_on_python39_from_the_zipped_wheel(tmp_path):
     out = _run(tmp_path, "transform")
     sent = out["sent"]
     stage = "stock_aggregate_parquet__stage"
-    assert sent[0] == f"DROP TABLE IF EXISTS {stage}"
-    assert sent[1].startswith(
+    # No lineage and no typed table in the catalog: a full rebuild, recorded as begun first.
+    assert sent[0].startswith("-- First write: create the lineage history")
+    assert "CAST('start' AS varchar)" in sent[0]
+    assert "CAST('table stock_aggregate_parquet does not exist' AS varchar)" in sent[0]
+    drops = [q.splitlines()[-1] for q in sent[1:4]]
+    assert drops == [f"DROP TABLE IF EXISTS stock_aggregate_parquet__{s}" for s in ("new", "merge")
+                     ] + ["DROP TABLE IF EXISTS stock_aggregate_parquet"]
+    create = next(q for q in sent if q.startswith(f"CREATE TABLE {stage} "))
+    assert create.startswith(
         f"CREATE TABLE {stage} WITH (external_location = "
         f"'s3://curated-bucket/{stage}/', format = 'PARQUET', write_compression = 'SNAPPY') AS")
     # The SELECT came out of the wheel's runtime/sql/transform_select.sql, slots filled.
-    assert "'%Y-%m-%d-%H'" in sent[1] and "FROM stock_aggregate_raw" in sent[1]
-    assert sent[3] == (
+    assert "'%Y-%m-%d-%H'" in create and "FROM stock_aggregate_raw" in create
+    assert '"$path" AS source_object' in create and "WHERE TRUE" in create
+    assert (
         "CREATE TABLE stock_aggregate_parquet WITH (external_location = "
         "'s3://curated-bucket/stock_aggregate_parquet/', format = 'PARQUET', "
         "write_compression = 'SNAPPY', partitioned_by = ARRAY['day_hour_partition']) AS "
-        f"SELECT * FROM {stage} WHERE (day_hour_partition BETWEEN '2026-11-13-04' "
+        f"SELECT {COLUMNS} FROM {stage} WHERE (day_hour_partition BETWEEN '2026-11-13-04' "
         "AND '2026-11-13-05') AND bar_time_ms BETWEEN 1794560400000 AND 1794564000000"
-    )
+    ) in sent
+    assert f"SELECT source_object, count(*) FROM {stage} GROUP BY 1" in sent
+    assert "mode='full'" in out["result"]
     assert "rows=3, partitions=2, statements=1, source_rows=3" in out["result"]
-    # The lineage table records that the 3 typed rows came from 3 raw rows.
-    assert sent[-1].startswith("-- First write of a curated table")
-    assert "CREATE TABLE stock_aggregate_lineage" in sent[-1]
-    assert "'s3://curated-bucket/stock_aggregate_lineage/'" in sent[-1]
-    assert (
-        "CAST('stock_aggregate_parquet' AS varchar), CAST('stock_aggregate_raw' AS varchar), "
-        "CAST(3 AS bigint), CAST(3 AS bigint))"
-    ) in sent[-1]
+    # The commit: 3 typed rows from 3 raw rows, under the granularity and transform it used.
+    assert "CAST('commit' AS varchar)" in sent[-1]
+    assert "CAST('hour' AS varchar)" in sent[-1]
+    assert "CAST(3 AS bigint), CAST(3 AS bigint))" in sent[-1]
 
 
-def test_reset_step_runs_on_python39_from_the_zipped_wheel(tmp_path):
-    out = _run(tmp_path, "reset")
-    assert [s.splitlines()[-1] for s in out["sent"]] == [
-        "DROP TABLE IF EXISTS stock_aggregate_parquet",
-        "DROP TABLE IF EXISTS stock_aggregate_sans_dup",
-    ]
+def test_dedup_step_runs_on_python39_from_the_zipped_wheel(tmp_path):
+    out = _run(tmp_path, "dedup")
+    sent = out["sent"]
+    # No sans-dup table in the catalog: rebuilt whole from the typed table.
+    assert sent[0].splitlines()[-1] == "DROP TABLE IF EXISTS stock_aggregate_sans_dup"
+    create = next(q for q in sent if q.startswith("CREATE TABLE stock_aggregate_sans_dup__stage"))
+    assert "FROM stock_aggregate_parquet\n    WHERE TRUE" in create
+    assert "mode='full'" in out["result"]
+    assert "full_refresh_reason='table stock_aggregate_sans_dup does not exist'" in out["result"]

@@ -12,13 +12,13 @@ from runtime.errors import QualityCheckFailed
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 T_0900 = 1_794_560_400_000  # 2026-11-13 09:00 UTC = 04:00 EST
 COLUMNS = ["ticker", "bar_time", "bar_time_ms", "open", "high", "low", "close", "volume",
-           "vwap", "transactions", "ingested_at", "day_hour_partition"]
+           "vwap", "transactions", "ingested_at", "day_hour_partition", "day_partition"]
 
 
 def _build(lake, *names):
     s, e, st = lake.settings, lake.engine, lake.storage
     out = {}
-    for name in ("crawl", "reset") + names:
+    for name in ("crawl",) + names:
         out[name] = getattr(steps, name)(s, e, st)
     return out
 
@@ -47,25 +47,27 @@ def test_transform_types_values_and_new_york_partition(mini, helpers):
                     o=74.0625, h=75.145, l=73.7975, c=75.0875, v=135647.456),
     ])
     result = _build(mini, "transform")["transform"]
-    assert (result.rows, result.partitions) == (3, 3)
+    # Partitioned by the New York day (the default): 2026-07-01 and 2026-11-13.
+    assert (result.rows, result.partitions) == (3, 2)
     got = mini.engine.execute(
         f"SELECT * FROM {mini.settings.parquet_table} ORDER BY bar_time_ms"
     )
     assert got.columns == COLUMNS
     summer, brk, late = got.rows
     assert brk == ("BRK.B", datetime(2026, 11, 13, 9, 0), T_0900, 10.0, 11.0, 9.0, 10.0, 1000.0,
-                   10.46, 7, datetime(2026, 11, 21, 12, 0), "2026-11-13-04")
-    assert (late[1], late[6], late[7], late[8], late[11]) == (
-        datetime(2026, 11, 14, 0, 0), 10.75, 2.5e6, 10.0, "2026-11-13-19"
+                   10.46, 7, datetime(2026, 11, 21, 12, 0), "2026-11-13-04", "2026-11-13")
+    assert (late[1], late[6], late[7], late[8], late[11], late[12]) == (
+        datetime(2026, 11, 14, 0, 0), 10.75, 2.5e6, 10.0, "2026-11-13-19", "2026-11-13"
     )
-    assert (summer[1], summer[10], summer[11]) == (
-        datetime(2026, 7, 1, 13, 0), datetime(2026, 7, 1, 13, 5, 1, 250000), "2026-07-01-09"
+    assert (summer[1], summer[10], summer[11], summer[12]) == (
+        datetime(2026, 7, 1, 13, 0), datetime(2026, 7, 1, 13, 5, 1, 250000), "2026-07-01-09",
+        "2026-07-01",
     )
     # prices and volume rounded to 2 places, half away from zero (74.0625 -> 74.06 because the
     # double is 74.0625 exactly and Trino rounds half up: 74.06|25 -> 74.06)
     assert summer[3:8] == (74.06, 75.15, 73.8, 75.09, 135647.46)
     assert [type(v) for v in brk] == [str, datetime, int, float, float, float, float, float,
-                                      float, int, datetime, str]
+                                      float, int, datetime, str, str]
 
 
 def test_day_granularity_partitions_by_new_york_date(make_mini, helpers):
@@ -75,10 +77,22 @@ def test_day_granularity_partitions_by_new_york_date(make_mini, helpers):
     result = _build(lake, "transform")["transform"]
     assert result.partitions == 2
     parts = lake.rows(
-        f"SELECT day_hour_partition, count(*) FROM {lake.settings.parquet_table} "
-        "GROUP BY 1 ORDER BY 1"
+        f"SELECT day_partition, count(*), min(day_hour_partition), max(day_hour_partition) "
+        f"FROM {lake.settings.parquet_table} GROUP BY 1 ORDER BY 1"
     )
-    assert parts == [("2026-11-13", 2), ("2026-11-14", 1)]
+    assert parts == [("2026-11-13", 2, "2026-11-13-04", "2026-11-13-19"),
+                     ("2026-11-14", 1, "2026-11-14-00", "2026-11-14-00")]
+
+
+def test_hour_granularity_partitions_by_new_york_hour(make_mini, helpers):
+    lake = make_mini(tickers=("AAPL",), partition_granularity="hour")
+    lake.raw([helpers.bar(T_0900), helpers.bar(helpers.ms(2026, 11, 14, 0))])
+    result = _build(lake, "transform")["transform"]
+    assert result.partitions == 2
+    got = lake.engine.execute(f"SELECT * FROM {lake.settings.parquet_table} LIMIT 1")
+    assert got.columns == COLUMNS[:-1]  # no day column: the hour column is the partition
+    assert lake.rows(f"SHOW PARTITIONS {lake.settings.parquet_table}") == [
+        ("day_hour_partition=2026-11-13-04",), ("day_hour_partition=2026-11-13-19",)]
 
 
 def test_dedup_keeps_latest_ingested_version(mini, helpers):
@@ -112,20 +126,22 @@ def test_dedup_breaks_an_ingested_at_tie_the_same_way_every_time(mini, helpers):
         assert mini.rows(f"SELECT close FROM {mini.settings.sans_dup_table}") == [(10.4,)]
 
 
-def test_reset_deletes_files_and_is_idempotent(mini, helpers):
+def test_full_refresh_rebuilds_from_all_raw_and_keeps_no_old_file(mini, helpers):
     s = mini.settings
-    steps.reset(s, mini.engine, mini.storage)  # nothing there yet
     mini.raw([helpers.bar(T_0900)])
     _build(mini, "transform", "dedup")
-    assert mini.storage.list(s.table_location(s.parquet_table))
-    result = steps.reset(s, mini.engine, mini.storage)
-    assert result.dropped == [s.parquet_table, s.sans_dup_table]
-    assert result.deleted_objects >= 2
-    assert mini.storage.list(s.table_location(s.parquet_table)) == []
-    assert mini.storage.list(s.table_location(s.sans_dup_table)) == []
-    tables = mini.engine.list_tables()
-    assert s.parquet_table not in tables and s.sans_dup_table not in tables
-    assert steps.reset(s, mini.engine, mini.storage).deleted_objects == 0
+    old = set(mini.storage.list(s.table_location(s.parquet_table)))
+    mini.raw([helpers.bar(T_0900 + 3_600_000)])
+    out = {
+        name: getattr(steps, name)(s, mini.engine, mini.storage, full_refresh=True)
+        for name in ("transform", "dedup")
+    }
+    assert [(r.mode, r.full_refresh_reason, r.rows) for r in out.values()] == [
+        ("full", "a full refresh was requested", 2)] * 2
+    assert out["transform"].raw_objects_read == 2
+    files = set(mini.storage.list(s.table_location(s.parquet_table)))
+    assert files and not files & old
+    assert mini.rows(f"SELECT count(*) FROM {s.sans_dup_table}") == [(2,)]
 
 
 def test_calendar_warnings_count_missing_hours_and_stale_tickers(make_mini, helpers):
@@ -154,8 +170,8 @@ def test_quality_history_is_created_then_appended(mini, helpers):
     history = mini.rows(
         f"SELECT run_id, count(*), min(run_at) FROM {s.dq_table} GROUP BY run_id ORDER BY run_id"
     )
-    assert history == [(first.run_id, 10, datetime(2026, 11, 21, 12, 0)),
-                       (second.run_id, 10, datetime(2026, 11, 21, 12, 5))]
+    assert history == [(first.run_id, 13, datetime(2026, 11, 21, 12, 0)),
+                       (second.run_id, 13, datetime(2026, 11, 21, 12, 5))]
     latest = steps.latest_quality(s, mini.engine)
     assert latest.run_id == second.run_id
     assert [c.to_dict() for c in latest.checks] == [c.to_dict() for c in second.checks]
@@ -213,7 +229,7 @@ def test_quality_runs_calendar_checks_last_and_reports_in_check_order(mini, help
 
     assert [c.name for c in result.checks] == [c.name for c in all_checks()]
     checks = [q for q in sent if q.startswith("-- severity:")]
-    assert len(checks) == 10
+    assert len(checks) == 13
     # 2026-11-20 is the last completed session before NOW; its 00:00 New York is 05:00 UTC.
     assert "TIMESTAMP '2026-11-20 05:00:00.000'" in checks[-2] + checks[-1]
     assert all("${" not in q for q in checks)
@@ -235,7 +251,10 @@ def test_quality_raises_the_calendar_error_and_records_nothing(mini, helpers, mo
     def no_calendar(*args):
         raise ConfigError("no completed XNYS session in the 20 days before 2026-11-21")
 
-    monkeypatch.setattr(steps, "_calendar_values", no_calendar)
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("runtime.steps.quality_run"), "_calendar_values",
+                        no_calendar)
     with pytest.raises(ConfigError, match="no completed XNYS session"):
         steps.quality(s, mini.engine, mini.storage, now=NOW)
     assert not mini.engine.table_exists(s.dq_table)
@@ -289,19 +308,22 @@ def test_dedup_prefers_a_dated_version_and_keeps_one_of_the_undated(mini, helper
     ) == [(T_0900, 10.1, datetime(2026, 11, 21, 10, 0)), (T_0900 + 3_600_000, 10.4, None)]
 
 
-def test_transform_records_the_raw_rows_it_read(mini, helpers):
+def test_transform_records_each_raw_object_and_its_rows(mini, helpers):
     s = mini.settings
     mini.raw([helpers.bar(T_0900), helpers.bar(T_0900), helpers.bar(T_0900 + 3_600_000)])
     out = _build(mini, "transform", "dedup")
     assert (out["transform"].source_rows, out["dedup"].rows) == (3, 2)
+    key = "2026/11/21/12/test-1-2026-11-21-12-00-00-00000001"
     assert mini.rows(
-        f"SELECT table_name, source_table, source_rows, written_rows FROM {s.lineage_table}"
-    ) == [(s.parquet_table, s.raw_table, 3, 3)]
-    # A rerun appends: the latest record is the one that counts.
+        f"SELECT event, object_key, source_rows, written_rows, mode FROM {s.lineage_table} "
+        "WHERE table_name = 'stock_aggregate_parquet' AND event <> 'start' ORDER BY event"
+    ) == [("commit", None, 3, 3, "full"), ("object", key, 3, None, None)]
+    # The next run reads only the new object and records it under its own commit.
     mini.raw([helpers.bar(T_0900 + 7_200_000)])
-    _build(mini, "transform")
-    assert steps.recorded_source_rows(s, mini.engine, s.parquet_table) == 4
-    assert mini.rows(f"SELECT count(*) FROM {s.lineage_table}") == [(2,)]
+    result = _build(mini, "transform")["transform"]
+    assert (result.mode, result.raw_objects_read, result.source_rows) == ("incremental", 1, 1)
+    assert steps.row_counts(s, mini.engine) == {
+        "run_raw_rows": 1, "run_typed_rows": 1, "total_raw_rows": 4}
 
 
 def test_row_count_check_compares_with_the_raw_rows_the_transform_read(mini, helpers):
@@ -316,9 +338,32 @@ def test_row_count_check_compares_with_the_raw_rows_the_transform_read(mini, hel
         return next(c for c in result.checks if c.name == "raw_parquet_row_count")
 
     assert row_count_check().failing_rows == 0
-    # Without a lineage record (a table built by an older version), raw is counted instead:
-    # the late object's row is then missing from the typed table.
-    mini.engine.execute(f"DROP TABLE {s.lineage_table}")
-    assert steps.recorded_source_rows(s, mini.engine, s.parquet_table) is None
+    # A typed row lost outside the pipeline (its partition's files deleted) shows in the totals.
+    mini.storage.delete_prefix(f"{s.table_location(s.parquet_table)}day_partition=2026-11-13/")
     check = row_count_check()
-    assert (check.failing_rows, check.passed) == (1, False)
+    assert (check.failing_rows, check.passed) == (2, False)
+    # Without a lineage record (a table built by an older version), raw is counted instead:
+    # the late object's row is then missing from the typed table as well.
+    mini.engine.execute(f"DROP TABLE {s.lineage_table}")
+    assert steps.row_counts(s, mini.engine) is None
+    check = row_count_check()
+    assert (check.failing_rows, check.passed) == (3, False)
+
+
+def test_prune_keeps_the_newest_and_never_the_view_s_copy(mini):
+    s, e, st = mini.settings, mini.engine, mini.storage
+    stamps = ["20261101_120000", "20261102_120000", "20261103_120000", "20261104_120000"]
+    for stamp in stamps:
+        table = s.prod_table(stamp)
+        e.execute(f"CREATE TABLE {table} WITH (external_location = '{s.table_location(table)}', "
+                  "format = 'PARQUET') AS SELECT 1 AS n")
+    # The view reads the oldest copy (as after a clock that went back): it stays.
+    e.execute(f"CREATE OR REPLACE VIEW {s.prod_latest_view} AS "
+              f"SELECT * FROM {s.prod_table(stamps[0])}")
+    result = steps.prune(s, e, st, keep=2, current=s.prod_table(stamps[0]))
+    assert result.dropped == [s.prod_table(stamps[1])]
+    assert result.kept == [s.prod_table(stamps[3]), s.prod_table(stamps[2]),
+                           s.prod_table(stamps[0])]
+    assert result.deleted_objects == 1
+    assert not st.exists(s.table_location(s.prod_table(stamps[1])))
+    assert steps.archives(s, e) == [s.prod_table(x) for x in (stamps[3], stamps[2], stamps[0])]
