@@ -87,6 +87,10 @@ class Kind:
     def encode(self, value: Any) -> str:
         return str(value)
 
+    def stack_value(self, value: Any) -> Any:
+        """`value` as Pulumi.yaml writes it (a YAML value of `pulumi_type`)."""
+        return self.encode(value)
+
 
 class Url(Kind):
     def parse(self, raw: object) -> str:
@@ -115,6 +119,9 @@ class Integer(Kind):
             raise ValueError(f"must be between {self.low} and {self.high}, got {value}")
         return value
 
+    def stack_value(self, value: Any) -> Any:
+        return int(value)
+
 
 class Positive(Kind):
     # Pulumi project config has no decimal type; whole requests per minute are what the API's
@@ -134,6 +141,9 @@ class Positive(Kind):
 
     def encode(self, value: Any) -> str:
         return f"{value:g}"
+
+    def stack_value(self, value: Any) -> Any:
+        return int(value)
 
 
 class Choice(Kind):
@@ -411,10 +421,13 @@ class Settings:
         return _join(base, table)
 
 
-def sources() -> Iterator[Tuple[str, Source]]:
-    """The table: (Settings attribute, where it comes from), in declaration order."""
-    for f in dataclasses.fields(Settings):
-        yield f.name, f.metadata["source"]
+def sources(table: Any = None) -> Iterator[Tuple[str, Source]]:
+    """A table's rows: (attribute, where it comes from), in declaration order. `table` is a
+    dataclass whose fields were built with `setting` (default: Settings); its other fields are
+    not rows."""
+    for f in dataclasses.fields(table or Settings):
+        if "source" in f.metadata:
+            yield f.name, f.metadata["source"]
 
 
 GLUE_ARGUMENTS = tuple(s.glue for _, s in sources() if s.glue)

@@ -10,7 +10,6 @@ import yaml
 from components.schedule import validate_schedule_expression, validate_timezone
 from components.stack_config import DEFAULTS, load_stack_config, name_prefix, scoped_database
 from runtime.errors import ConfigError
-from runtime.settings import Settings, sources
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,20 +26,6 @@ def test_pulumi_yaml_documents_every_key_with_the_programs_default():
         assert len(spec["description"]) > 20, key
         expected_type = {bool: "boolean", int: "integer", str: "string"}[type(DEFAULTS[key])]
         assert spec["type"] == expected_type, key
-
-
-def test_every_setting_with_a_pulumi_key_is_documented_with_the_settings_default():
-    documented = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
-    defaults = Settings()
-    keyed = [(name, source) for name, source in sources() if source.pulumi]
-    assert {s.pulumi for _, s in keyed} >= {"tickers", "windowDays", "partitionGranularity"}
-    for name, source in keyed:
-        spec = documented[source.pulumi]
-        assert spec["type"] == source.kind.pulumi_type, source.pulumi
-        if source.pulumi_default is not None:
-            assert spec["default"] == source.pulumi_default, source.pulumi
-        else:
-            assert source.convert(spec["default"]) == getattr(defaults, name), source.pulumi
 
 
 def test_stack_config_values_reach_the_settings_validated_by_the_settings_table():

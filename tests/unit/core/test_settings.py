@@ -11,7 +11,6 @@ from runtime.settings import (
     environment,
     glue_arguments,
     parse_tickers,
-    sources,
 )
 
 
@@ -148,19 +147,6 @@ def test_environment_reads_back_to_the_same_values():
                    "STOCKPIPE_RATE_LIMIT_PER_MIN": "2.5"}
     assert Settings.from_env(env) == Settings(tickers=("BRK.B",), window_days=30,
                                               rate_limit_per_min=2.5)
-
-
-def test_the_architecture_page_lists_every_setting_with_its_sources():
-    doc = (Path(__file__).resolve().parents[3] / "docs" / "architecture.md").read_text()
-    section = doc.split("## Configuration", 1)[1].split("\n## ", 1)[0]
-    rows = {}
-    for line in section.splitlines():
-        cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
-        if line.startswith("| `"):
-            rows[cells[0]] = tuple(cells[1:4])
-    expected = {name: (s.env or "", s.pulumi or "", f"--{s.glue}" if s.glue else "")
-                for name, s in sources()}
-    assert rows == expected
 
 
 def test_day_partitions_and_seven_archives_by_default(tmp_path):
