@@ -102,6 +102,16 @@ class Location(Kind):
         return Path(super().parse(raw))
 
 
+def _number(raw: object, convert: Any, what: str) -> Any:
+    """`raw` (text or a number, never a bool) through `convert`, or ValueError naming it."""
+    try:
+        if isinstance(raw, bool):
+            raise ValueError
+        return convert(str(raw).strip())
+    except ValueError:
+        raise ValueError(f"must be {what}, got {raw!r}") from None
+
+
 class Integer(Kind):
     pulumi_type = "integer"
 
@@ -109,12 +119,7 @@ class Integer(Kind):
         self.low, self.high = low, high
 
     def parse(self, raw: object) -> int:
-        try:
-            if isinstance(raw, bool):
-                raise ValueError
-            value = int(str(raw).strip())
-        except ValueError:
-            raise ValueError(f"must be a whole number, got {raw!r}") from None
+        value = _number(raw, int, "a whole number")
         if not self.low <= value <= self.high:
             raise ValueError(f"must be between {self.low} and {self.high}, got {value}")
         return value
@@ -129,12 +134,7 @@ class Positive(Kind):
     pulumi_type = "integer"
 
     def parse(self, raw: object) -> float:
-        try:
-            if isinstance(raw, bool):
-                raise ValueError
-            value = float(str(raw).strip())
-        except ValueError:
-            raise ValueError(f"must be a number, got {raw!r}") from None
+        value = _number(raw, float, "a number")
         if not value > 0:
             raise ValueError(f"must be greater than 0, got {value}")
         return value
