@@ -114,8 +114,8 @@ def quality(
     checks = all_checks()
     failing: Dict[str, int] = {}
     refresh_adjusted_view(settings, engine)  # the split checks judge what publish will copy
-    # exchange_calendars and pandas take 1-4 s to import in a new process (most of it reading
-    # pyarrow's libraries from disk when the page cache is cold), so the calendar is computed in
+    # exchange_calendars and pandas take seconds to import in a new process (docs/performance.md
+    # "Measurements behind code choices"), so the calendar is computed in
     # a worker thread while the checks that need no calendar run; those come first. All checks
     # judge the same state of the tables (consistent_reads).
     with ThreadPoolExecutor(

@@ -126,7 +126,7 @@ def test_lambda_runs_the_runtime_handler_on_python312_with_configured_timeout(ru
     env = fn.inputs["environment"]["variables"]
     assert env[rs.ENV_TICKERS] == "AAPL,MSFT"
     assert env[rs.ENV_WINDOW_DAYS] == "3"
-    assert env[rs.ENV_RATE_LIMIT] == "5.0"
+    assert env[rs.ENV_RATE_LIMIT] == "5"
     assert env[rs.ENV_FIREHOSE_STREAM] == f"{PREFIX}-raw"
     assert env[rs.ENV_RAW_URI] == f"s3://{prog.exports['raw_bucket']}/raw/"
     assert env[rs.ENV_API_KEY_SECRET_ARN] == prog.exports["api_key_secret_arn"]
@@ -182,7 +182,8 @@ def _chain(prog) -> list:
 
 def test_triggers_chain_the_steps_in_dag_order(program):
     assert _chain(program) == list(STEP_NAMES)
-    # The order docs/architecture.md promises, written out: reordering the DAG fails here too.
+    # The order docs/architecture.md "The DAG" documents, written out: reordering the DAG must
+    # fail here too.
     assert _chain(program) == ["crawl", "transform", "dedup", "quality", "publish"]
 
 
