@@ -20,6 +20,9 @@ HANDLER = "runtime.handler.lambda_handler"
 LAMBDA_RUNTIME = "python3.12"
 RAW_PREFIX = "raw/"
 REJECTS_PREFIX = "rejects/"
+# Split events: a few lines per run, which the Lambda writes straight to S3 in the raw layout
+# (a second Firehose stream would cost more than it buffers).
+SPLITS_PREFIX = "splits/"
 # The hour folders written out, in UTC, rather than left to Firehose's implicit default (which
 # appends the same `yyyy/MM/dd/HH/`): the raw layout (docs/architecture.md, "Raw record") is
 # then visible here, and the
@@ -229,6 +232,11 @@ class Ingestion(pulumi.ComponentResource):
                     ["s3:PutObject"],
                     pulumi.Output.concat(args.raw_bucket_arn, "/", REJECTS_PREFIX, "*"),
                     sid="Rejects",
+                ),
+                iam.statement(
+                    ["s3:PutObject"],
+                    pulumi.Output.concat(args.raw_bucket_arn, "/", SPLITS_PREFIX, "*"),
+                    sid="Splits",
                 ),
             ),
             ctx, self, description="Ingest Lambda: read the API key, deliver to Firehose",

@@ -16,7 +16,7 @@ from runtime.jobs.glue_entry import FULL_REFRESH_PROPERTY
 
 from . import iam
 from .analytics import ETL_RESULTS_PREFIX
-from .ingestion import RAW_PREFIX, validate_name_prefix
+from .ingestion import RAW_PREFIX, SPLITS_PREFIX, validate_name_prefix
 from .schedule import (
     json_input,
     scheduled_target,
@@ -103,6 +103,8 @@ class GlueWorkflow(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         b = args.buckets
         raw_uri = pulumi.Output.concat("s3://", b["raw"], "/", RAW_PREFIX)
+        # The crawler names each target's table after its folder: <prefix>_splits.
+        splits_uri = pulumi.Output.concat("s3://", b["raw"], "/", SPLITS_PREFIX)
 
         database = aws.glue.CatalogDatabase(
             f"{name}-database", name=args.settings.database,
@@ -126,8 +128,10 @@ class GlueWorkflow(pulumi.ComponentResource):
                 # from the bucket root while resolving the include path, so no prefix condition.
                 iam.statement(["s3:GetBucketLocation", "s3:ListBucket"], args.bucket_arns["raw"],
                               sid="ListRaw"),
-                iam.statement(["s3:GetObject"], pulumi.Output.concat(
-                    args.bucket_arns["raw"], "/", RAW_PREFIX, "*"), sid="ReadRaw"),
+                iam.statement(["s3:GetObject"], [
+                    pulumi.Output.concat(args.bucket_arns["raw"], "/", RAW_PREFIX, "*"),
+                    pulumi.Output.concat(args.bucket_arns["raw"], "/", SPLITS_PREFIX, "*"),
+                ], sid="ReadRaw"),
                 self._glue_logs(ctx, "/aws-glue/crawlers"),
             ),
             ctx, self, description="Glue crawler over the raw prefix",
@@ -138,7 +142,7 @@ class GlueWorkflow(pulumi.ComponentResource):
             database_name=database.name,
             role=crawler_role.arn,
             table_prefix=f"{args.settings.table_prefix}_",
-            s3_targets=[{"path": raw_uri}],
+            s3_targets=[{"path": raw_uri}, {"path": splits_uri}],
             recrawl_policy={"recrawl_behavior": "CRAWL_NEW_FOLDERS_ONLY"},
             # Glue requires LOG/LOG when crawling new folders only.
             schema_change_policy={"delete_behavior": "LOG", "update_behavior": "LOG"},
@@ -307,7 +311,8 @@ class GlueWorkflow(pulumi.ComponentResource):
                           ctx.arn("glue", f"workflow/{self._args.name_prefix}-daily"),
                           sid="RunProperties"),
             iam.statement(["s3:GetBucketLocation", "s3:ListBucket"], a["raw"], sid="ListRaw"),
-            iam.statement(["s3:GetObject"], objects("raw", RAW_PREFIX), sid="ReadRaw"),
+            iam.statement(["s3:GetObject"], [objects("raw", RAW_PREFIX),
+                                             objects("raw", SPLITS_PREFIX)], sid="ReadRaw"),
             iam.statement(
                 ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
                 rw_buckets, sid="ListLake",

@@ -366,6 +366,11 @@ class Settings:
         return _join(self.raw_uri.rstrip("/").rsplit("/", 1)[0], "rejects")
 
     @property
+    def splits_uri(self) -> str:
+        """Prefix for the raw split events, Firehose key layout (sibling of raw/)."""
+        return _join(self.raw_uri.rstrip("/").rsplit("/", 1)[0], "splits")
+
+    @property
     def curated_uri(self) -> str:
         return self.curated_uri_override or _join(str(self.lake_dir.resolve()), "curated")
 
@@ -389,6 +394,16 @@ class Settings:
     @property
     def raw_table(self) -> str:
         return self.table("raw")
+
+    @property
+    def splits_table(self) -> str:
+        """The raw split events over splits/ (the crawler names it after the folder)."""
+        return self.table("splits")
+
+    @property
+    def adjusted_view(self) -> str:
+        """The sans-dup rows on the latest split basis, with the as-traded values."""
+        return self.table("adjusted")
 
     @property
     def parquet_table(self) -> str:

@@ -59,8 +59,8 @@ CASES = [
     (Ingestion, _ingestion(lambda_timeout=-1), "lambda_timeout must be in 0..900, got -1"),
     (Ingestion, _ingestion(lambda_timeout=901), "lambda_timeout must be in 0..900, got 901"),
     (Ingestion, _ingestion(lambda_timeout=10),
-     "lambdaTimeout 10 s is below the 48 s minimum: 1 ticker(s) per invocation at 5 "
-     "requests/minute with 2 retries; set at least 48"),
+     "lambdaTimeout 10 s is below the 53 s minimum: 1 ticker(s) per invocation at 5 "
+     "requests/minute with 2 retries; set at least 53"),
     (Ingestion, _ingestion(secret_recovery_window_days=3),
      "secret_recovery_window_days must be 0 or 7..30, got 3"),
     (Ingestion, _ingestion(buffer_size_mb=200), "buffer_size_mb"),

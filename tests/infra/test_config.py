@@ -52,7 +52,8 @@ def test_defaults_load_to_the_documented_settings():
     assert (cfg.settings.partition_granularity, cfg.settings.table_prefix) == (
         "day", "stock_aggregate")
     assert cfg.settings.archive_keep == 7
-    assert (cfg.ingest_plan.batches, cfg.ingest_plan.timeout) == ((("AAPL",),), 48)
+    # one bars request per ticker plus the splits request, paced by the rate limit
+    assert (cfg.ingest_plan.batches, cfg.ingest_plan.timeout) == ((("AAPL",),), 53)
     assert (cfg.settings.database, cfg.manage_glue_log_groups) == ("stock_aggregates_dev", False)
     assert (cfg.secret_recovery_window_days, cfg.publish_deadline) == (7, (13, 0))
     assert (cfg.ingest_schedule, cfg.workflow_schedule) == (
@@ -74,7 +75,7 @@ def test_defaults_load_to_the_documented_settings():
         ("lambdaTimeout", "-5", "between 0 and 900, got -5"),
         ("lambdaTimeout", "901", "between 0 and 900, got 901"),
         # The old default: five tickers at most, and no room for a retry.
-        ("lambdaTimeout", "10", "lambdaTimeout 10 s is below the 48 s minimum"),
+        ("lambdaTimeout", "10", "lambdaTimeout 10 s is below the 53 s minimum"),
         ("secretRecoveryWindowDays", "3", "0 (delete at once) or 7-30 days, got 3"),
         ("secretRecoveryWindowDays", "31", "between 0 and 30, got 31"),
         ("publishDeadline", "1pm", "time of day HH:MM"),
@@ -156,14 +157,15 @@ def test_default_database_is_scoped_by_stack_and_a_configured_one_is_kept():
 
 
 def test_workflow_scheduled_before_a_split_ingest_has_landed_is_refused():
-    # 500 tickers at the free tier: 7 batches 16 minutes apart from 11:00; the last lands at
-    # 12:53, so a 12:00 workflow would process a partial day.
+    # 500 tickers at the free tier: 8 batches 15 minutes apart from 11:00 (each batch also
+    # asks for its tickers' splits); the last lands at 13:01, so a 12:00 workflow would process
+    # a partial day.
     tickers = ",".join(f"T{i}" for i in range(500))
-    with pytest.raises(ConfigError, match="stockpipe:workflowSchedule: .* end by 12:53"):
+    with pytest.raises(ConfigError, match="stockpipe:workflowSchedule: .* end by 13:01"):
         load_stack_config({"tickers": tickers}.get, "dev")
-    cfg = load_stack_config({"tickers": tickers, "workflowSchedule": "cron(0 13 * * ? *)"}.get,
+    cfg = load_stack_config({"tickers": tickers, "workflowSchedule": "cron(5 13 * * ? *)"}.get,
                             "dev")
-    assert len(cfg.ingest_plan.batches) == 7
+    assert len(cfg.ingest_plan.batches) == 8
 
 
 def test_pulumi_yaml_timeout_examples_are_the_programs_arithmetic():

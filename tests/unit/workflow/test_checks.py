@@ -19,6 +19,8 @@ def test_every_documented_check_has_a_file_with_its_severity():
         "null_values": "error",
         "ohlc_consistency": "error",
         "raw_parquet_row_count": "error",
+        "splits_applied": "warning",
+        "unexplained_split_jump": "error",
         "ticker_format": "error",
         "zero_values": "error",
     }
