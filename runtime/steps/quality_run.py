@@ -20,7 +20,9 @@ from ..sql_files import hour_values, render, slots, ticker_values, timestamp_lit
 from ..storage import Storage
 from ..window import default_window, parse_window_day
 from . import lineage
+from .archive import fingerprint
 from .common import append_rows, new_run_id, now_utc
+from .lineage import Event
 
 # The check slots filled from the exchange calendar (see _calendar_values).
 CALENDAR_SLOTS = ("fresh_since", "expected_hours")
@@ -118,6 +120,8 @@ def quality(
         max_workers=1, thread_name_prefix="xnys-calendar"
     ) as pool, engine.consistent_reads():
         calendar = pool.submit(_calendar_values, settings, storage, moment)
+        # What these checks judge, for publish to copy exactly this state (or refuse).
+        judged = fingerprint(settings, engine, storage)
         values = _check_values(settings, engine, moment)
         needs_calendar = {c.name: _uses_calendar(c) for c in checks}
         for check in sorted(checks, key=lambda c: needs_calendar[c.name]):
@@ -144,6 +148,10 @@ def quality(
             run_id = new_run_id(moment, str(previous))
             result.run_id = run_id
     append_rows(settings, engine, "dq", dq, _history_values(run_id, moment, results), exists)
+    lineage.append(settings, engine, run_id, moment, [Event(
+        "quality", settings.sans_dup_table, detail=judged.digest, source_rows=judged.rows,
+        written_rows=len(judged.files),
+    )])
     return result
 
 
