@@ -133,7 +133,7 @@ def judged_state(settings: Settings, storage: Storage, quality_run_id: str,
         raise StaleQualityResult(
             f"quality run {quality_run_id} recorded no fingerprint of {table} (a run killed "
             f"before it finished, or an older version); nothing published, "
-            f"{settings.prod_latest_view} unchanged"
+            f"{settings.prod_latest_view} unchanged; {RERUN_QUALITY}"
         )
     files = data_files(storage, settings.table_location(table))
     now = Fingerprint(int(log.rows or 0), files)
@@ -142,7 +142,7 @@ def judged_state(settings: Settings, storage: Storage, quality_run_id: str,
             f"{table} changed after quality run {quality_run_id} judged it ({log.rows} rows in "
             f"{log.files} files then, {len(files)} files now: a dedup or transform ran or was "
             f"killed since, or rows were written by hand); nothing published, "
-            f"{settings.prod_latest_view} unchanged"
+            f"{settings.prod_latest_view} unchanged; {RERUN_QUALITY}"
         )
     return tuple(files)
 

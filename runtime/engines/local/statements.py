@@ -243,8 +243,7 @@ class Statements:
         self._cache.table_changed(name)
         return QueryResult()
 
-    def alter(self, node: Any, text: str) -> QueryResult:
-        name = self._catalog.table_name(node.this)
+    def alter(self, name: str, text: str) -> QueryResult:
         text = _LEADING_COMMENTS.sub("", text)
         drop = re.match(r"^alter\s+table\s+\S+\s+drop\s+(if\s+exists\s+)?partition\b", text,
                         re.I)
