@@ -13,10 +13,9 @@ from ..engines.base import Engine
 from ..errors import EngineError, QualityCheckFailed
 from ..production import view_target
 from ..settings import Settings, parse_archive_keep
-from ..sql_files import render
 from ..storage import Storage
 from . import archive, lineage
-from .common import drop_table_and_files, new_run_id, now_utc
+from .common import new_run_id, now_utc
 from .lineage import Event
 from .quality_run import latest_quality
 
@@ -71,7 +70,7 @@ def prune(
         if table in protected:
             kept.append(table)
             continue
-        deleted += drop_table_and_files(settings, engine, storage, table)
+        deleted += archive.discard(settings, engine, storage, table)
         dropped.append(table)
     return PruneResult(kept, dropped, deleted)
 
@@ -118,12 +117,11 @@ def publish(
             f"blocking quality checks failed in run {latest.run_id}: {names}; nothing published, "
             f"{settings.prod_latest_view} unchanged"
         )
-    judged = archive.read_log(settings, engine, latest.run_id)
-    files = archive.judged_state(settings, storage, latest.run_id, judged)
+    history = archive.read_log(settings, engine, latest.run_id)
+    judged = archive.judged_state(settings, engine, storage, latest.run_id, history)
     view = settings.prod_latest_view
     protected = {view_target(settings, engine), *_recorded_current(settings, engine, storage)}
-    archive.clean_unfinished(settings, engine, storage, judged, protected)
-    values = archive.Fingerprint(int(judged.rows or 0), files).partitions(settings.partition_column)
+    archive.clean_unfinished(settings, engine, storage, history, protected)
     moment = now_utc(now)
     table = _free_table(settings, engine, storage, moment)
     run_id = new_run_id(moment)
@@ -131,9 +129,9 @@ def publish(
     # unfinished (and removed) by the next one.
     lineage.append(settings, engine, run_id, moment, [Event("publish_start", table)])
     try:
-        location = archive.copy_files(settings, storage, files, table)
-        archive.register(settings, engine, table, location, values)
-        archive.verify(settings, engine, storage, table, files, int(judged.rows or 0))
+        location = archive.copy_files(settings, storage, judged, table)
+        archive.register(settings, engine, table, judged)
+        archive.verify(settings, engine, storage, table, judged)
     except Exception:
         try:
             archive.discard(settings, engine, storage, table)
@@ -141,10 +139,11 @@ def publish(
             log.warning("could not remove the unfinished archive %s", table)
         raise
     lineage.append(settings, engine, run_id, moment, [Event("publish", table)])
-    engine.execute(render("publish_view.sql", view=view, prod_table=table))
+    engine.execute(archive.view_sql(settings, table, judged))
     pruned = prune(settings, engine, storage, current=table)
     return PublishResult(
-        table, view, location, int(judged.rows or 0), len(values), latest.run_id, pruned.dropped
+        table, view, location, judged.rows, len(judged.partitions(settings.partition_column)),
+        latest.run_id, pruned.dropped
     )
 
 

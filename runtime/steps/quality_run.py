@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Dict, List, Optional, Tuple
 
+from ..adjustments import applied_splits_list, log_applied_splits, refresh_adjusted_view
 from ..checks import Check, CheckResult, QualityResult, all_checks
 from ..engines.base import Engine
 from ..errors import EngineError, validate_identifier
@@ -22,7 +23,7 @@ from ..sql_files import hour_values, render, slots, ticker_values, timestamp_lit
 from ..storage import Storage
 from ..window import default_window, parse_window_day
 from . import lineage
-from .archive import Fingerprint, data_files
+from .archive import Fingerprint, data_files, judged_splits
 from .common import append_rows, count_rows, new_run_id, now_utc, without_header
 from .lineage import Event
 
@@ -75,6 +76,8 @@ def _check_values(settings: Settings, engine: Engine, moment: datetime) -> Dict[
         "parquet_table": settings.parquet_table,
         "sans_dup_table": settings.sans_dup_table,
         "expected_tickers": ticker_values(settings.tickers),
+        "adjusted_view": settings.adjusted_view,
+        "splits_applied_list": applied_splits_list(settings, engine),
     }
 
 
@@ -158,8 +161,9 @@ def quality(
     run_id = new_run_id(moment)
     checks = all_checks()
     failing: Dict[str, int] = {}
-    # exchange_calendars and pandas take 1-4 s to import in a new process (most of it reading
-    # pyarrow's libraries from disk when the page cache is cold), so the calendar is computed in
+    refresh_adjusted_view(settings, engine)  # the split checks judge what publish will copy
+    # exchange_calendars and pandas take seconds to import in a new process (docs/performance.md
+    # "Measurements behind code choices"), so the calendar is computed in
     # a worker thread while the checks that need no calendar run; those come first. All checks
     # judge the same state of the tables (consistent_reads).
     with ThreadPoolExecutor(
@@ -169,6 +173,7 @@ def quality(
         # What these checks judge, for publish to copy exactly this state (or refuse); its row
         # count comes from the one scan that runs the row-wise checks.
         files = data_files(storage, settings.table_location(settings.sans_dup_table))
+        splits = judged_splits(settings, engine, storage)
         values = _check_values(settings, engine, moment)
         needs_calendar = {c.name: _uses_calendar(c) for c in checks}
         plain = [c for c in checks if not needs_calendar[c.name]]
@@ -185,7 +190,9 @@ def quality(
         calendar.result()  # its error, even if no check needed it
         if rows is None:
             rows = count_rows(engine, settings.sans_dup_table)
-    judged = Fingerprint(rows, files)
+    judged = Fingerprint(rows, files, splits)
+    if failing.get("splits_applied"):
+        log_applied_splits(settings, engine)
     results = [
         CheckResult(c.name, c.severity, failing[c.name], failing[c.name] == 0) for c in checks
     ]

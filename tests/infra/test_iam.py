@@ -160,6 +160,8 @@ def test_lambda_role_reaches_only_its_secret_stream_rejects_and_logs(program):
         "Deliver": (["firehose:PutRecordBatch"],
                     [f"arn:aws:firehose:{r}:{a}:deliverystream/stockpipe-dev-raw"]),
         "Rejects": (["s3:PutObject"], [f"arn:aws:s3:::{program.exports['raw_bucket']}/rejects/*"]),
+        # the split events, written straight to S3 (no second Firehose stream)
+        "Splits": (["s3:PutObject"], [f"arn:aws:s3:::{program.exports['raw_bucket']}/splits/*"]),
         # Lambda's on-failure destination for an ingest that failed (no async retry).
         "FailedInvocations": (["sqs:SendMessage"],
                               [f"arn:aws:sqs:{r}:{a}:ingest-failed-invocations-physical"]),

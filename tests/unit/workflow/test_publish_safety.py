@@ -82,8 +82,10 @@ def test_publish_copies_the_judged_files_and_registers_them_without_a_scan(mini,
     # No statement reads the sans-dup table's rows: the archive is its files, copied.
     assert not [q for q in sent if s.sans_dup_table in q and "SELECT" in q.upper()
                 and "lineage" not in q]
+    # The archive and, beside it, the copy of the splits table the adjusted view reads.
     assert [q.split("(")[0].strip() for q in sent if q.startswith("CREATE EXTERNAL")] == [
-        f"CREATE EXTERNAL TABLE {result.table}"]
+        f"CREATE EXTERNAL TABLE {result.table}",
+        f"CREATE EXTERNAL TABLE IF NOT EXISTS {result.table}_splits"]
     assert len([q for q in sent if q.startswith(f"ALTER TABLE {result.table} ADD")]) == 1
     assert (result.rows, result.partitions) == (5, 5)
     assert _rows(mini, result.table) == _rows(mini, s.sans_dup_table)
@@ -155,7 +157,7 @@ def test_a_copy_that_fails_its_check_is_removed_and_the_view_stays(mini, judged,
             mini.storage.write(dst, data[: len(data) // 2])
 
     monkeypatch.setattr(mini.storage, "copy", truncating_copy)
-    with pytest.raises(StorageError, match="differs from the judged"):
+    with pytest.raises(StorageError, match="differs from what quality judged"):
         steps.publish(s, mini.engine, mini.storage, now=NOW + timedelta(hours=2))
     assert _archives(mini) == [judged.table]
     assert _archive_folders(mini) == {judged.table}
@@ -276,3 +278,36 @@ def test_fingerprint_changes_with_any_write_and_not_with_reads(mini, judged):
                         f"WHERE bar_time_ms = {T_0900}")
     assert archive.fingerprint(s, mini.engine, mini.storage).digest != first.digest
 
+
+
+def test_the_archive_pair_serves_the_adjusted_view_and_new_splits_need_a_new_judgement(
+    mini, helpers
+):
+    from .test_split_adjustment import land_splits, traded_bar
+
+    s = mini.settings
+    day12, day17 = helpers.ms(2026, 11, 12, 15), helpers.ms(2026, 11, 17, 15)
+    mini.raw([{**traded_bar(helpers, day12, 100), "window_to": "2026-11-13"}])
+    mini.raw([{**traded_bar(helpers, day17, 51), "window_to": "2026-11-17"}])
+    land_splits(mini, [("2026-11-16", "AAPL", 1, 2)], window_to="2026-11-17")
+    _build(mini)
+    cols = ", ".join(steps.common.PRODUCTION_COLUMNS) + ", day_hour_partition, day_partition"
+    adjusted = mini.rows(f"SELECT {cols} FROM {s.adjusted_view} ORDER BY bar_time_ms")
+    published = steps.publish(s, mini.engine, mini.storage, now=NOW)
+    # The view over the archive and its splits copy gives what quality judged, split applied.
+    assert mini.rows(f"SELECT {cols} FROM {s.prod_latest_view} ORDER BY bar_time_ms") == adjusted
+    assert mini.rows(f"SELECT close, close_traded FROM {s.prod_latest_view} "
+                     "ORDER BY bar_time_ms") == [(50.5, 101.0), (52.0, 52.0)]
+    assert mini.rows(f"SELECT count(*) FROM {published.table}_splits") == [(1,)]
+    assert steps.archives(s, mini.engine) == [published.table]
+    # A split that lands after quality is not published unjudged.
+    land_splits(mini, [("2026-11-18", "AAPL", 1, 3)], window_to="2026-11-19", n=2)
+    with pytest.raises(archive.StaleQualityResult, match="changed after quality run"):
+        steps.publish(s, mini.engine, mini.storage, now=NOW + timedelta(hours=1))
+    # Pruning drops the pair: the archive and its splits copy, tables and files.
+    steps.quality(s, mini.engine, mini.storage, now=NOW + timedelta(hours=1))
+    second = steps.publish(s, mini.engine, mini.storage, now=NOW + timedelta(hours=1))
+    dropped = steps.prune(s, mini.engine, mini.storage, keep=1)
+    assert dropped.dropped == [published.table]
+    assert f"{published.table}_splits" not in mini.engine.list_tables()
+    assert _archive_folders(mini) == {second.table, f"{second.table}_splits"}
