@@ -77,7 +77,8 @@ def test_tables_lists_every_role(home_published, run_cli):
     names = run_cli("tables", "--home", str(home_published)).out.split()
     for role in ("raw", "parquet", "sans_dup", "dq_results", "prod_latest"):
         assert f"stock_aggregate_{role}" in names
-    assert len([n for n in names if n.startswith("stock_aggregate_prod_2")]) == 1
+    archives = [n for n in names if n.startswith("stock_aggregate_prod_2")]
+    assert len(archives) == 2 and archives[1] == archives[0] + "_splits"  # one archive pair
 
 
 def test_checks_command_appends_a_run_to_the_history(home_published, run_cli):
