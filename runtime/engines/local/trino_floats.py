@@ -41,6 +41,14 @@ MACROS = (
     "coalesce(TRY_CAST(nullif(split_part(t, 'e', 2), '') AS INTEGER), 0) "
     "+ length(split_part(split_part(ltrim(t, '-'), 'e', 1), '.', 1)) - 1 "
     "- (length(main.__sp_fmant(t)) - length(ltrim(main.__sp_fmant(t), '0')))",
+    # A float's shortest digits, as Float.toString has them. DuckDB's own text is not always
+    # the shortest ('613895232.0' where '6.1389523E8' reads back the same, '3459412.25' between
+    # two shortest candidates): the fewest digits of the value (printf rounds half-even, as Java
+    # chooses between two equally near candidates) that read back as the same float.
+    "CREATE OR REPLACE MACRO main.__sp_real_src(x) AS CASE " + " ".join(
+        f"WHEN CAST(printf('%.{p}e', CAST(abs(x) AS DOUBLE)) AS FLOAT) = abs(x) "
+        f"THEN printf('%.{p}e', CAST(abs(x) AS DOUBLE))" for p in range(9)
+    ) + " ELSE CAST(abs(x) AS VARCHAR) END",
     # d.ddd...E<exp> from digits and exponent, with at least one fraction digit.
     "CREATE OR REPLACE MACRO main.__sp_sci(neg, d, e) AS CASE WHEN neg THEN '-' ELSE '' END "
     "|| left(d, 1) || '.' || coalesce(nullif(substr(d, 2), ''), '0') || 'E' || CAST(e AS VARCHAR)",
@@ -74,14 +82,18 @@ MACROS = (
     "'CAST(double AS varchar)', main.__sp_sci(x < 0, main.__sp_fdigits(CAST(x AS VARCHAR)), "
     "main.__sp_fexp(CAST(x AS VARCHAR))))",
     "CREATE OR REPLACE MACRO main.__sp_real_text(x) AS main.__sp_float_special(x, "
-    "'CAST(real AS varchar)', main.__sp_real_round(x < 0, main.__sp_fdigits(CAST(x AS VARCHAR)),"
-    " main.__sp_fexp(CAST(x AS VARCHAR))))",
+    "'CAST(real AS varchar)', main.__sp_real_round(x < 0, main.__sp_fdigits("
+    "main.__sp_real_src(x)), main.__sp_fexp(main.__sp_real_src(x))))",
     # format('%s', x): Java's toString of the Double or Float, 'null' for NULL; others as text.
+    "CREATE OR REPLACE MACRO main.__sp_java_double(x) AS main.__sp_float_special(x, "
+    "'format(''%s'', double)', main.__sp_java_layout(x < 0, main.__sp_fdigits(CAST(x AS VARCHAR)),"
+    " main.__sp_fexp(CAST(x AS VARCHAR))))",
+    "CREATE OR REPLACE MACRO main.__sp_java_real(x) AS main.__sp_float_special(x, "
+    "'format(''%s'', real)', main.__sp_java_layout(x < 0, main.__sp_fdigits("
+    "main.__sp_real_src(x)), main.__sp_fexp(main.__sp_real_src(x))))",
     "CREATE OR REPLACE MACRO main.__sp_java_str(x) AS coalesce(CASE "
-    "WHEN typeof(x) IN ('DOUBLE', 'FLOAT') THEN main.__sp_float_special("
-    "TRY_CAST(x AS DOUBLE), CASE WHEN typeof(x) = 'FLOAT' THEN 'format(''%s'', real)' "
-    "ELSE 'format(''%s'', double)' END, main.__sp_java_layout(TRY_CAST(x AS DOUBLE) < 0, "
-    "main.__sp_fdigits(CAST(x AS VARCHAR)), main.__sp_fexp(CAST(x AS VARCHAR)))) "
+    "WHEN typeof(x) = 'DOUBLE' THEN main.__sp_java_double(TRY_CAST(x AS DOUBLE)) "
+    "WHEN typeof(x) = 'FLOAT' THEN main.__sp_java_real(TRY_CAST(x AS FLOAT)) "
     "ELSE CAST(x AS VARCHAR) END, 'null')",
     # An operand of || or concat(): Trino accepts only text (and arrays) there.
     "CREATE OR REPLACE MACRO main.__sp_concat_arg(x) AS CASE WHEN typeof(x) IN ('TINYINT', "
