@@ -31,43 +31,55 @@ from .athena_refusals import RUNTIME_REFUSAL, refuse
 
 _REFUSE = "error('" + RUNTIME_REFUSAL.replace("'", "''")
 
-# x's shortest digits (no leading or trailing zeros) and decimal exponent, from DuckDB's text t
-# of a finite nonzero double or float: t is '[-]int[.frac][e[+-]exp]'.
+# Every value is bound once through a one-element list and a lambda: a macro argument used
+# several times is copied each time, and nested copies made binding a statement take seconds.
+_NEG = "CASE WHEN v.n THEN '-' ELSE '' END"
+
+
+def _with_parts(text: str, negative: str, body: str) -> str:
+    """`body` over v.n (negative?) and v.p (digits d, exponent e) of a number's text."""
+    return (f"list_transform([{{'n': {negative}, 'p': main.__sp_fparts({text})}}], "
+            f"lambda v: {body})[1]")
+
+
 MACROS = (
-    "CREATE OR REPLACE MACRO main.__sp_fmant(t) AS split_part(split_part(ltrim(t, '-'), 'e', 1),"
-    " '.', 1) || split_part(split_part(ltrim(t, '-'), 'e', 1), '.', 2)",
-    "CREATE OR REPLACE MACRO main.__sp_fdigits(t) AS rtrim(ltrim(main.__sp_fmant(t), '0'), '0')",
-    "CREATE OR REPLACE MACRO main.__sp_fexp(t) AS "
-    "coalesce(TRY_CAST(nullif(split_part(t, 'e', 2), '') AS INTEGER), 0) "
-    "+ length(split_part(split_part(ltrim(t, '-'), 'e', 1), '.', 1)) - 1 "
-    "- (length(main.__sp_fmant(t)) - length(ltrim(main.__sp_fmant(t), '0')))",
+    # The significant digits d (no leading or trailing zeros) and decimal exponent e of DuckDB's
+    # text of a finite nonzero number: '[-]int[.frac][e[+-]exp]'.
+    "CREATE OR REPLACE MACRO main.__sp_fparts(t) AS list_transform([regexp_extract(ltrim(t, '-'),"
+    r" '^(\d*)\.?(\d*)(?:e([+-]?\d+))?$', ['i', 'f', 'x'])], lambda m: list_transform("
+    "[m.i || m.f], lambda a: {'d': rtrim(ltrim(a, '0'), '0'), 'e': coalesce(TRY_CAST("
+    "nullif(m.x, '') AS INTEGER), 0) + length(m.i) - 1 - (length(a) - length(ltrim(a, '0')))})"
+    "[1])[1]",
+    # d.ddd...E<e>, with at least one fraction digit.
+    "CREATE OR REPLACE MACRO main.__sp_sci(v) AS " + _NEG + " || left(v.p.d, 1) || '.' || "
+    "coalesce(nullif(substr(v.p.d, 2), ''), '0') || 'E' || CAST(v.p.e AS VARCHAR)",
+    # Java's Double.toString/Float.toString: plain for 1e-3 <= |x| < 1e7, else scientific.
+    "CREATE OR REPLACE MACRO main.__sp_java_layout(v) AS CASE "
+    "WHEN v.p.e >= 0 AND v.p.e < 7 THEN " + _NEG + " || rpad(left(v.p.d, v.p.e + 1), "
+    "CAST(v.p.e + 1 AS INTEGER), '0') || '.' || coalesce(nullif(substr(v.p.d, v.p.e + 2), ''), "
+    "'0') WHEN v.p.e < 0 AND v.p.e >= -3 THEN " + _NEG + " || '0.' || "
+    "repeat('0', CAST(-v.p.e - 1 AS INTEGER)) "
+    "|| v.p.d ELSE main.__sp_sci(v) END",
+    # Seven significant digits of a real, half-even; an exact tie is refused (see above).
+    "CREATE OR REPLACE MACRO main.__sp_real_round(v) AS CASE "
+    "WHEN length(v.p.d) <= 7 THEN main.__sp_sci(v) "
+    "WHEN substr(v.p.d, 8) = '5' THEN " + _REFUSE + "CAST(real AS varchar): ' || "
+    "'a real whose 8th significant digit is its last and a 5 is rounded by its binary value')"
+    " WHEN substr(v.p.d, 8) < '5' THEN main.__sp_sci({'n': v.n, 'p': {'d': rtrim(left(v.p.d, 7),"
+    " '0'), 'e': v.p.e}}) "
+    "WHEN left(v.p.d, 7) = '9999999' THEN main.__sp_sci({'n': v.n, 'p': {'d': '1', "
+    "'e': v.p.e + 1}}) "
+    "ELSE main.__sp_sci({'n': v.n, 'p': {'d': rtrim(CAST(TRY_CAST(left(v.p.d, 7) AS BIGINT) + 1 "
+    "AS VARCHAR), '0'), 'e': v.p.e}}) END",
     # A float's shortest digits, as Float.toString has them. DuckDB's own text is not always
     # the shortest ('613895232.0' where '6.1389523E8' reads back the same, '3459412.25' between
     # two shortest candidates): the fewest digits of the value (printf rounds half-even, as Java
     # chooses between two equally near candidates) that read back as the same float.
-    "CREATE OR REPLACE MACRO main.__sp_real_src(x) AS CASE " + " ".join(
-        f"WHEN CAST(printf('%.{p}e', CAST(abs(x) AS DOUBLE)) AS FLOAT) = abs(x) "
-        f"THEN printf('%.{p}e', CAST(abs(x) AS DOUBLE))" for p in range(9)
-    ) + " ELSE CAST(abs(x) AS VARCHAR) END",
-    # d.ddd...E<exp> from digits and exponent, with at least one fraction digit.
-    "CREATE OR REPLACE MACRO main.__sp_sci(neg, d, e) AS CASE WHEN neg THEN '-' ELSE '' END "
-    "|| left(d, 1) || '.' || coalesce(nullif(substr(d, 2), ''), '0') || 'E' || CAST(e AS VARCHAR)",
-    # Java's Double.toString/Float.toString: plain for 1e-3 <= |x| < 1e7, else scientific.
-    "CREATE OR REPLACE MACRO main.__sp_java_layout(neg, d, e) AS CASE "
-    "WHEN e >= 0 AND e < 7 THEN CASE WHEN neg THEN '-' ELSE '' END "
-    "|| rpad(left(d, CAST(e AS INTEGER) + 1), CAST(e AS INTEGER) + 1, '0') || '.' "
-    "|| coalesce(nullif(substr(d, e + 2), ''), '0') "
-    "WHEN e < 0 AND e >= -3 THEN CASE WHEN neg THEN '-' ELSE '' END "
-    "|| '0.' || repeat('0', CAST(-e - 1 AS INTEGER)) || d "
-    "ELSE main.__sp_sci(neg, d, e) END",
-    # Seven significant digits of a real, half-even; an exact tie is refused (see above).
-    "CREATE OR REPLACE MACRO main.__sp_real_round(neg, d, e) AS CASE "
-    "WHEN length(d) <= 7 THEN main.__sp_sci(neg, d, e) "
-    "WHEN substr(d, 8) = '5' THEN " + _REFUSE + "CAST(real AS varchar): ' || "
-    "'a real whose 8th significant digit is its last and a 5 is rounded by its binary value')"
-    " WHEN substr(d, 8) < '5' THEN main.__sp_sci(neg, rtrim(left(d, 7), '0'), e) "
-    "WHEN left(d, 7) = '9999999' THEN main.__sp_sci(neg, '1', e + 1) "
-    "ELSE main.__sp_sci(neg, rtrim(CAST(CAST(left(d, 7) AS BIGINT) + 1 AS VARCHAR), '0'), e) END",
+    "CREATE OR REPLACE MACRO main.__sp_real_src(x) AS list_transform([abs(x)], lambda a: "
+    "CASE " + " ".join(
+        f"WHEN CAST(printf('%.{p}e', CAST(a AS DOUBLE)) AS FLOAT) = a "
+        f"THEN printf('%.{p}e', CAST(a AS DOUBLE))" for p in range(9)
+    ) + " ELSE CAST(a AS VARCHAR) END)[1]",
     # The special values, shared by every layout; `finite` is the layout of other values.
     "CREATE OR REPLACE MACRO main.__sp_float_special(x, what, finite) AS CASE "
     "WHEN isnan(x) THEN 'NaN' WHEN isinf(x) AND x > 0 THEN 'Infinity' "
@@ -78,19 +90,19 @@ MACROS = (
     "ELSE 2.2250738585072014e-308 END THEN " + _REFUSE + "' || what || ': ' || "
     "'a subnormal value is written with digits Java chooses differently') "
     "ELSE finite END",
-    "CREATE OR REPLACE MACRO main.__sp_double_text(x) AS main.__sp_float_special(x, "
-    "'CAST(double AS varchar)', main.__sp_sci(x < 0, main.__sp_fdigits(CAST(x AS VARCHAR)), "
-    "main.__sp_fexp(CAST(x AS VARCHAR))))",
-    "CREATE OR REPLACE MACRO main.__sp_real_text(x) AS main.__sp_float_special(x, "
-    "'CAST(real AS varchar)', main.__sp_real_round(x < 0, main.__sp_fdigits("
-    "main.__sp_real_src(x)), main.__sp_fexp(main.__sp_real_src(x))))",
+    "CREATE OR REPLACE MACRO main.__sp_double_text(x) AS list_transform([x], lambda y: "
+    "main.__sp_float_special(y, 'CAST(double AS varchar)', "
+    + _with_parts("CAST(y AS VARCHAR)", "y < 0", "main.__sp_sci(v)") + "))[1]",
+    "CREATE OR REPLACE MACRO main.__sp_real_text(x) AS list_transform([x], lambda y: "
+    "main.__sp_float_special(y, 'CAST(real AS varchar)', "
+    + _with_parts("main.__sp_real_src(y)", "y < 0", "main.__sp_real_round(v)") + "))[1]",
     # format('%s', x): Java's toString of the Double or Float, 'null' for NULL; others as text.
-    "CREATE OR REPLACE MACRO main.__sp_java_double(x) AS main.__sp_float_special(x, "
-    "'format(''%s'', double)', main.__sp_java_layout(x < 0, main.__sp_fdigits(CAST(x AS VARCHAR)),"
-    " main.__sp_fexp(CAST(x AS VARCHAR))))",
-    "CREATE OR REPLACE MACRO main.__sp_java_real(x) AS main.__sp_float_special(x, "
-    "'format(''%s'', real)', main.__sp_java_layout(x < 0, main.__sp_fdigits("
-    "main.__sp_real_src(x)), main.__sp_fexp(main.__sp_real_src(x))))",
+    "CREATE OR REPLACE MACRO main.__sp_java_double(x) AS list_transform([x], lambda y: "
+    "main.__sp_float_special(y, 'format(''%s'', double)', "
+    + _with_parts("CAST(y AS VARCHAR)", "y < 0", "main.__sp_java_layout(v)") + "))[1]",
+    "CREATE OR REPLACE MACRO main.__sp_java_real(x) AS list_transform([x], lambda y: "
+    "main.__sp_float_special(y, 'format(''%s'', real)', "
+    + _with_parts("main.__sp_real_src(y)", "y < 0", "main.__sp_java_layout(v)") + "))[1]",
     "CREATE OR REPLACE MACRO main.__sp_java_str(x) AS coalesce(CASE "
     "WHEN typeof(x) = 'DOUBLE' THEN main.__sp_java_double(TRY_CAST(x AS DOUBLE)) "
     "WHEN typeof(x) = 'FLOAT' THEN main.__sp_java_real(TRY_CAST(x AS FLOAT)) "
