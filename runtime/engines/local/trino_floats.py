@@ -9,12 +9,13 @@ most 7 significant digits, rounded half-even ('1.234568E7' for 12345678.9). form
 passes a Java Double or Float, so it is Double.toString / Float.toString: plain between 1e-3 and
 1e7 ('202910.0', '0.001'), the same scientific form outside ('1.0E-7', '1.23456789E8').
 
-DuckDB's own text for a double or float carries the same shortest digits in another layout
-('1e-07', '202910.0', '1.5e+20'), so the macros below re-lay those digits out; nothing is
-recomputed. Where the digits alone cannot tell Trino's answer, the macro refuses while the row
-is read (athena_refusals.RUNTIME_REFUSAL): a subnormal value (Java then prints at least two
-digits chosen differently, '4.9E-324' where the shortest is '5e-324'), and a real whose rounding
-to 7 digits is an exact tie (DecimalFormat then decides by the binary value behind the digits).
+DuckDB's own text for a double carries the same shortest digits in another layout ('1e-07',
+'202910.0', '1.5e+20'), so the macros below re-lay those digits out. Its text for a float is not
+always the shortest, so a real's digits are searched with printf (__sp_real_src). Where the
+digits alone cannot tell Trino's answer, the macro refuses while the row is read
+(athena_refusals.RUNTIME_REFUSAL): a subnormal value (Java then prints at least two digits
+chosen differently, '4.9E-324' where the shortest is '5e-324'), and a real whose rounding to 7
+digits is an exact tie (DecimalFormat then decides by the binary value behind the digits).
 
 Trino never turns a number into text implicitly: `'a' || 1.5E0` and concat('a', x) with a
 numeric, boolean or date/time x fail in Trino, while DuckDB would write the number; the
