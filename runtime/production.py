@@ -3,6 +3,7 @@ statements that would take it away from them."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, List, Optional
 
 from .errors import StockpipeError
@@ -23,8 +24,16 @@ def view_target(settings: Any, engine: Any) -> Optional[str]:
     sql = (entry.properties or {}).get("sql") if entry is not None else None
     if not sql:
         return None
-    tables = [t.name.lower() for t in sqlglot.parse_one(sql, read="athena").find_all(exp.Table)]
-    return tables[0] if len(tables) == 1 else None
+    node = sqlglot.parse_one(sql, read="athena")
+    ctes = {c.alias_or_name.lower() for c in node.find_all(exp.CTE)}
+    tables = {t.name.lower() for t in node.find_all(exp.Table)} - ctes
+    # The view reads an archive and its `_splits` copy (runtime/steps/archive.py): the archive
+    # is the table whose name has the archive pattern.
+    pattern = re.compile(rf"^{re.escape(settings.table_prefix)}_prod_\d{{8}}_\d{{6}}$")
+    named = sorted(t for t in tables if pattern.match(t))
+    if len(named) == 1:
+        return named[0]
+    return next(iter(tables)) if len(tables) == 1 else None
 
 
 def dropped_tables(sql: str) -> List[str]:
@@ -48,6 +57,8 @@ def refuse_dropping_the_view_target(settings: Any, engine: Any, sql: str) -> Non
     if not names:
         return
     target = view_target(settings, engine)
+    if target is not None and f"{target}_splits" in names:
+        target = f"{target}_splits"
     if target in names:
         view = settings.prod_latest_view
         raise ProductionProtected(
