@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any, List, Sequence, Tuple
 
 from ...errors import EngineError, UnsupportedSQLError
-from . import athena_refusals, trino_functions, trino_scalars, trino_zones
+from . import athena_refusals, trino_floats, trino_functions, trino_scalars, trino_zones
 from .rules import NOT_FOUND
 
 SCALAR_TYPES = {
@@ -53,12 +53,15 @@ ATHENA_TYPE_NAMES = {
 
 # Trino helpers, stored in the DuckDB file so views that use them work in any session.
 # `typeof` is folded when DuckDB binds, so the CASE costs nothing per row.
-MACROS = (
+MACROS = trino_floats.MACROS + (  # first: __sp_varchar uses them
     # Trino prints timestamp(3) with milliseconds ('2020-01-02 05:00:00.000'); DuckDB drops them.
     "CREATE OR REPLACE MACRO main.__sp_varchar(x) AS CASE "
     "WHEN typeof(x) = 'TIMESTAMP' THEN strftime(TRY_CAST(x AS TIMESTAMP), '%Y-%m-%d %H:%M:%S.%g') "
     "WHEN typeof(x) = 'TIMESTAMP WITH TIME ZONE' "
     "THEN strftime(TRY_CAST(x AS TIMESTAMPTZ), '%Y-%m-%d %H:%M:%S.%g') || ' UTC' "
+    # Trino writes doubles and reals in scientific notation ('2.0E0'; trino_floats).
+    "WHEN typeof(x) = 'DOUBLE' THEN main.__sp_double_text(TRY_CAST(x AS DOUBLE)) "
+    "WHEN typeof(x) = 'FLOAT' THEN main.__sp_real_text(TRY_CAST(x AS FLOAT)) "
     "ELSE CAST(x AS VARCHAR) END",
     # Trino's to_iso8601: milliseconds, and 'Z' for a UTC timestamp with time zone.
     "CREATE OR REPLACE MACRO main.__sp_iso8601(x) AS CASE "
@@ -240,8 +243,8 @@ def _rewrite(node: Any, exp: Any, database: str) -> Any:
     if isinstance(node, exp.Cast) and node.to.is_type(
         exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT, exp.DataType.Type.CHAR
     ):
-        if isinstance(node.this, exp.Literal):
-            return None
+        if isinstance(node.this, exp.Literal) and node.this.is_string:
+            return None  # a number literal may be a double ('1.5E0'), which Trino writes its way
         return exp.Anonymous(this="__sp_varchar", expressions=[node.this])
     return None
 

@@ -19,6 +19,7 @@ import re
 from typing import Any, Callable, Dict, Optional
 
 from ...errors import UnsupportedSQLError
+from . import trino_floats
 from .athena_refusals import refuse
 from .trino_formats import date_format, date_parse, from_iso8601_date, parse_datetime
 from .trino_scalars import (
@@ -84,7 +85,8 @@ def _handler_for(kind: type, exp: Any) -> Optional[Callable[[Any, Any], Any]]:
         (exp.UnixToTime, _from_unixtime), (exp.FromISO8601Timestamp, _from_iso8601),
         (exp.Anonymous, _anonymous), (exp.Ceil, numeric), (exp.Floor, numeric),
         (exp.Div, numeric), (exp.Trunc, numeric), (exp.Neg, numeric), (exp.Substring, substr),
-        (exp.StrPosition, strpos), (exp.Replace, replace), (exp.Concat, concat),
+        (exp.StrPosition, strpos), (exp.Replace, replace), (exp.Concat, _concat),
+        (exp.DPipe, _concat), (exp.Format, _format),
         (exp.ParseDatetime, parse_datetime), (exp.DateAdd, _date_add), (exp.DateSub, _date_add),
         (exp.TimestampAdd, _date_add), (exp.Add, _plus_interval), (exp.Sub, _plus_interval),
         (exp.TimestampTrunc, _date_trunc), (exp.DateTrunc, _date_trunc),
@@ -101,6 +103,16 @@ def _handler_for(kind: type, exp: Any) -> Optional[Callable[[Any, Any], Any]]:
     if kind.__name__ in _WALL_CLOCK_NODES:
         return _wall_node
     return None
+
+
+def _concat(node: Any, exp: Any) -> None:
+    if isinstance(node, exp.Concat):
+        concat(node, exp)
+    trino_floats.wrap_concat(node, exp)
+
+
+def _format(node: Any, exp: Any) -> Any:
+    return trino_floats.format_strings(node, exp)
 
 
 def _select(node: Any, exp: Any) -> None:
