@@ -123,7 +123,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
 COMMANDS = (
     Command(
         "query", "run one Athena-dialect statement on the local engine", cmd_query,
-        _query_options, lock=READ,
+        _query_options, lock=READ, needs_home=True,
         description="Run one statement in Athena's SQL dialect (Trino) on the local engine: "
         "SELECT, CTAS, CREATE VIEW, DROP, DESCRIBE, SHOW TABLES/PARTITIONS. Errors carry "
         "Athena's error names.",
@@ -132,14 +132,14 @@ COMMANDS = (
                   'stock_aggregate_prod_latest GROUP BY 1" > bars.csv'),
     ),
     Command(
-        "tables", "list tables and views", cmd_tables, _tables_options, lock=READ,
+        "tables", "list tables and views", cmd_tables, _tables_options, lock=READ, needs_home=True,
         description="List the catalog's tables and views; --details adds rows, partitions, "
         "location and size on disk.",
         examples=("stockpipe tables", "stockpipe tables --details"),
     ),
     Command(
         "report", "write report.html from the production view", cmd_report, _report_options,
-        lock=READ,
+        lock=READ, needs_home=True,
         description="Write the self-contained report.html (the dashboard's panels per ticker "
         "and the quality results) from the production view, and print its path.",
         examples=("stockpipe report", "stockpipe report --out /tmp/stocks.html"),

@@ -80,7 +80,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         else:
             console.print("published: nothing (a blocking check failed)")
     if result.blocked:
-        console.notice(f"stockpipe: {result.blocked}")
+        console.notice(f"stockpipe: {result.blocked}", level="error")
     _warn_report(console, result.published_table, result.report_error)
     return result.exit_code
 
@@ -91,7 +91,7 @@ def _warn_report(console: Console, published: object, error: object) -> None:
     if error:
         console.notice(
             f"stockpipe: warning: {published} was published, but the report was not written: "
-            f"{error}; rebuild it with `stockpipe report`"
+            f"{error}; rebuild it with `stockpipe report`", level="warning"
         )
 
 
@@ -158,7 +158,7 @@ def cmd_workflow(args: argparse.Namespace, console: Console) -> int:
             if wf.report:
                 console.print(f"report: {wf.report}")
         if wf.blocked:
-            console.notice(f"stockpipe: {wf.blocked}")
+            console.notice(f"stockpipe: {wf.blocked}", level="error")
         _warn_report(console, wf.published_table, wf.report_error)
         return wf.exit_code
 
@@ -256,6 +256,7 @@ COMMANDS = (
     ),
     Command(
         "checks", "run the data-quality checks and record them", cmd_checks, json_option,
+        needs_home=True,
         description="Run the data-quality checks on the current tables and record them in the "
         "check history (no publish). Exit code 3 when a blocking check failed.",
         examples=("stockpipe checks", "stockpipe checks --json"),
