@@ -142,6 +142,7 @@ def collect_status(
         "checked_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "state": "unknown",
         "problems": [],
+        "warnings": [],
         "last_publish": None,
         "freshness": None,
         "checks": None,
@@ -156,7 +157,7 @@ def collect_status(
     }
     status["disk_bytes"] = disk
     if storage is not None:
-        status["raw_objects"] = len(storage.list(settings.raw_uri))
+        _raw_warnings(settings, storage, status)
     if engine is None:
         status["archives"] = None
         return status
@@ -196,6 +197,37 @@ def collect_status(
     else:
         status["state"] = CURRENT
     return status
+
+
+def misplaced_line(settings: Settings, keys: List[str]) -> str:
+    """What to say about raw objects outside raw/YYYY/MM/DD/HH/<name>."""
+    n = len(keys)
+    shown = ", ".join(keys[:3]) + (f" and {n - 3} more" if n > 3 else "")
+    return (f"{n} raw object{'s' if n != 1 else ''} in {settings.raw_uri} not at "
+            f"YYYY/MM/DD/HH/<name> and not read: {shown}; move {'them' if n != 1 else 'it'} "
+            "into that layout (or delete)")
+
+
+def _raw_warnings(settings: Settings, storage: Any, status: Dict[str, Any]) -> None:
+    """Quarantined and misplaced raw objects: warnings (data left out of production), which
+    do not change the state or the exit code."""
+    from .quarantine import list_quarantined
+    from .steps.partitions import raw_listing
+
+    warnings: List[str] = status["warnings"]
+    objects, misplaced = raw_listing(settings, storage)
+    status["raw_objects"] = len(objects) + len(misplaced)
+    status["raw_misplaced"] = misplaced
+    if misplaced:
+        warnings.append(misplaced_line(settings, misplaced))
+    held = list_quarantined(settings, storage)
+    status["quarantined"] = [q.to_dict() for q in held]
+    if held:
+        warnings.append(
+            f"{len(held)} raw object{'s' if len(held) != 1 else ''} quarantined (not in "
+            f"production): {', '.join(q.key for q in held[:3])}"
+            f"{' and more' if len(held) > 3 else ''}; `stockpipe quarantine list` shows why"
+        )
 
 
 def exit_code(status: Dict[str, Any]) -> int:

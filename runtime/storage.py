@@ -67,6 +67,19 @@ class Storage(ABC):
     def is_empty(self, prefix: str) -> bool:
         return not self.list(prefix)
 
+    def delete(self, uri: str) -> None:
+        """Delete one object (`uri` exactly, never what it is a prefix of)."""
+        raise NotImplementedError
+
+    def move(self, src: str, dst: str) -> None:
+        """Move one object; `dst` is replaced. The quarantine moves raw objects with it."""
+        self.write(dst, self.read(src))
+        self.delete(src)
+
+    def size(self, uri: str) -> Optional[int]:
+        """Bytes of one object, None when unknown."""
+        return None
+
 
 class LocalStorage(Storage):
     """The lake as a folder; writes are atomic (temp file + rename) so readers never see halves."""
@@ -128,6 +141,27 @@ class LocalStorage(Storage):
         path = local_path(uri)
         return path.is_file() or (path.is_dir() and any(p.is_file() for p in path.rglob("*")))
 
+    def delete(self, uri: str) -> None:
+        path = local_path(uri)
+        try:
+            path.unlink()
+        except OSError as exc:
+            raise StorageError(f"cannot delete {path}: {exc.strerror}") from exc
+
+    def move(self, src: str, dst: str) -> None:
+        source, target = local_path(src), local_path(dst)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)  # one rename: never a copy in two places
+        except OSError as exc:
+            raise StorageError(f"cannot move {source} to {target}: {exc.strerror}") from exc
+
+    def size(self, uri: str) -> Optional[int]:
+        try:
+            return local_path(uri).stat().st_size
+        except OSError:
+            return None
+
 
 class S3Storage(Storage):
     """The lake on S3 (boto3; credentials from the usual chain)."""
@@ -183,6 +217,31 @@ class S3Storage(Storage):
         bucket, key = split_s3(uri)
         resp = self.s3.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
         return resp.get("KeyCount", 0) > 0
+
+    def delete(self, uri: str) -> None:
+        bucket, key = split_s3(uri)
+        try:
+            self.s3.delete_object(Bucket=bucket, Key=key)
+        except Exception as exc:
+            raise StorageError(f"cannot delete {uri}: {exc}") from exc
+
+    def move(self, src: str, dst: str) -> None:
+        """CopyObject, then DeleteObject: a run killed between them leaves the object in both
+        places, and the next move (or release) replaces the copy."""
+        (src_bucket, src_key), (bucket, key) = split_s3(src), split_s3(dst)
+        try:
+            self.s3.copy_object(Bucket=bucket, Key=key,
+                                CopySource={"Bucket": src_bucket, "Key": src_key})
+        except Exception as exc:
+            raise StorageError(f"cannot copy {src} to {dst}: {exc}") from exc
+        self.delete(src)
+
+    def size(self, uri: str) -> Optional[int]:
+        bucket, key = split_s3(uri)
+        try:
+            return int(self.s3.head_object(Bucket=bucket, Key=key)["ContentLength"])
+        except Exception:  # noqa: BLE001 - a size is only shown
+            return None
 
 
 def storage_for(uri: str, **kwargs: object) -> Storage:

@@ -81,8 +81,17 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
             console.print("published: nothing (a blocking check failed)")
     if result.blocked:
         console.notice(f"stockpipe: {result.blocked}", level="error")
+    _warn_misplaced(console, settings, result.raw.get("raw_misplaced"))
     _warn_report(console, result.published_table, result.report_error)
     return result.exit_code
+
+
+def _warn_misplaced(console: Console, settings, keys) -> None:
+    """The warning line for raw objects the raw table does not read (wrong folder depth)."""
+    if keys:
+        from ...status import misplaced_line
+
+        console.notice(f"stockpipe: warning: {misplaced_line(settings, keys)}", level="warning")
 
 
 def _warn_report(console: Console, published: object, error: object) -> None:
@@ -146,6 +155,7 @@ def cmd_workflow(args: argparse.Namespace, console: Console) -> int:
                 "report": wf.report,
                 "report_error": wf.report_error,
                 **summary,
+                **wf.raw_summary(),
             }))
         else:
             console.print("steps: " + ", ".join(s.name for s in wf.steps))
@@ -159,6 +169,7 @@ def cmd_workflow(args: argparse.Namespace, console: Console) -> int:
                 console.print(f"report: {wf.report}")
         if wf.blocked:
             console.notice(f"stockpipe: {wf.blocked}", level="error")
+        _warn_misplaced(console, settings, wf.raw_summary()["raw_misplaced"])
         _warn_report(console, wf.published_table, wf.report_error)
         return wf.exit_code
 

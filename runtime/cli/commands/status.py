@@ -45,6 +45,7 @@ def status_lines(status: Dict[str, Any]) -> List[str]:
     """The status as a person reads it."""
     lines = [f"state: {status['state']}"]
     lines += [f"  {p}" for p in status["problems"]]
+    lines += [f"  warning: {w}" for w in status.get("warnings") or []]
     pub = status["last_publish"]
     if pub:
         lines.append(f"last publish: {pub['table']} at {pub['published_at']}, {pub['rows']} rows "
