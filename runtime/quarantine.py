@@ -208,22 +208,20 @@ def _names(text: str, uri: str) -> bool:
 def find_unreadable(
     settings: Any, storage: Any, keys: Sequence[str], engine_error: str = ""
 ) -> List[Tuple[str, str]]:
-    """(key, reason) of the raw objects among `keys` that cannot be read: the one the engine's
-    error names (with that error as the reason), and every one whose content fails
-    `unreadable_reason`. Reads each object once."""
+    """(key, reason) of the raw objects among `keys` that cannot be read: every one whose
+    content fails `unreadable_reason`, and the one the engine's error names (with that error
+    as the reason when its content looks fine, e.g. a limit of the engine). Reads each object
+    once."""
     found: Dict[str, str] = {}
     prefix = settings.raw_uri
     for key in keys:
-        if _names(engine_error, prefix + key):
-            said = " ".join(engine_error.split(" [statement:", 1)[0].split())  # not the statement
-            found[key] = f"the engine could not read it: {said}"
-            continue
         try:
-            data = storage.read(prefix + key)
+            reason = unreadable_reason(storage.read(prefix + key))
         except StorageError as exc:
-            found[key] = f"unreadable: {exc}"
-            continue
-        reason = unreadable_reason(data)
+            reason = f"unreadable: {exc}"
+        if reason is None and _names(engine_error, prefix + key):
+            said = " ".join(engine_error.split(" [statement:", 1)[0].split())  # not the statement
+            reason = f"the engine could not read it: {said}"
         if reason:
             found[key] = reason
     return sorted(found.items())
