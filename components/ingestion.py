@@ -20,6 +20,9 @@ from .schedule import json_input, scheduled_targets, validate_schedule_expressio
 HANDLER = "runtime.handler.lambda_handler"
 LAMBDA_RUNTIME = "python3.12"
 RAW_PREFIX = "raw/"
+# Where transform moves a raw object it cannot read (runtime/quarantine.py): a sibling of raw/,
+# so neither the crawler nor the raw table sees it.
+QUARANTINE_PREFIX = "raw-quarantine/"
 REJECTS_PREFIX = "rejects/"
 # The hour folders written out, in UTC, rather than left to Firehose's implicit default (which
 # appends the same `yyyy/MM/dd/HH/`): the raw layout (docs/architecture.md, "Raw record") is

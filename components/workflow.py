@@ -17,7 +17,7 @@ from runtime.jobs.glue_entry import FULL_REFRESH_PROPERTY
 
 from . import iam
 from .analytics import ETL_RESULTS_PREFIX
-from .ingestion import RAW_PREFIX, validate_name_prefix
+from .ingestion import QUARANTINE_PREFIX, RAW_PREFIX, validate_name_prefix
 from .schedule import (
     json_input,
     scheduled_target,
@@ -335,7 +335,12 @@ class GlueWorkflow(pulumi.ComponentResource):
                           ctx.arn("glue", f"workflow/{self._args.name_prefix}-daily"),
                           sid="RunProperties"),
             iam.statement(["s3:GetBucketLocation", "s3:ListBucket"], a["raw"], sid="ListRaw"),
-            iam.statement(["s3:GetObject"], objects("raw", RAW_PREFIX), sid="ReadRaw"),
+            # Transform reads raw objects, and moves one it cannot read to the quarantine:
+            # CopyObject (GetObject on the source, PutObject on the copy) then DeleteObject.
+            iam.statement(["s3:GetObject", "s3:DeleteObject"], objects("raw", RAW_PREFIX),
+                          sid="ReadRaw"),
+            iam.statement(["s3:PutObject"], objects("raw", QUARANTINE_PREFIX),
+                          sid="QuarantineRaw"),
             iam.statement(
                 ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
                 rw_buckets, sid="ListLake",

@@ -182,7 +182,8 @@ def release(settings: Any, storage: Any, keys: Sequence[str]) -> List[str]:
             f"not in the quarantine ({quarantine_uri(settings)}): {', '.join(missing)}; "
             f"quarantined keys: {listed}"
         )
-    taken = [k for k in keys if storage.exists(settings.raw_uri + k)]
+    # An exact object (exists() is a prefix test on S3: raw/x would match raw/x2).
+    taken = [k for k in keys if storage.size(settings.raw_uri + k) is not None]
     if taken:
         raise QuarantineError(
             f"raw/ already holds {', '.join(taken)} ({settings.raw_uri}); remove or rename "
@@ -191,7 +192,7 @@ def release(settings: Any, storage: Any, keys: Sequence[str]) -> List[str]:
     for key in keys:
         storage.move(known[key].uri, settings.raw_uri + key)
         reason = _reason_uri(settings, key)
-        if storage.exists(reason):
+        if storage.size(reason) is not None:
             storage.delete(reason)
     return list(keys)
 
