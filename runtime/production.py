@@ -3,9 +3,13 @@ statements that would take it away from them."""
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional
 
 from .errors import StockpipeError
+from .storage import local_path
 
 
 class ProductionProtected(StockpipeError):
@@ -55,3 +59,164 @@ def refuse_dropping_the_view_target(settings: Any, engine: Any, sql: str) -> Non
             f"move the view first (CREATE OR REPLACE VIEW {view} AS SELECT * FROM <another "
             f"stock_aggregate_prod_... table>), then drop {target}"
         )
+
+
+# ---- is the production copy readable in full? ------------------------------------------------
+# Publish records what it wrote (each file's rows and bytes, from the files' own footers) in a
+# manifest inside the copy's folder; readers compare what is on storage now with it. The name
+# starts with '_': Athena, the local engine and Glue skip such files, and it goes with the
+# folder when the copy is pruned.
+MANIFEST_NAME = "_stockpipe_manifest.json"
+_MAX_NAMED = 3
+
+
+class ProductionUnreadable(StockpipeError):
+    """The production view's table is gone, or its files are missing, damaged or changed."""
+
+
+@dataclass
+class ProductionCheck:
+    """What verify_production found: the view's table, its rows and files now, the problems."""
+
+    view: str
+    table: Optional[str] = None
+    rows: Optional[int] = None
+    files: int = 0
+    manifest: bool = False
+    problems: List[str] = field(default_factory=list)
+
+    @property
+    def readable(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"view": self.view, "table": self.table, "rows": self.rows, "files": self.files,
+                "manifest": self.manifest, "readable": self.readable,
+                "problems": list(self.problems)}
+
+    def message(self) -> str:
+        return (
+            f"the production copy behind {self.view} cannot be read in full: "
+            f"{'; '.join(self.problems)}. Readers get errors or miss rows: publish a new copy "
+            "with `stockpipe workflow --from publish` (the next run does it too), or restore "
+            "the files"
+        )
+
+
+def _is_data(uri: str) -> bool:
+    return not uri.rsplit("/", 1)[-1].startswith(("_", "."))
+
+
+def footer_rows(storage: Any, uri: str) -> int:
+    """Rows a Parquet file holds, from its footer (raises on a file that is not Parquet)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if "://" not in uri or uri.startswith("file://"):
+        return int(pq.read_metadata(str(local_path(uri))).num_rows)
+    return int(pq.read_metadata(pa.BufferReader(storage.read(uri))).num_rows)
+
+
+def _location(settings: Any, engine: Any, table: str) -> str:
+    describe = getattr(engine, "describe_table", None)
+    entry = describe(table) if describe is not None else None
+    location = getattr(entry, "location", None) or settings.table_location(table)
+    return location.rstrip("/") + "/"
+
+
+def record_manifest(settings: Any, engine: Any, storage: Any, table: str,
+                    written_rows: Optional[int] = None) -> Dict[str, Any]:
+    """Write the manifest of a just-published copy: each data file's rows and bytes, and the
+    rows the engine said it wrote."""
+    location = _location(settings, engine, table)
+    files = {}
+    for uri in storage.list(location):
+        if _is_data(uri):
+            files[uri[len(location):]] = {"rows": footer_rows(storage, uri),
+                                          "bytes": storage.size(uri)}
+    manifest = {
+        "table": table,
+        "written_rows": written_rows,
+        "rows": sum(f["rows"] for f in files.values()),
+        "files": files,
+        "recorded_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    storage.write(location + MANIFEST_NAME, json.dumps(manifest, indent=1).encode())
+    return manifest
+
+
+def _named(items: List[str]) -> str:
+    shown = ", ".join(items[:_MAX_NAMED])
+    return shown + (f" and {len(items) - _MAX_NAMED} more" if len(items) > _MAX_NAMED else "")
+
+
+def verify_production(settings: Any, engine: Any, storage: Any) -> ProductionCheck:
+    """Compare the production view's table with what publish recorded: the table is in the
+    catalog, every recorded file is there with its bytes and rows (each footer is read), no
+    file was added, and every partition the catalog lists has files. Without a manifest (a copy
+    published before manifests, or a view moved by hand) every file is still read."""
+    view = settings.prod_latest_view
+    check = ProductionCheck(view)
+    if not engine.table_exists(view):
+        return check  # nothing published: not this check's business
+    target = view_target(settings, engine)
+    if target is None:
+        from .steps.lineage import read_state
+
+        target = read_state(settings, engine, storage).published_table
+    check.table = target
+    if target is None:
+        return check
+    if not engine.table_exists(target):
+        check.problems.append(
+            f"{view} selects from {target}, which is not in the catalog (dropped)")
+        return check
+    location = _location(settings, engine, target)
+    present = {u[len(location):]: u for u in storage.list(location) if _is_data(u)}
+    recorded: Dict[str, Any] = {}
+    if storage.size(location + MANIFEST_NAME) is not None:
+        try:
+            recorded = json.loads(storage.read(location + MANIFEST_NAME))["files"]
+            check.manifest = True
+        except (ValueError, KeyError, TypeError, StockpipeError) as exc:
+            check.problems.append(f"the manifest {location}{MANIFEST_NAME} is unreadable: {exc}")
+    missing = sorted(set(recorded) - set(present))
+    if missing:
+        check.problems.append(f"{len(missing)} file(s) of {target} are gone from {location}: "
+                              f"{_named(missing)}")
+    if check.manifest and set(present) - set(recorded):
+        check.problems.append(f"{target} has files publish did not write: "
+                              f"{_named(sorted(set(present) - set(recorded)))}")
+    if not present:
+        check.problems.append(f"{target} has no data files in {location}")
+    rows, bad = 0, []
+    for name, uri in sorted(present.items()):
+        try:
+            n = footer_rows(storage, uri)
+        except Exception as exc:  # noqa: BLE001 - any reader error means "cannot be read"
+            bad.append(f"{name} ({type(exc).__name__}: {' '.join(str(exc).split())[:120]})")
+            continue
+        rows += n
+        want = recorded.get(name)
+        if want is not None and (n != want.get("rows") or (
+                want.get("bytes") is not None and storage.size(uri) != want["bytes"])):
+            bad.append(f"{name} (now {n} rows, {storage.size(uri)} bytes; published "
+                       f"{want.get('rows')} rows, {want.get('bytes')} bytes)")
+    if bad:
+        check.problems.append(f"{len(bad)} file(s) of {target} cannot be read as published: "
+                              f"{_named(bad)}")
+    check.rows, check.files = rows, len(present)
+    empty = [p for p in _partitions(engine, target) if not any(
+        name.startswith(p + "/") for name in present)]
+    if empty:
+        check.problems.append(f"{len(empty)} partition(s) of {target} registered without files: "
+                              f"{_named(empty)}")
+    return check
+
+
+def _partitions(engine: Any, table: str) -> List[str]:
+    """The partitions the catalog lists for `table` (`key=value` folders); [] when it cannot."""
+    try:
+        return [str(r[0]) for r in engine.execute(f"SHOW PARTITIONS {table}").rows]
+    except StockpipeError:
+        return []

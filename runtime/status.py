@@ -14,6 +14,8 @@ from .settings import Settings
 from .storage import local_path
 
 CURRENT, STALE, FAILED, EMPTY = "current", "stale", "failed", "never published"
+# The production view's table is gone or its files are not what publish wrote.
+UNREADABLE = "unreadable"
 
 
 def local_size(uri: str) -> Optional[int]:
@@ -92,6 +94,26 @@ def _freshness(settings: Settings, engine: Engine, now: datetime) -> Dict[str, A
     }
 
 
+def _production(settings: Settings, engine: Engine, storage: Any, kept: List[str],
+                status: Dict[str, Any]) -> Any:
+    """Fill `last_publish` and `production` (is the view's table readable in full? None
+    without a storage to look at)."""
+    production = None
+    if storage is not None:
+        from .production import verify_production
+
+        production = verify_production(settings, engine, storage)
+        status["production"] = production.to_dict()
+    newest = kept[0] if kept else (production.table if production else None)
+    status["last_publish"] = {
+        "table": newest,
+        "view": settings.prod_latest_view,
+        "published_at": _stamp_time(settings, newest) if newest else None,
+        "rows": production.rows if production else None,
+    }
+    return production
+
+
 def _checks(settings: Settings, engine: Engine) -> Optional[Dict[str, Any]]:
     from .steps import latest_quality
 
@@ -166,22 +188,21 @@ def collect_status(
     status["archives"] = {"kept": len(kept), "tables": kept, "bytes": disk["archive"]}
     status["checks"] = _checks(settings, engine)
     problems: List[str] = status["problems"]
-    if settings.prod_latest_view in tables and kept:
-        newest = kept[0]
-        status["last_publish"] = {
-            "table": newest,
-            "view": settings.prod_latest_view,
-            "published_at": _stamp_time(settings, newest),
-        }
-        fresh = _freshness(settings, engine, now)
-        status["freshness"] = fresh
-        status["last_publish"]["rows"] = fresh.pop("rows")
-        stale = [t["ticker"] for t in fresh["tickers"] if not t["current"]]
-        if stale:
-            problems.append(
-                f"no bars since the {fresh['last_completed_session']} session for "
-                f"{', '.join(stale)}"
-            )
+    production = None
+    if settings.prod_latest_view in tables:
+        production = _production(settings, engine, storage, kept, status)
+        if production is None or production.readable:
+            fresh = _freshness(settings, engine, now)
+            status["freshness"] = fresh
+            status["last_publish"]["rows"] = fresh.pop("rows")
+            stale = [t["ticker"] for t in fresh["tickers"] if not t["current"]]
+            if stale:
+                problems.append(
+                    f"no bars since the {fresh['last_completed_session']} session for "
+                    f"{', '.join(stale)}"
+                )
+        else:  # reading the view would fail or miss rows: say why instead
+            problems += production.problems
     else:
         problems.append("nothing published yet")
     checks = status["checks"]
@@ -190,6 +211,8 @@ def collect_status(
                         f"{', '.join(checks['failed'])}; production was not replaced")
     if status["last_publish"] is None:
         status["state"] = EMPTY
+    elif production is not None and not production.readable:
+        status["state"] = UNREADABLE
     elif checks is not None and not checks["passed"]:
         status["state"] = FAILED
     elif problems:
@@ -231,7 +254,7 @@ def _raw_warnings(settings: Settings, storage: Any, status: Dict[str, Any]) -> N
 
 
 def exit_code(status: Dict[str, Any]) -> int:
-    """0 when current, 2 when stale, failed or never published, 1 when unknown."""
+    """0 when current, 2 when stale, failed, unreadable or never published, 1 when unknown."""
     state = status.get("state")
     if state == CURRENT:
         return 0

@@ -108,14 +108,22 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    from ...production import ProductionUnreadable, verify_production
     from ...report import build_report
 
     settings = settings_from(args)
     require_raw_data(settings, "report")
-    page = read_catalog(args, console, settings, lambda engine, storage: build_report(
-        settings, engine, args.out, tickers=args.report_tickers, days=args.report_days,
-        date_from=args.report_from, date_to=args.report_to, progress=console.progress),
-        read_only=True)
+
+    def build(engine, storage):
+        # A report of a copy that lost files would show less data as if it were all there.
+        production = verify_production(settings, engine, storage)
+        if not production.readable:
+            raise ProductionUnreadable(f"no report written: {production.message()}")
+        return build_report(
+            settings, engine, args.out, tickers=args.report_tickers, days=args.report_days,
+            date_from=args.report_from, date_to=args.report_to, progress=console.progress)
+
+    page = read_catalog(args, console, settings, build, read_only=True)
     console.print(str(page))
     return 0
 

@@ -192,14 +192,23 @@ def cmd_checks(args: argparse.Namespace, console: Console) -> int:
                 f"{settings.home}; run `stockpipe workflow` first",
                 hint="run `stockpipe workflow` first",
             )
+        from ...production import verify_production
+
         result = quality(settings, engine, storage)
+        # The checks judge the next copy; readers read the current one, which may be damaged.
+        production = verify_production(settings, engine, storage)
         if args.json:
-            console.print(json.dumps(result.to_dict()))
+            console.print(json.dumps({**result.to_dict(), "production": production.to_dict()}))
         else:
             console.print(f"quality run {result.run_id}:")
             for line in check_lines([c.to_dict() for c in result.checks]):
                 console.print(line)
-        return 0 if result.passed else 3
+        if not result.passed:
+            return 3
+        if not production.readable:
+            console.notice(f"stockpipe: error: {production.message()}", level="error")
+            return 1
+        return 0
 
     return with_engine(settings, go)
 
