@@ -108,13 +108,20 @@ def _is_data(uri: str) -> bool:
 
 
 def footer_rows(storage: Any, uri: str) -> int:
-    """Rows a Parquet file holds, from its footer (raises on a file that is not Parquet)."""
+    """Rows a Parquet file holds, from its footer (raises on a file that is not Parquet). On S3
+    two ranged reads (the length, then the footer), never the whole object."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     if "://" not in uri or uri.startswith("file://"):
         return int(pq.read_metadata(str(local_path(uri))).num_rows)
-    return int(pq.read_metadata(pa.BufferReader(storage.read(uri))).num_rows)
+    tail = storage.read_tail(uri, 8)
+    if len(tail) < 8 or tail[4:] != b"PAR1":
+        raise ValueError(f"{uri} does not end in a Parquet footer")
+    footer = storage.read_tail(uri, int.from_bytes(tail[:4], "little") + 8)
+    # The footer alone, behind the leading magic, reads as a file whose pages are not there:
+    # enough for the metadata, which is all this needs.
+    return int(pq.read_metadata(pa.BufferReader(b"PAR1" + footer)).num_rows)
 
 
 def _location(settings: Any, engine: Any, table: str) -> str:

@@ -80,6 +80,10 @@ class Storage(ABC):
         """Bytes of one object, None when unknown."""
         return None
 
+    def read_tail(self, uri: str, n: int) -> bytes:
+        """The last `n` bytes of an object (all of it when shorter): a Parquet footer."""
+        return self.read(uri)[-n:]
+
 
 class LocalStorage(Storage):
     """The lake as a folder; writes are atomic (temp file + rename) so readers never see halves."""
@@ -235,6 +239,14 @@ class S3Storage(Storage):
         except Exception as exc:
             raise StorageError(f"cannot copy {src} to {dst}: {exc}") from exc
         self.delete(src)
+
+    def read_tail(self, uri: str, n: int) -> bytes:
+        bucket, key = split_s3(uri)
+        try:
+            return self.s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=-{int(n)}")[
+                "Body"].read()
+        except Exception as exc:
+            raise StorageError(f"cannot read {uri}: {exc}") from exc
 
     def size(self, uri: str) -> Optional[int]:
         bucket, key = split_s3(uri)

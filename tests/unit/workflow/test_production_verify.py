@@ -94,6 +94,8 @@ def test_without_a_manifest_every_file_is_still_read(s3_copy):
     storage.write(f"{location}day_partition=2026-11-19/part-0", b"PAR1 cut short")
     check = verify_production(settings, engine, storage)
     assert check.manifest is False
-    (problem,) = check.problems
-    assert problem.startswith(f"1 file(s) of {TABLE} cannot be read as published: "
-                              "day_partition=2026-11-19/part-0 (ArrowInvalid: ")
+    assert check.problems == [
+        f"1 file(s) of {TABLE} cannot be read as published: day_partition=2026-11-19/part-0 "
+        f"(ValueError: {location}day_partition=2026-11-19/part-0 does not end in a Parquet "
+        "footer)"]
+    assert check.rows == 5
