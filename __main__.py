@@ -9,14 +9,13 @@ from components.datalake import DataLake, DataLakeArgs
 from components.ingestion import Ingestion, IngestionArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.packaging import Artifacts, ArtifactsArgs
-from components.stack_config import load_stack_config, name_prefix, scoped_database
+from components.stack_config import load_stack_config, name_prefix
 from components.watchdog import PublicationWatch, PublicationWatchArgs
 from components.workflow import GlueWorkflow, GlueWorkflowArgs
 
-cfg = load_stack_config(pulumi.Config().get)
-prefix = name_prefix(pulumi.get_stack())
 # Named resources carry the stack (prefix, database), so stacks coexist in one account/region.
-database = scoped_database(cfg.database, pulumi.get_stack())
+cfg = load_stack_config(pulumi.Config().get, pulumi.get_stack())
+prefix = name_prefix(pulumi.get_stack())
 
 lake = DataLake("lake", DataLakeArgs(
     query_results_retention_days=cfg.query_results_retention_days,
@@ -31,9 +30,7 @@ ingestion = Ingestion("ingest", IngestionArgs(
     raw_bucket_arn=lake.arns["raw"],
     lambda_archive=artifacts.lambda_archive,
     lambda_code_hash=artifacts.lambda_code_hash,
-    tickers=cfg.tickers,
-    window_days=cfg.window_days,
-    rate_limit_per_min=cfg.rate_limit_per_min,
+    settings=cfg.settings,
     lambda_timeout=cfg.lambda_timeout,
     schedule=cfg.ingest_schedule,
     timezone=cfg.schedule_timezone,
@@ -46,7 +43,7 @@ analytics = Analytics("analytics", AnalyticsArgs(
     results_bucket_name=lake.names["results"],
     results_bucket_arn=lake.arns["results"],
     data_bucket_arns=[lake.arns["curated"], lake.arns["archive"]],
-    database=database,
+    database=cfg.settings.database,
     bytes_scanned_cutoff=cfg.athena_bytes_scanned_cutoff,
     grafana_principal_arn=cfg.grafana_principal_arn,
     grafana_external_id=cfg.grafana_external_id,
@@ -64,11 +61,7 @@ workflow = GlueWorkflow("workflow", GlueWorkflowArgs(
     glue_script_uri=artifacts.glue_script_uri,
     glue_wheel_uri=artifacts.glue_wheel_uri,
     additional_python_modules=artifacts.glue_additional_modules,
-    tickers=cfg.tickers,
-    database=database,
-    table_prefix=cfg.table_prefix,
-    partition_granularity=cfg.partition_granularity,
-    archive_keep=cfg.archive_keep,
+    settings=cfg.settings,
     schedule=cfg.workflow_schedule,
     timezone=cfg.schedule_timezone,
 ))
@@ -78,7 +71,7 @@ watch = PublicationWatch("publication", PublicationWatchArgs(
     lambda_archive=artifacts.lambda_archive,
     lambda_code_hash=artifacts.lambda_code_hash,
     database=workflow.database_name,
-    table_prefix=cfg.table_prefix,
+    table_prefix=cfg.settings.table_prefix,
     deadline=cfg.publish_deadline,
     timezone=cfg.schedule_timezone,
     log_retention_days=cfg.log_retention_days,
@@ -110,7 +103,7 @@ pulumi.export("lambda_function", ingestion.function_name)
 # One comma-separated ticker list per ingest invocation (`make cloud-smoke` invokes each).
 pulumi.export("ingest_batches", [",".join(b) for b in ingestion.plan.batches])
 pulumi.export("lambda_timeout", ingestion.plan.timeout)
-pulumi.export("table_prefix", cfg.table_prefix)
+pulumi.export("table_prefix", cfg.settings.table_prefix)
 pulumi.export("region", aws.get_region_output().region)
 pulumi.export("glue_workflow", workflow.workflow_name)
 pulumi.export("glue_database", workflow.database_name)

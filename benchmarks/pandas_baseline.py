@@ -26,6 +26,7 @@ COLUMNS = [
     "ticker", "bar_time", "bar_time_ms", "open", "high", "low", "close", "volume", "vwap",
     "transactions", "ingested_at", "day_hour_partition",
 ]
+SPLIT_RATIOS = (2.0, 3.0, 4.0, 5.0, 8.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 100.0)
 # The partition column of each granularity (day_hour_partition is YYYY-MM-DD-HH in both).
 PARTITION_COLUMN = {"hour": "day_hour_partition", "day": "day_partition"}
 
@@ -176,9 +177,35 @@ def quality(
         "null_values": int(df.isna().any(axis=1).sum()),
         "ohlc_consistency": int((~ok & df[num].notna().all(axis=1)).sum()),
         "raw_parquet_row_count": abs(raw_rows - parquet_rows),
+        "splits_applied": _splits_applied(raw_dir.parent / "splits"),
+        "unexplained_split_jump": _split_jumps(df),
         "ticker_format": int(bad_ticker.sum()),
         "zero_values": int((df[num] == 0).any(axis=1).sum()),
     }
+
+
+def _splits_applied(splits_dir: Path) -> int:
+    """The benchmark lakes hold no split events; the baseline does not adjust for splits."""
+    if raw_objects(splits_dir):
+        raise NotImplementedError(f"the pandas baseline does not apply splits ({splits_dir})")
+    return 0
+
+
+def _split_jumps(df) -> int:
+    """checks/unexplained_split_jump.sql: first bars of a day whose open is within 2% of a split
+    ratio (or its inverse) times the ticker's previous close on an earlier day."""
+    d = df.sort_values(["ticker", "bar_time_ms"], kind="stable")
+    day = d["day_hour_partition"].str[:10]
+    prev_close = d.groupby("ticker")["close"].shift()
+    prev_day = day.groupby(d["ticker"]).shift()
+    overnight = (prev_day < day) & (prev_close > 0) & (d["open"] > 0)
+    up = (d["open"] / prev_close).to_numpy()
+    down = (prev_close / d["open"]).to_numpy()
+    hits = 0
+    for ratio in SPLIT_RATIOS:
+        near = (np.abs(up / ratio - 1) <= 0.02) | (np.abs(down / ratio - 1) <= 0.02)
+        hits += int((near & overnight.to_numpy()).sum())
+    return hits
 
 
 def _reset(out_dir: Path) -> None:

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import List, Sequence, Tuple
 
+from runtime.splits import TICKERS_PER_REQUEST
+
 LAMBDA_MAX_TIMEOUT = 900  # Lambda's hard limit, seconds
 # One hourly page is built from at most 50,000 base minute bars (the API's `limit`), and a
 # trading day has at most 960 minutes with trades (04:00-20:00 ET): a 7-day window is 1 page.
@@ -49,7 +51,12 @@ def pages_per_ticker(window_days: int) -> int:
 
 def required_seconds(tickers: int, rate_limit_per_min: float, window_days: int) -> int:
     """Seconds one invocation needs for `tickers` tickers with the retry budget."""
-    requests = tickers * pages_per_ticker(window_days) + RETRY_BUDGET
+    # plus the splits request(s): one per TICKERS_PER_REQUEST tickers (runtime.splits)
+    requests = (
+        tickers * pages_per_ticker(window_days)
+        + math.ceil(tickers / TICKERS_PER_REQUEST)
+        + RETRY_BUDGET
+    )
     # Mirrors runtime.polygon.RateLimiter: 7.5/min becomes 7 per 56 s, 0.5/min 1 per 120 s.
     capacity = max(1, int(rate_limit_per_min))
     period = capacity * 60.0 / rate_limit_per_min

@@ -4,14 +4,13 @@ lands them in the raw bucket, and the 11:00 America/New_York schedule that start
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Optional, Sequence
+from dataclasses import dataclass, field
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
 from runtime import settings as rs
-from runtime.errors import IdentifierError, validate_ticker
 
 from . import iam
 from .ingest_plan import LAMBDA_MAX_TIMEOUT, IngestPlan, batch_schedules, plan_ingest
@@ -24,6 +23,9 @@ RAW_PREFIX = "raw/"
 # so neither the crawler nor the raw table sees it.
 QUARANTINE_PREFIX = "raw-quarantine/"
 REJECTS_PREFIX = "rejects/"
+# Split events: a few lines per run, which the Lambda writes straight to S3 in the raw layout
+# (a second Firehose stream would cost more than it buffers).
+SPLITS_PREFIX = "splits/"
 # The hour folders written out, in UTC, rather than left to Firehose's implicit default (which
 # appends the same `yyyy/MM/dd/HH/`): the raw layout (docs/architecture.md, "Raw record") is
 # then visible here, and the
@@ -46,9 +48,8 @@ class IngestionArgs:
     raw_bucket_arn: pulumi.Input[str]
     lambda_archive: pulumi.Archive
     lambda_code_hash: str
-    tickers: Sequence[str] = ("AAPL",)
-    window_days: int = rs.DEFAULT_WINDOW_DAYS
-    rate_limit_per_min: float = rs.DEFAULT_RATE_LIMIT_PER_MIN
+    settings: rs.Settings = field(default_factory=rs.Settings)
+    """Tickers, window and rate limit of the ingest (validated when built)."""
     lambda_timeout: int = 0
     """Seconds; 0 = the minimum the largest batch needs (components.ingest_plan)."""
     lambda_memory_mb: int = 256
@@ -90,18 +91,10 @@ def validate_firehose_prefixes(prefix: str, error_prefix: str) -> None:
 
 def _validate(args: IngestionArgs) -> None:
     validate_name_prefix(args.name_prefix)
-    if not args.tickers:
-        raise ValueError("IngestionArgs.tickers is empty; name at least one ticker, e.g. AAPL")
-    for t in args.tickers:
-        try:
-            validate_ticker(t)
-        except IdentifierError as exc:
-            raise ValueError(f"IngestionArgs.tickers: {exc}") from None
     checks = (
         ("lambda_timeout", args.lambda_timeout, 0, LAMBDA_MAX_TIMEOUT),
         ("secret_recovery_window_days", args.secret_recovery_window_days, 0, 30),
         ("lambda_memory_mb", args.lambda_memory_mb, 128, 10240),
-        ("window_days", args.window_days, 1, 3660),
         ("buffer_size_mb", args.buffer_size_mb, 1, 128),
         ("buffer_interval_seconds", args.buffer_interval_seconds, 0, 900),
         ("log_retention_days", args.log_retention_days, 1, 3653),
@@ -109,10 +102,6 @@ def _validate(args: IngestionArgs) -> None:
     for field_name, value, low, high in checks:
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
             raise ValueError(f"IngestionArgs.{field_name} must be in {low}..{high}, got {value!r}")
-    if not args.rate_limit_per_min > 0:
-        raise ValueError(
-            f"IngestionArgs.rate_limit_per_min must be > 0, got {args.rate_limit_per_min}"
-        )
     if 0 < args.secret_recovery_window_days < 7:
         raise ValueError("IngestionArgs.secret_recovery_window_days must be 0 or 7..30, "
                          f"got {args.secret_recovery_window_days}")
@@ -126,7 +115,8 @@ def _validate(args: IngestionArgs) -> None:
 def ingest_plan(args: IngestionArgs) -> IngestPlan:
     """The batches and timeout of `args`; ValueError naming the minimum timeout."""
     try:
-        plan = plan_ingest(list(args.tickers), args.rate_limit_per_min, args.window_days,
+        s = args.settings
+        plan = plan_ingest(list(s.tickers), s.rate_limit_per_min, s.window_days,
                            args.lambda_timeout)
         batch_schedules(args.schedule, plan)
     except ValueError as exc:
@@ -246,6 +236,11 @@ class Ingestion(pulumi.ComponentResource):
                     pulumi.Output.concat(args.raw_bucket_arn, "/", REJECTS_PREFIX, "*"),
                     sid="Rejects",
                 ),
+                iam.statement(
+                    ["s3:PutObject"],
+                    pulumi.Output.concat(args.raw_bucket_arn, "/", SPLITS_PREFIX, "*"),
+                    sid="Splits",
+                ),
             ),
             ctx, self, description="Ingest Lambda: read the API key, deliver to Firehose",
         )
@@ -262,11 +257,9 @@ class Ingestion(pulumi.ComponentResource):
             environment={"variables": {
                 rs.ENV_FIREHOSE_STREAM: stream.name,
                 rs.ENV_API_KEY_SECRET_ARN: secret.arn,
-                rs.ENV_TICKERS: ",".join(validate_ticker(t) for t in args.tickers),
-                rs.ENV_WINDOW_DAYS: str(args.window_days),
+                **rs.environment(args.settings, ("tickers", "window_days", "rate_limit_per_min")),
                 rs.ENV_RAW_URI: pulumi.Output.concat(
                     "s3://", args.raw_bucket_name, "/", RAW_PREFIX),
-                rs.ENV_RATE_LIMIT: str(args.rate_limit_per_min),
             }},
             logging_config={"log_format": "Text", "log_group": fn_logs.name},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[fn_logs]),

@@ -4,7 +4,7 @@ whose conditional triggers follow runtime.dag.DAG, and the 12:00 America/New_Yor
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Sequence, Union
 
 import pulumi
@@ -12,12 +12,11 @@ import pulumi_aws as aws
 
 from runtime import settings as rs
 from runtime.dag import DAG, Node
-from runtime.errors import IdentifierError, validate_identifier, validate_ticker
 from runtime.jobs.glue_entry import FULL_REFRESH_PROPERTY
 
 from . import iam
 from .analytics import ETL_RESULTS_PREFIX
-from .ingestion import QUARANTINE_PREFIX, RAW_PREFIX, validate_name_prefix
+from .ingestion import QUARANTINE_PREFIX, RAW_PREFIX, SPLITS_PREFIX, validate_name_prefix
 from .schedule import (
     json_input,
     scheduled_target,
@@ -58,12 +57,9 @@ class GlueWorkflowArgs:
     glue_script_uri: pulumi.Input[str]
     glue_wheel_uri: pulumi.Input[str]
     additional_python_modules: str
-    tickers: Sequence[str] = ("AAPL",)
-    database: str = rs.DEFAULT_DATABASE
-    table_prefix: str = rs.DEFAULT_TABLE_PREFIX
-    partition_granularity: str = rs.DEFAULT_GRANULARITY
-    archive_keep: int = rs.DEFAULT_ARCHIVE_KEEP
-    """Production archives publish keeps (older ones are dropped with their files)."""
+    settings: rs.Settings = field(default_factory=rs.Settings)
+    """The jobs' settings (validated when built); each one with a Glue column becomes a job
+    argument, the cloud locations coming from the buckets and workgroup above."""
     schedule: str = "cron(0 12 * * ? *)"
     timezone: str = rs.EXCHANGE_TZ
     job_timeout_minutes: int = 30
@@ -76,27 +72,6 @@ def _validate(args: GlueWorkflowArgs) -> None:
         raise ValueError(
             f"GlueWorkflowArgs.buckets/bucket_arns need raw, curated, archive, results and "
             f"artifacts; missing {sorted(missing) or 'matching keys'}"
-        )
-    try:
-        validate_identifier(args.database, "GlueWorkflowArgs.database")
-        validate_identifier(args.table_prefix, "GlueWorkflowArgs.table_prefix")
-        for t in args.tickers:
-            validate_ticker(t)
-    except IdentifierError as exc:
-        raise ValueError(str(exc)) from None
-    if not args.tickers:
-        raise ValueError("GlueWorkflowArgs.tickers is empty; name at least one ticker")
-    if args.partition_granularity not in rs.GRANULARITIES:
-        raise ValueError(
-            f"GlueWorkflowArgs.partition_granularity must be one of {rs.GRANULARITIES}, "
-            f"got {args.partition_granularity!r}"
-        )
-    if isinstance(args.archive_keep, bool) or not isinstance(args.archive_keep, int) or not (
-        1 <= args.archive_keep <= 10000
-    ):
-        raise ValueError(
-            f"GlueWorkflowArgs.archive_keep must be a whole number from 1 to 10000, "
-            f"got {args.archive_keep!r}"
         )
     if not 1 <= args.job_timeout_minutes <= 2880:
         raise ValueError(
@@ -128,9 +103,11 @@ class GlueWorkflow(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         b = args.buckets
         raw_uri = pulumi.Output.concat("s3://", b["raw"], "/", RAW_PREFIX)
+        # The crawler names each target's table after its folder: <prefix>_splits.
+        splits_uri = pulumi.Output.concat("s3://", b["raw"], "/", SPLITS_PREFIX)
 
         database = aws.glue.CatalogDatabase(
-            f"{name}-database", name=args.database,
+            f"{name}-database", name=args.settings.database,
             description="stockpipe hourly stock aggregates", opts=child,
         )
         catalog = self._catalog_arns(ctx)
@@ -151,8 +128,10 @@ class GlueWorkflow(pulumi.ComponentResource):
                 # from the bucket root while resolving the include path, so no prefix condition.
                 iam.statement(["s3:GetBucketLocation", "s3:ListBucket"], args.bucket_arns["raw"],
                               sid="ListRaw"),
-                iam.statement(["s3:GetObject"], pulumi.Output.concat(
-                    args.bucket_arns["raw"], "/", RAW_PREFIX, "*"), sid="ReadRaw"),
+                iam.statement(["s3:GetObject"], [
+                    pulumi.Output.concat(args.bucket_arns["raw"], "/", RAW_PREFIX, "*"),
+                    pulumi.Output.concat(args.bucket_arns["raw"], "/", SPLITS_PREFIX, "*"),
+                ], sid="ReadRaw"),
                 self._glue_logs(ctx, "/aws-glue/crawlers"),
             ),
             ctx, self, description="Glue crawler over the raw prefix",
@@ -162,8 +141,8 @@ class GlueWorkflow(pulumi.ComponentResource):
             name=f"{args.name_prefix}-raw",
             database_name=database.name,
             role=crawler_role.arn,
-            table_prefix=f"{args.table_prefix}_",
-            s3_targets=[{"path": raw_uri}],
+            table_prefix=f"{args.settings.table_prefix}_",
+            s3_targets=[{"path": raw_uri}, {"path": splits_uri}],
             recrawl_policy={"recrawl_behavior": "CRAWL_NEW_FOLDERS_ONLY"},
             # Glue requires LOG/LOG when crawling new folders only.
             schema_change_policy={"delete_behavior": "LOG", "update_behavior": "LOG"},
@@ -176,17 +155,14 @@ class GlueWorkflow(pulumi.ComponentResource):
             description="Glue Python-shell jobs: run Athena SQL over the lake",
         )
         default_args: Dict[str, pulumi.Input[str]] = {
-            "--database": args.database,
-            "--table_prefix": args.table_prefix,
-            "--workgroup": args.workgroup_name,
-            "--raw_uri": raw_uri,
-            # Each table gets its own prefix under these (Settings.table_location).
-            "--curated_uri": pulumi.Output.concat("s3://", b["curated"], "/"),
-            "--archive_uri": pulumi.Output.concat("s3://", b["archive"], "/"),
-            "--region": ctx.region,
-            "--partition_granularity": args.partition_granularity,
-            "--archive_keep": str(args.archive_keep),
-            "--tickers": ",".join(validate_ticker(t) for t in args.tickers),
+            **rs.glue_arguments(args.settings, {
+                "workgroup": args.workgroup_name,
+                "raw_uri": raw_uri,
+                # Each table gets its own prefix under these (Settings.table_location).
+                "curated_uri": pulumi.Output.concat("s3://", b["curated"], "/"),
+                "archive_uri": pulumi.Output.concat("s3://", b["archive"], "/"),
+                "region": ctx.region,
+            }),
             "--extra-py-files": args.glue_wheel_uri,
             "--additional-python-modules": args.additional_python_modules,
             "library-set": "analytics",  # preinstalled pandas/numpy that exchange_calendars needs
@@ -287,7 +263,7 @@ class GlueWorkflow(pulumi.ComponentResource):
 
     # ---- IAM -------------------------------------------------------------------------------
     def _catalog_arns(self, ctx: iam.AwsContext):
-        db = self._args.database
+        db = self._args.settings.database
         return [
             ctx.arn("glue", "catalog"),
             ctx.arn("glue", f"database/{db}"),
@@ -335,10 +311,11 @@ class GlueWorkflow(pulumi.ComponentResource):
                           ctx.arn("glue", f"workflow/{self._args.name_prefix}-daily"),
                           sid="RunProperties"),
             iam.statement(["s3:GetBucketLocation", "s3:ListBucket"], a["raw"], sid="ListRaw"),
-            # Transform reads raw objects, and moves one it cannot read to the quarantine:
-            # CopyObject (GetObject on the source, PutObject on the copy) then DeleteObject.
-            iam.statement(["s3:GetObject", "s3:DeleteObject"], objects("raw", RAW_PREFIX),
-                          sid="ReadRaw"),
+            iam.statement(["s3:GetObject"], [objects("raw", RAW_PREFIX),
+                                             objects("raw", SPLITS_PREFIX)], sid="ReadRaw"),
+            # Transform moves a raw object it cannot read to the quarantine: CopyObject
+            # (GetObject on the source, PutObject on the copy), then DeleteObject.
+            iam.statement(["s3:DeleteObject"], objects("raw", RAW_PREFIX), sid="TakeRaw"),
             iam.statement(["s3:PutObject"], objects("raw", QUARANTINE_PREFIX),
                           sid="QuarantineRaw"),
             iam.statement(

@@ -6,7 +6,7 @@ runtime/sql/panels/ through runtime.panels, the same text the local report and n
 
 Layout: a data-quality row (latest run, failure history), then one row per ticker, repeated
 for each value of the multi-select ticker variable (`All` included); a failed check is also an
-annotation on every time axis.
+annotation on every time axis, and so is each stock split of the chosen tickers.
 """
 
 from __future__ import annotations
@@ -263,6 +263,16 @@ def build_dashboard(settings: Optional[Settings] = None) -> Dict[str, Any]:
         .enable(True)
         .icon_color("red")
     )
+    # Split markers come from the production view (runtime/sql/panels/splits.sql): the reader
+    # role may read only the published tables, and the marker is where the shown history changed
+    # basis. One line per chosen ticker's split, on every time axis of the dashboard.
+    splits = (
+        dashboard_b.AnnotationQuery()
+        .name(panels.panel("splits").title)
+        .datasource(DATASOURCE)
+        .enable(True)
+        .icon_color("purple")
+    )
     board = (
         dashboard_b.Dashboard(DASHBOARD_TITLE)
         .uid(DASHBOARD_UID)
@@ -276,6 +286,7 @@ def build_dashboard(settings: Optional[Settings] = None) -> Dict[str, Any]:
         .with_variable(datasource_var)
         .with_variable(ticker_var)
         .annotation(failures)
+        .annotation(splits)
     )
     panel_id, y = 0, 0
     for title, repeat, layout in (("Data quality", None, QUALITY_ROW),
@@ -294,8 +305,9 @@ def build_dashboard(settings: Optional[Settings] = None) -> Dict[str, Any]:
     out["schemaVersion"] = SCHEMA_VERSION
     # The plugin reads an annotation's query from `target`, like a panel's; the SDK's
     # annotation target models only Grafana's built-in annotations, so it is set here.
-    (annotation,) = out["annotations"]["list"]
-    annotation["target"] = _as_json(_target(panels.panel_sql("dq_annotations", settings)))
+    failures_json, splits_json = out["annotations"]["list"]
+    failures_json["target"] = _as_json(_target(panels.panel_sql("dq_annotations", settings)))
+    splits_json["target"] = _as_json(_target(panels.panel_sql("splits", settings)))
     return out
 
 

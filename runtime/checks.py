@@ -1,22 +1,21 @@
 """The data-quality check registry and the shapes of a quality run's results.
 
-Each check is one file under runtime/sql/checks/ whose first line names its severity
-(`-- severity: error|warning`) and whose query returns one row: the failing row count. The SQL
-files are loaded by runtime.sql_files; the calendar checks' inputs come from
+Each check is one file under runtime/sql/checks/: its first line names its severity
+(`-- severity: error|warning`), the comment lines after it describe what it counts, and its
+query returns one row: the failing row count. Adding a check is adding its file. The SQL files
+are loaded by runtime.sql_files; the calendar checks' inputs come from
 runtime.exchange_calendar.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Tuple
 
 from .errors import ConfigError, validate_identifier
-from .sql_files import sql_path
+from .sql_files import sql_header, sql_path
 
 SEVERITIES = ("error", "warning")
-_SEVERITY_LINE = re.compile(r"^--\s*severity:\s*(\w+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -24,6 +23,7 @@ class Check:
     name: str
     severity: str
     sql_file: str
+    description: str = ""
 
 
 @dataclass
@@ -59,19 +59,30 @@ class QualityResult:
         }
 
 
+def _description(body: str) -> str:
+    """The comment lines that open a check's query, joined into one text."""
+    lines = []
+    for line in body.splitlines():
+        if not line.startswith("--"):
+            break
+        lines.append(line[2:].strip())
+    return " ".join(lines).strip()
+
+
 def all_checks() -> Tuple[Check, ...]:
-    """Every check file, sorted by name, with the severity its header declares."""
+    """Every check file, sorted by name, with the severity and description its header gives."""
     folder = sql_path("checks")
     out = []
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".sql"):
             continue
         name = validate_identifier(entry.name[: -len(".sql")], "check name")
-        first = entry.read_text(encoding="utf-8").splitlines()[0]
-        match = _SEVERITY_LINE.match(first)
-        if not match or match.group(1) not in SEVERITIES:
+        fields, body = sql_header(f"checks/{entry.name}")
+        severity = fields.get("severity")
+        if severity not in SEVERITIES:
             raise ConfigError(
-                f"check {entry.name} must start with '-- severity: error' or '-- severity: warning'"
+                f"check {entry.name} must start with '-- severity: error' or '-- severity: "
+                f"warning', got {severity!r}"
             )
-        out.append(Check(name, match.group(1), f"checks/{entry.name}"))
+        out.append(Check(name, severity, f"checks/{entry.name}", _description(body)))
     return tuple(out)

@@ -20,7 +20,6 @@ from .settings import (
     ENV_DATABASE,
     ENV_FIREHOSE_STREAM,
     ENV_RAW_URI,
-    ENV_REGION,
     ENV_TABLE_PREFIX,
     Settings,
 )
@@ -182,10 +181,12 @@ def publication_check_handler(event: Optional[Dict[str, Any]], context: Any) -> 
     fires, when no production copy was published on a trading day."""
     from .publication import check_publication
 
-    database = os.environ.get(ENV_DATABASE, "")
-    prefix = os.environ.get(ENV_TABLE_PREFIX, "")
-    if not database or not prefix:
+    # Both must be set (the stack's database is not the local default); the settings table
+    # validates them like every other value.
+    if not all(os.environ.get(n, "").strip() for n in (ENV_DATABASE, ENV_TABLE_PREFIX)):
         raise ConfigError(f"{ENV_DATABASE} and {ENV_TABLE_PREFIX} must name the tables to watch")
-    status = check_publication(_client("glue", os.environ.get(ENV_REGION)), database, prefix)
+    settings = Settings.from_env()
+    status = check_publication(_client("glue", settings.aws_region), settings.database,
+                               settings.table_prefix)
     log.info("publication check: %s", status.to_dict())
     return status.to_dict()

@@ -13,10 +13,12 @@ from datetime import date, datetime, timezone
 from typing import Any, Callable, Dict, List, Optional
 
 from .demo import demo_fetch
+from .demo_splits import demo_split_pages, with_demo_splits
 from .errors import AuthError, ConfigError, DeliveryError, SourceError
 from .polygon import PAGE_LIMIT, DeadlineExceeded, PolygonClient, SourceUnreachable
 from .records import RejectWriter, iso_utc_ms, shape
 from .sinks import LocalSink
+from .splits import SPLITS_STREAM, fetch_split_pages, shape_splits
 from .storage import storage_for
 from .window import ingest_window
 
@@ -53,6 +55,9 @@ class IngestSummary:
     sink_calls: int = 0
     objects: int = 0
     seconds: float = 0.0
+    splits: int = 0
+    split_rejects: int = 0
+    splits_error: Optional[str] = None
 
     @property
     def failed(self) -> List[str]:
@@ -93,6 +98,52 @@ def _finish(sink: Any, own: bool) -> None:
         sink.flush()
 
 
+def _land_splits(
+    settings: Any,
+    summary: IngestSummary,
+    fetch_splits: Callable[[List[str]], Any],
+    storage: Any,
+    rejects: RejectWriter,
+    *,
+    ingested_at: str,
+    window: Any,
+) -> None:
+    """Fetch the tickers' splits and write them under splits/ (Firehose key layout), directly
+    to storage in both homes: they are a few lines per run, so the Lambda puts one S3 object
+    instead of needing a second delivery stream.
+
+    A failure is a warning, not a failed run: the bars are good without it, and a split the
+    workflow does not know about is what the blocking check `unexplained_split_jump` catches."""
+    tickers = list(summary.tickers)
+    try:
+        pages = fetch_splits(tickers)
+    except SourceError as exc:
+        summary.splits_error = str(exc)
+        log.warning("splits not fetched: %s", exc, extra={"error": str(exc)})
+        return
+    shaped = shape_splits(
+        [(p.request_id, p.results) for p in pages],
+        tickers=tickers,
+        window_from=window.start,
+        window_to=window.end,
+        source=summary.source,
+        ingested_at=ingested_at,
+    )
+    rejects.write(shaped.rejects)
+    sink = LocalSink(storage, settings.splits_uri, stream_name=SPLITS_STREAM)
+    sink.put(shaped.records)
+    sink.close()
+    summary.splits = len(shaped.records)
+    summary.split_rejects = len(shaped.rejects)
+    if shaped.rejects:
+        log.warning(
+            "%d split event(s) rejected, first reason: %s",
+            len(shaped.rejects),
+            shaped.reasons[0],
+            extra={"split_rejects": len(shaped.rejects)},
+        )
+
+
 def run_ingest(
     settings: Any,
     *,
@@ -130,7 +181,10 @@ def run_ingest(
     if chosen == "demo":
 
         def fetch(ticker: str) -> Any:
-            return demo_fetch(ticker, window.start, window.end)
+            return with_demo_splits(demo_fetch(ticker, window.start, window.end))
+
+        def fetch_splits(names: List[str]) -> Any:
+            return demo_split_pages(names, window.start, window.end)
     else:
         if client is None:
             client = PolygonClient.from_settings(
@@ -143,6 +197,9 @@ def run_ingest(
 
         def fetch(ticker: str) -> Any:
             return client.fetch_aggregates(ticker, window.start, window.end)
+
+        def fetch_splits(names: List[str]) -> Any:
+            return fetch_split_pages(client, names)
 
     tickers = list(settings.tickers)
     summary = IngestSummary(
@@ -223,6 +280,10 @@ def run_ingest(
                     shaped.reasons[0],
                     extra={"ticker": ticker, "rejects": len(shaped.rejects)},
                 )
+        _land_splits(
+            settings, summary, fetch_splits, storage, rejects,
+            ingested_at=iso_utc_ms(now or _utcnow()), window=window,
+        )
     except BaseException as exc:
         # Deliver whatever is buffered even when the run stops early (AuthError, a deadline, a
         # bug), so nothing already fetched is lost; the original error stays the one raised.

@@ -95,6 +95,10 @@ PANELS: Tuple[Panel, ...] = (
           "Failed checks of every run, newest first (at most 200).", per_ticker=False),
     Panel("dq_annotations", "Data-quality failures", "annotation",
           "One annotation per failed check at the time of its quality run.", per_ticker=False),
+    Panel("splits", "Stock splits", "annotation",
+          "One marker per stock split in the range, at the first bar on the new basis: the "
+          "bars before it are adjusted to it (prices divided by the ratio, volume multiplied).",
+          per_ticker=False, multi_ticker=True),
     Panel("tickers", "Tickers", "variable",
           "Tickers with bars in the time range (the dashboard's ticker variable).",
           per_ticker=False),

@@ -155,8 +155,8 @@ def write_partitioned(
                 )
             written = _add_written(written, result)
         # Both engines report the rows each CTAS/INSERT wrote; counting the new table again
-        # would open every file it has (0.7 s for 4,016 files locally). Count only when a
-        # statement did not say.
+        # would open every file it has (docs/performance.md "Measurements behind code
+        # choices"). Count only when a statement did not say.
         rows = (
             written
             if written is not None

@@ -254,6 +254,22 @@ class PolygonClient:
                             "request_ids": result.request_ids})
         return result
 
+    def get_pages(self, label: str, url: str, too_many: str = "") -> List[Page]:
+        """Every page from `url` on (next_url followed) through this client's limits."""
+        pages: List[Page] = []
+        next_page: Optional[str] = url
+        seen = set()
+        while next_page:
+            if len(pages) >= self.max_pages:
+                raise SourceError(f"{label}: more than {self.max_pages} pages {too_many}".rstrip())
+            seen.add(next_page)
+            body = self._get_json(label, next_page, self.max_body_bytes)
+            pages.append(self._check_envelope(label, body))
+            next_page = self._next_url(label, body, pages[-1].request_id)
+            if next_page and next_page in seen:
+                raise SourceError(f"{label}: next_url repeats a page; the API is looping")
+        return pages
+
     # ---- internals ------------------------------------------------------------------------
     def _next_url(self, ticker: str, body: Dict[str, Any], request_id: str) -> Optional[str]:
         """The next page on OUR base URL: the link's path and query only, as the reference

@@ -8,10 +8,13 @@ import re
 from datetime import datetime, timezone
 from importlib import resources
 from string import Template
-from typing import Iterable, Sequence, Set
+from typing import Dict, Iterable, Sequence, Set, Tuple
 
 from .errors import ConfigError, validate_ticker
 
+# A header line `-- key: value`; a line `--   more` continues the value above it.
+_HEADER_LINE = re.compile(r"^--\s?([a-z_]+):\s*(.*?)\s*$")
+_CONTINUATION = re.compile(r"^--\s{2,}(\S.*?)\s*$")
 # Literals Python places into SQL: only these shapes pass.
 _TIMESTAMP_LITERAL = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$")
 
@@ -30,6 +33,26 @@ def sql_path(*parts: str):
 def sql_text(name: str) -> str:
     """The text of runtime/sql/<name> (e.g. 'transform_select.sql', 'checks/freshness.sql')."""
     return sql_path(*name.split("/")).read_text(encoding="utf-8")
+
+
+def sql_header(name: str) -> Tuple[Dict[str, str], str]:
+    """The `-- key: value` lines a SQL file starts with (what a check or panel declares about
+    itself), and the rest of the file."""
+    fields: Dict[str, str] = {}
+    lines = sql_text(name).splitlines(keepends=True)
+    key = None
+    taken = 0
+    for line in lines:
+        header, more = _HEADER_LINE.match(line), _CONTINUATION.match(line)
+        if more and key is not None:
+            fields[key] += " " + more.group(1)
+        elif header:
+            key = header.group(1)
+            fields[key] = header.group(2)
+        else:
+            break
+        taken += 1
+    return fields, "".join(lines[taken:])
 
 
 def slots(name: str) -> Set[str]:

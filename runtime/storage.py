@@ -132,8 +132,9 @@ class LocalStorage(Storage):
         if not root.is_dir():
             return 0
         # Objects only, as on S3: the folders stay. A table rebuilt at the same place (reset,
-        # then transform) then writes into its existing partition folders, which on ext4 was
-        # 2-3 s faster for 4,016 partitions than creating them again right after deleting them.
+        # then transform) then writes into its existing partition folders, faster than creating
+        # them again right after deleting them (docs/performance.md "Measurements behind code
+        # choices").
         n = 0
         for dirpath, _dirs, files in os.walk(root):
             for f in files:

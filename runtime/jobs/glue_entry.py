@@ -3,18 +3,12 @@
 Glue passes job arguments as `--name value` pairs; this script reads them with
 awsglue.utils.getResolvedOptions when it runs inside Glue, else with argparse (local tests):
 
-  --step                   a job step of runtime/dag.py (transform, dedup, quality, publish);
-                           `crawl` is the Glue crawler's job in the cloud and is refused here
-  --database               Glue database, e.g. stock_aggregates
-  --table_prefix           table-name prefix, e.g. stock_aggregate
-  --workgroup              Athena workgroup (its enforced result location is used)
-  --raw_uri                s3://<raw bucket>/raw/  (Firehose-layout objects)
-  --curated_uri            s3://<curated bucket>/  (Parquet and sans-dup tables, check history)
-  --archive_uri            s3://<archive bucket>/  (timestamped production copies)
-  --region                 AWS region, e.g. us-east-1
-  --partition_granularity  hour | day
-  --tickers                comma-separated symbols, e.g. AAPL,MSFT,BRK.B
-  --archive_keep           production archives publish keeps, e.g. 7
+  --step   a job step of runtime/dag.py (transform, dedup, quality, publish); `crawl` is the
+           Glue crawler's job in the cloud and is refused here
+
+and one argument per setting with a Glue column in runtime/settings.py (GLUE_ARGUMENTS, e.g.
+--database, --raw_uri, --partition_granularity, --tickers, --archive_keep), each validated there
+as the same setting is when it comes from the environment or the stack config.
 
 Glue adds --WORKFLOW_NAME and --WORKFLOW_RUN_ID when a workflow starts the job; the run's
 properties are read from them (`full_refresh=true` rebuilds every table from all raw data:
@@ -38,19 +32,10 @@ import logging
 import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-ARG_NAMES = (
-    "step",
-    "database",
-    "table_prefix",
-    "workgroup",
-    "raw_uri",
-    "curated_uri",
-    "archive_uri",
-    "region",
-    "partition_granularity",
-    "tickers",
-    "archive_keep",
-)
+from runtime.settings import GLUE_ARGUMENTS, Settings
+
+# The step, then every setting a Glue job reads (the Glue column of runtime/settings.py).
+ARG_NAMES = ("step", *GLUE_ARGUMENTS)
 # Set by Glue on jobs a workflow starts; absent when the job is started on its own.
 WORKFLOW_ARGS = ("WORKFLOW_NAME", "WORKFLOW_RUN_ID")
 FULL_REFRESH_PROPERTY = "full_refresh"
@@ -77,23 +62,10 @@ def parse_args(argv: Sequence[str]) -> Dict[str, str]:
     return {k: v for k, v in vars(known).items() if v is not None}
 
 
-def settings_from_args(args: Dict[str, str]):
+def settings_from_args(args: Dict[str, str]) -> Settings:
     """The Settings of a Glue job: cloud locations and workgroup from its arguments."""
-    from runtime.settings import Settings
-
-    return Settings(
-        home="/tmp/stockpipe",  # noqa: S108 - Glue's scratch space; nothing is kept there
-        tickers=args["tickers"],
-        database=args["database"],
-        table_prefix=args["table_prefix"],
-        partition_granularity=args["partition_granularity"],
-        raw_uri_override=args["raw_uri"],
-        curated_uri_override=args["curated_uri"],
-        archive_uri_override=args["archive_uri"],
-        athena_workgroup=args["workgroup"],
-        aws_region=args["region"],
-        archive_keep=args["archive_keep"],
-    )
+    # Glue's scratch space; nothing is kept there.
+    return Settings.from_glue_args(args, home="/tmp/stockpipe")  # noqa: S108
 
 
 def full_refresh_requested(args: Dict[str, str], glue: Any = None) -> bool:

@@ -114,6 +114,10 @@ class ReportData:
     quality: List[PanelResult] = field(default_factory=list)
     quality_notice: Optional[str] = None
     status: Optional[Dict[str, Any]] = None
+    # Each ticker's stock splits in the range (splits.sql rows), the charts' markers.
+    splits: Dict[str, List[Dict[str, Any]]] = field(default_factory=dict)
+    splits_sql: str = ""
+    splits_error: Optional[str] = None
 
     @property
     def time_from(self) -> Optional[datetime]:
@@ -238,6 +242,12 @@ def collect(
             summary = TickerSummary(ticker, rows)
             summary.behind = summary.last_bar < as_utc_naive(newest)
             data.summaries[ticker] = summary
+
+    marks = _run(engine, settings, "splits", rng.time_from, rng.time_to, data.tickers)
+    data.splits_sql, data.splits_error = marks.sql, marks.error
+    if marks.result is not None:
+        for record in marks.result.records():
+            data.splits.setdefault(str(record["ticker"]), []).append(record)
 
     if not rng.daily:
         # Each hourly panel once for every ticker (a query costs the same for 1 or 30 of them).

@@ -136,8 +136,38 @@ def _volatility_layout(ticker: str, title: str, axis: Dict, line_title: str,
                 "tickformat": ".2f", "showgrid": False, "overlaying": "y", "side": "right"})
 
 
-def panel_spec(pr: PanelResult) -> Spec:
-    """The figure for one hourly panel result (price, volume or volatility; at least one row)."""
+SPLIT_COLOUR = "#6a3d9a"
+
+
+def mark_splits(spec: Spec, marks: Sequence[tuple]) -> Spec:
+    """A dotted vertical line and a label per (x, label) on the figure: where a stock split
+    executed and the bars before it were put on the new basis."""
+    if not marks:
+        return spec
+    layout = spec["layout"]
+    layout["shapes"] = [*layout.get("shapes", []), *(
+        {"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1,
+         "line": {"color": SPLIT_COLOUR, "width": 1.5, "dash": "dot"}} for x, _ in marks)]
+    layout["annotations"] = [*layout.get("annotations", []), *(
+        {"x": x, "xref": "x", "y": 1, "yref": "paper", "yanchor": "bottom", "xanchor": "left",
+         "text": label, "showarrow": False, "font": {"color": SPLIT_COLOUR, "size": 11}}
+        for x, label in marks)]
+    return spec
+
+
+def _split_label(split: Dict[str, Any]) -> str:
+    return f"{split['ratio_text']} split"
+
+
+def panel_spec(pr: PanelResult, splits: Sequence[Dict[str, Any]] = ()) -> Spec:
+    """The figure for one hourly panel result (price, volume or volatility; at least one row),
+    each of `splits` (splits.sql rows) marked at its first bar on the new basis."""
+    spec = _hourly_spec(pr)
+    return mark_splits(spec, [(_text(t), _split_label(s))
+                              for t, s in zip(exchange_times(s["time"] for s in splits), splits)])
+
+
+def _hourly_spec(pr: PanelResult) -> Spec:
     name = pr.panel.name
     c = _columns(pr)
     times = exchange_times(c["time"])
@@ -172,8 +202,16 @@ def panel_spec(pr: PanelResult) -> Spec:
     raise ValueError(f"no chart for panel {name!r}; charts are price, volume and volatility")
 
 
-def daily_specs(ticker: str, sessions: List[Dict[str, Any]]) -> List[tuple]:
-    """(name, spec) for the daily candles, daily volume and session volatility of one ticker."""
+def daily_specs(ticker: str, sessions: List[Dict[str, Any]],
+                splits: Sequence[Dict[str, Any]] = ()) -> List[tuple]:
+    """(name, spec) for the daily candles, daily volume and session volatility of one ticker,
+    each of `splits` marked on its execution day."""
+    specs = _daily_specs(ticker, sessions)
+    marks = [(str(s["split_day"]), _split_label(s)) for s in splits]
+    return [(name, mark_splits(spec, marks)) for name, spec in specs]
+
+
+def _daily_specs(ticker: str, sessions: List[Dict[str, Any]]) -> List[tuple]:
     days = [date.fromisoformat(str(s["session_day"])) for s in sessions]
     x = [f"{d:%Y-%m-%d}" for d in days]
     axis = {"title": {"text": DAY_TITLE}, "rangebreaks": daily_breaks(days), "type": "date"}

@@ -103,6 +103,10 @@ CHECK_DESCRIPTIONS = {
     "null_values": "rows with a missing value in any column",
     "ohlc_consistency": "rows where low/high do not bound open, close and VWAP (1-cent tolerance)",
     "raw_parquet_row_count": "difference between raw rows and typed Parquet rows",
+    "splits_applied": "stock splits first applied in this run (the history before each one "
+                      "was put on the new basis)",
+    "unexplained_split_jump": "overnight jumps of a split ratio with no recorded split to "
+                              "explain them",
     "zero_values": "rows with a zero price or volume",
 }
 
@@ -364,6 +368,20 @@ _DAILY_NOTES = {
 }
 
 
+def _split_lines(ticker: str, splits: List[Dict[str, Any]], data: ReportData) -> List[str]:
+    """The ticker's stock splits in the range (the dotted lines on its charts)."""
+    if data.splits_error:
+        return [f'<p class="error" id="splits">The split markers could not be read: '
+                f"{_e(data.splits_error)}</p>"]
+    if not splits:
+        return []
+    named = "; ".join(f"{_e(s['ratio_text'])} on {_e(s['split_day'])}" for s in splits)
+    return [f'<p class="desc" id="splits" data-splits="{len(splits)}">Stock splits in this '
+            f"range: {named}. Prices and volumes before each are on the new basis, as the "
+            "data provider's adjusted bars give them; the dotted lines on the charts mark "
+            "them.</p>"]
+
+
 def ticker_page(ticker: str, data: ReportData, settings: Settings, overview_href: str,
                 neighbours: Tuple[Optional[str], Optional[str]], plotly_src: str,
                 ticker_href) -> str:
@@ -381,15 +399,17 @@ def ticker_page(ticker: str, data: ReportData, settings: Settings, overview_href
         body.append(f'<table class="grid">{_SUMMARY_HEAD}<tr><td>{_e(ticker)}</td>'
                     + "".join(_summary_cells(summary)) + "</tr></table>")
         body.append(f'<p class="desc">{_e(VOLATILITY_NOTE)}</p>')
+    splits = data.splits.get(ticker, [])
+    body += _split_lines(ticker, splits, data)
     figures: Dict[str, Any] = {}
     if data.range is not None and data.range.daily:
-        for name, spec in daily_specs(ticker, summary.sessions if summary else []):
+        for name, spec in daily_specs(ticker, summary.sessions if summary else [], splits):
             body.append(_chart_section(name, ticker, len(summary.sessions) if summary else 0,
                                        spec, data.sessions_sql, _DAILY_NOTES[name], None,
                                        figures))
     else:
         for pr in data.by_ticker.get(ticker, []):
-            spec = panel_spec(pr) if pr.rows and not pr.error else None
+            spec = panel_spec(pr, splits) if pr.rows and not pr.error else None
             body.append(_chart_section(pr.panel.name, ticker, pr.rows, spec, pr.sql,
                                        pr.panel.description, pr.error, figures))
     return _page(f"stockpipe report: {ticker}", body, figures, plotly_src)

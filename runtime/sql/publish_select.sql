@@ -1,3 +1,4 @@
--- The production archive is a plain copy of the deduplicated table, partition column last.
+-- The production archive is a copy of the adjusted view: the deduplicated bars on the latest
+-- split basis, the as-traded values beside them, partition column last.
 SELECT ${columns}
-FROM ${sans_dup_table}
+FROM ${adjusted_view}

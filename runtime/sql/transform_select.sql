@@ -12,6 +12,10 @@
 -- whatever the partition granularity; day_partition: the same day as YYYY-MM-DD (selected
 -- only when the table is partitioned by day). Sortable, and unlike day-of-month + hour they
 -- never collide across months.
+-- adjusted_as_of: the exchange date whose executed splits the source's bar already reflects
+-- (the aggregates API adjusts for the splits executed by the day it answers, so the ingest date
+-- in New York; the demo source plays the API as seen at the end of its window). The adjusted view
+-- (adjusted_view.sql) applies only the splits executed after it.
 -- The division is by the double 1000.0 so Trino and DuckDB agree (no integer division).
 SELECT ${columns}, source_object
 FROM (
@@ -27,6 +31,14 @@ FROM (
     round(CAST(vw AS double), 2) AS vwap,
     CAST(n AS bigint) AS transactions,
     CAST(from_iso8601_timestamp(ingested_at) AT TIME ZONE 'UTC' AS timestamp) AS ingested_at,
+    CAST(
+      CASE
+        WHEN source = 'demo' THEN window_to
+        ELSE date_format(
+          from_iso8601_timestamp(ingested_at) AT TIME ZONE 'America/New_York', '%Y-%m-%d'
+        )
+      END AS date
+    ) AS adjusted_as_of,
     date_format(
       from_unixtime(CAST(t AS double) / 1000.0) AT TIME ZONE 'America/New_York',
       '%Y-%m-%d-%H'

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import List, Optional
 
+from ..adjustments import partition_columns
 from ..engines.base import Engine
 from ..errors import ConfigError, validate_identifier
 from ..settings import DAY_PARTITION_COLUMN, Settings
@@ -16,7 +17,13 @@ from ..storage import Storage
 # The typed table's columns before the partition column (docs/architecture.md, "Tables").
 DATA_COLUMNS = (
     "ticker", "bar_time", "bar_time_ms", "open", "high", "low", "close", "volume", "vwap",
-    "transactions", "ingested_at", "day_hour_partition",
+    "transactions", "ingested_at", "adjusted_as_of", "day_hour_partition",
+)
+# The production archive's columns (the adjusted view's) before the partition column(s).
+PRODUCTION_COLUMNS = (
+    "ticker", "bar_time", "bar_time_ms", "open", "high", "low", "close", "volume", "vwap",
+    "transactions", "ingested_at", "open_traded", "high_traded", "low_traded", "close_traded",
+    "volume_traded", "vwap_traded", "split_factor",
 )
 # The bar start in ms sorts rows in partition order too (exchange-time hours never run
 # backwards: the repeated 01 hour of the DST change keeps its place), and an integer sorts
@@ -43,6 +50,12 @@ def typed_columns(settings: Settings) -> List[str]:
 
 def column_list(settings: Settings) -> str:
     return ", ".join(validate_identifier(c, "column name") for c in typed_columns(settings))
+
+
+def production_column_list(settings: Settings) -> str:
+    """The production archive's columns, partition column(s) last as in the adjusted view."""
+    columns = list(PRODUCTION_COLUMNS) + partition_columns(settings)
+    return ", ".join(validate_identifier(c, "column name") for c in columns)
 
 
 def text_literal(value: object, what: str) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import List, Optional
 
+from ..adjustments import refresh_adjusted_view
 from ..engines.base import Engine
 from ..errors import EngineError, QualityCheckFailed
 from ..partitioned import write_partitioned
@@ -15,7 +16,13 @@ from ..settings import Settings, parse_archive_keep
 from ..sql_files import render
 from ..storage import Storage
 from . import lineage
-from .common import CLUSTER_COL, column_list, drop_table_and_files, new_run_id, now_utc
+from .common import (
+    CLUSTER_COL,
+    drop_table_and_files,
+    new_run_id,
+    now_utc,
+    production_column_list,
+)
 from .lineage import Event
 from .quality_run import latest_quality
 
@@ -112,8 +119,8 @@ def publish(
     location = settings.table_location(table)
     written = write_partitioned(
         engine, table=table,
-        select_sql=render("publish_select.sql", columns=column_list(settings),
-                          sans_dup_table=settings.sans_dup_table),
+        select_sql=render("publish_select.sql", columns=production_column_list(settings),
+                          adjusted_view=refresh_adjusted_view(settings, engine)),
         location=location, partition_col=settings.partition_column, cluster_by=CLUSTER_COL,
         storage=storage,
     )

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Dict, List, Optional, Tuple
 
+from ..adjustments import applied_splits_list, log_applied_splits, refresh_adjusted_view
 from ..checks import Check, CheckResult, QualityResult, all_checks
 from ..engines.base import Engine
 from ..errors import validate_identifier
@@ -65,6 +66,8 @@ def _check_values(settings: Settings, engine: Engine, moment: datetime) -> Dict[
         "parquet_table": settings.parquet_table,
         "sans_dup_table": settings.sans_dup_table,
         "expected_tickers": ticker_values(settings.tickers),
+        "adjusted_view": settings.adjusted_view,
+        "splits_applied_list": applied_splits_list(settings, engine),
     }
 
 
@@ -110,8 +113,9 @@ def quality(
     run_id = new_run_id(moment)
     checks = all_checks()
     failing: Dict[str, int] = {}
-    # exchange_calendars and pandas take 1-4 s to import in a new process (most of it reading
-    # pyarrow's libraries from disk when the page cache is cold), so the calendar is computed in
+    refresh_adjusted_view(settings, engine)  # the split checks judge what publish will copy
+    # exchange_calendars and pandas take seconds to import in a new process (docs/performance.md
+    # "Measurements behind code choices"), so the calendar is computed in
     # a worker thread while the checks that need no calendar run; those come first. All checks
     # judge the same state of the tables (consistent_reads).
     with ThreadPoolExecutor(
@@ -128,6 +132,8 @@ def quality(
             value = engine.execute(render(check.sql_file, **values)).scalar()
             failing[check.name] = int(value or 0)
         calendar.result()  # its error, even if no check needed it
+    if failing.get("splits_applied"):
+        log_applied_splits(settings, engine)
     results = [
         CheckResult(c.name, c.severity, failing[c.name], failing[c.name] == 0) for c in checks
     ]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Dict, List, Optional, Tuple
 
+from ..adjustments import crawl_splits
 from ..engines.base import Engine
 from ..errors import EngineError
 from ..partitioned import write_partitioned
@@ -60,6 +61,7 @@ def crawl(settings: Settings, engine: Engine, storage: Storage) -> CrawlResult:
     """Register the raw JSON table over raw/ (the Glue crawler's job in the cloud)."""
     location = sql_uri(settings.raw_uri)
     engine.execute(render("crawl_raw_table.sql", raw_table=settings.raw_table, raw_uri=location))
+    crawl_splits(settings, engine)
     return CrawlResult(settings.raw_table, location)
 
 

@@ -53,4 +53,4 @@ def test_prune_refuses_a_keep_below_one(home, run_cli, capsys):
     with pytest.raises(SystemExit) as info:
         run_cli("prune", "--home", str(home), "--keep", "0")
     assert info.value.code == 1
-    assert "--keep must be between 1 and 10000" in capsys.readouterr().err
+    assert "--keep: must be between 1 and 10000" in capsys.readouterr().err

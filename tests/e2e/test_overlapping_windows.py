@@ -38,6 +38,11 @@ class RestatingSource:
             pages.append(Page(page.request_id, bars))
         return FetchResult(ticker, start, end, pages, source="polygon")
 
+    base_url = "http://127.0.0.1:9"
+
+    def get_pages(self, label, url):  # the splits request: none known
+        return [Page("splits", [])]
+
     def close(self):
         pass
 

@@ -177,8 +177,9 @@ def test_duplicate_key_left_by_a_broken_dedup_fails_duplicate_keys(lake, publish
     _run_steps_until_dedup(lake)
     lake.engine.execute(
         f"INSERT INTO {s.sans_dup_table} SELECT ticker, bar_time, bar_time_ms, open, high, low, "
-        f"close + 0.01, volume, vwap, transactions, ingested_at, day_hour_partition, "
-        f"day_partition FROM {s.sans_dup_table} WHERE bar_time_ms = {TARGET_MS}"
+        f"close + 0.01, volume, vwap, transactions, ingested_at, adjusted_as_of, "
+        f"day_hour_partition, day_partition "
+        f"FROM {s.sans_dup_table} WHERE bar_time_ms = {TARGET_MS}"
     )
     result = _quality_then_publish_refused(lake, published, {"duplicate_keys"})
     assert {c.name: c.failing_rows for c in result.checks}["duplicate_keys"] == 1
@@ -217,8 +218,26 @@ def test_a_run_with_no_bars_fails_only_empty_table_and_keeps_production(lake, ru
     assert lake.rows(f"SELECT * FROM {VIEW} ORDER BY bar_time_ms") == rows
 
 
+def test_a_split_the_pipeline_does_not_know_fails_only_unexplained_split_jump(
+    lake, run_cli, published
+):
+    # A later delivery of every bar from 2026-11-18 on at half the price and twice the volume,
+    # as the API gives bars after a 2-for-1 split, with no split event landed.
+    split_day_ms = TARGET_MS - 6 * 3_600_000  # 2026-11-18 04:00 EST, the first bar of the day
+    later = []
+    for r in lake.raw_records():
+        if r["t"] >= split_day_ms:
+            halved = {k: r[k] / 2 for k in ("o", "h", "l", "c", "vw")}
+            later.append(dict(r, **halved, v=r["v"] * 2, ingested_at=iso_utc_ms(T1),
+                              request_id="split-unknown"))
+    lake.inject_raw(later, arrival=T1)
+    latest = _assert_refused_and_untouched(lake, run_cli, published, {"unexplained_split_jump"})
+    assert {c.name: c.failing_rows for c in latest.checks}["unexplained_split_jump"] == 1
+
+
 def test_every_blocking_check_is_covered_here():
     covered = {"zero_values", "null_values", "ohlc_consistency", "negative_values",
                "raw_parquet_row_count", "duplicate_keys", "duplicate_rows", "empty_table",
-               "non_finite_values", "bar_time_range", "ticker_format"}
+               "non_finite_values", "bar_time_range", "ticker_format",
+               "unexplained_split_jump"}
     assert covered == BLOCKING

@@ -87,11 +87,11 @@ def test_checks_command_appends_a_run_to_the_history(home_published, run_cli):
     assert json.loads(before.out) == [{"runs": 1}]
     result = run_cli("checks", "--home", h, "--json")
     assert result.code == 0, result.err
-    assert len(result.json()["checks"]) == 13
+    assert len(result.json()["checks"]) == 15
     after = run_cli("query", "--home", h, "--format", "json",
                     "SELECT count(DISTINCT run_id) AS runs, count(*) AS n "
                     "FROM stock_aggregate_dq_results")
-    assert json.loads(after.out) == [{"runs": 2, "n": 26}]  # 13 checks per run
+    assert json.loads(after.out) == [{"runs": 2, "n": 30}]  # 15 checks per run
 
 
 def test_report_command_writes_the_file(home_published, run_cli, tmp_path):

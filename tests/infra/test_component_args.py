@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pulumi
 import pytest
@@ -12,6 +13,8 @@ from components.ingestion import Ingestion, IngestionArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.packaging import Artifacts, ArtifactsArgs
 from components.workflow import GlueWorkflow, GlueWorkflowArgs
+from runtime.errors import ConfigError
+from runtime.settings import Settings
 
 ROLES = ("raw", "curated", "archive", "results", "artifacts")
 
@@ -56,20 +59,15 @@ CASES = [
     (Ingestion, _ingestion(lambda_timeout=-1), "lambda_timeout must be in 0..900, got -1"),
     (Ingestion, _ingestion(lambda_timeout=901), "lambda_timeout must be in 0..900, got 901"),
     (Ingestion, _ingestion(lambda_timeout=10),
-     "lambdaTimeout 10 s is below the 48 s minimum: 1 ticker(s) per invocation at 5 "
-     "requests/minute with 2 retries; set at least 48"),
+     "lambdaTimeout 10 s is below the 53 s minimum: 1 ticker(s) per invocation at 5 "
+     "requests/minute with 2 retries; set at least 53"),
     (Ingestion, _ingestion(secret_recovery_window_days=3),
      "secret_recovery_window_days must be 0 or 7..30, got 3"),
     (Ingestion, _ingestion(buffer_size_mb=200), "buffer_size_mb"),
-    (Ingestion, _ingestion(tickers=("AAPL", "BRK B")), "tickers: ticker 'BRK B'"),
-    (Ingestion, _ingestion(tickers=()), "tickers is empty"),
     (Ingestion, _ingestion(schedule="cron(0 11 * * *)"), "has 5 fields"),
     (Ingestion, _ingestion(timezone="Europe/Atlantis"), "unknown time zone"),
     (Ingestion, _ingestion(name_prefix="stock pipe"), "name_prefix 'stock pipe'"),
-    (Ingestion, _ingestion(rate_limit_per_min=0), "rate_limit_per_min must be > 0"),
     (GlueWorkflow, _workflow(buckets={"raw": "raw"}), "missing"),
-    (GlueWorkflow, _workflow(database="Bad-Name"), "database 'Bad-Name'"),
-    (GlueWorkflow, _workflow(partition_granularity="minute"), "partition_granularity"),
     (GlueWorkflow, _workflow(schedule="rate(1 hours)"), "singular unit"),
     (GlueWorkflow, _workflow(job_timeout_minutes=0), "job_timeout_minutes"),
     (Analytics, _analytics(bytes_scanned_cutoff=9_999_999), "bytes_scanned_cutoff must be"),
@@ -87,6 +85,20 @@ CASES = [
 def test_component_refuses_bad_args_naming_them(build_component, component, args, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         build_component(lambda: component("x", args))
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"tickers": ("AAPL", "BRK B")}, "tickers: ticker 'BRK B'"),
+    ({"tickers": ()}, "tickers: no tickers given"),
+    ({"rate_limit_per_min": 0}, "rate_limit_per_min: must be greater than 0, got 0.0"),
+    ({"database": "Bad-Name"}, "database: database 'Bad-Name'"),
+    ({"partition_granularity": "minute"},
+     "partition_granularity: must be one of hour, day, got 'minute'"),
+])
+def test_component_settings_are_refused_before_any_component_sees_them(changes, message):
+    # Ingestion and GlueWorkflow take a Settings: its one validation guards both.
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        Settings(**changes)
 
 
 def test_valid_component_args_build_children_named_after_the_component(build_component):

@@ -28,20 +28,33 @@ def test_pulumi_yaml_documents_every_key_with_the_programs_default():
         assert spec["type"] == expected_type, key
 
 
+def test_stack_config_values_reach_the_settings_validated_by_the_settings_table():
+    cfg = load_stack_config({"partitionGranularity": "day", "windowDays": "30",
+                             "rateLimitPerMin": "100", "database": "markets"}.get, "dev")
+    assert (cfg.settings.partition_granularity, cfg.settings.window_days) == ("day", 30)
+    assert (cfg.settings.rate_limit_per_min, cfg.settings.database) == (100.0, "markets")
+
+
 def test_example_stack_sets_only_known_keys_and_no_secret():
     stack = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
     ours = {k.split(":", 1)[1] for k in stack if k.startswith("stockpipe:")}
     assert ours <= set(DEFAULTS)
     assert not any(isinstance(v, dict) and "secure" in v for v in stack.values())
-    assert load_stack_config(lambda k: stack.get(f"stockpipe:{k}")).tickers == ("AAPL", "MSFT")
+    assert load_stack_config(lambda k: stack.get(f"stockpipe:{k}"), "dev").settings.tickers == (
+        "AAPL", "MSFT")
 
 
 def test_defaults_load_to_the_documented_settings():
-    cfg = load_stack_config(lambda key: None)
-    assert cfg.tickers == ("AAPL",)
-    assert (cfg.lambda_timeout, cfg.window_days, cfg.rate_limit_per_min) == (0, 7, 5.0)
-    assert (cfg.ingest_plan.batches, cfg.ingest_plan.timeout) == ((("AAPL",),), 48)
-    assert (cfg.database, cfg.manage_glue_log_groups) == (None, False)
+    cfg = load_stack_config(lambda key: None, "dev")
+    assert cfg.settings.tickers == ("AAPL",)
+    assert (cfg.lambda_timeout, cfg.settings.window_days, cfg.settings.rate_limit_per_min) == (
+        0, 7, 5.0)
+    assert (cfg.settings.partition_granularity, cfg.settings.table_prefix) == (
+        "day", "stock_aggregate")
+    assert cfg.settings.archive_keep == 7
+    # one bars request per ticker plus the splits request, paced by the rate limit
+    assert (cfg.ingest_plan.batches, cfg.ingest_plan.timeout) == ((("AAPL",),), 53)
+    assert (cfg.settings.database, cfg.manage_glue_log_groups) == ("stock_aggregates_dev", False)
     assert (cfg.secret_recovery_window_days, cfg.publish_deadline) == (7, (13, 0))
     assert (cfg.ingest_schedule, cfg.workflow_schedule) == (
         "cron(0 11 * * ? *)", "cron(0 12 * * ? *)")
@@ -62,7 +75,7 @@ def test_defaults_load_to_the_documented_settings():
         ("lambdaTimeout", "-5", "between 0 and 900, got -5"),
         ("lambdaTimeout", "901", "between 0 and 900, got 901"),
         # The old default: five tickers at most, and no room for a retry.
-        ("lambdaTimeout", "10", "lambdaTimeout 10 s is below the 48 s minimum"),
+        ("lambdaTimeout", "10", "lambdaTimeout 10 s is below the 53 s minimum"),
         ("secretRecoveryWindowDays", "3", "0 (delete at once) or 7-30 days, got 3"),
         ("secretRecoveryWindowDays", "31", "between 0 and 30, got 31"),
         ("publishDeadline", "1pm", "time of day HH:MM"),
@@ -81,7 +94,7 @@ def test_defaults_load_to_the_documented_settings():
 )
 def test_invalid_config_fails_naming_the_key(key, value, message):
     with pytest.raises(ConfigError, match=f"stockpipe:{key}") as err:
-        load_stack_config({key: value}.get)
+        load_stack_config({key: value}.get, "dev")
     assert message in str(err.value)
 
 
@@ -144,13 +157,15 @@ def test_default_database_is_scoped_by_stack_and_a_configured_one_is_kept():
 
 
 def test_workflow_scheduled_before_a_split_ingest_has_landed_is_refused():
-    # 500 tickers at the free tier: 7 batches 16 minutes apart from 11:00; the last lands at
-    # 12:53, so a 12:00 workflow would process a partial day.
+    # 500 tickers at the free tier: 8 batches 15 minutes apart from 11:00 (each batch also
+    # asks for its tickers' splits); the last lands at 13:01, so a 12:00 workflow would process
+    # a partial day.
     tickers = ",".join(f"T{i}" for i in range(500))
-    with pytest.raises(ConfigError, match="stockpipe:workflowSchedule: .* end by 12:53"):
-        load_stack_config({"tickers": tickers}.get)
-    cfg = load_stack_config({"tickers": tickers, "workflowSchedule": "cron(0 13 * * ? *)"}.get)
-    assert len(cfg.ingest_plan.batches) == 7
+    with pytest.raises(ConfigError, match="stockpipe:workflowSchedule: .* end by 13:01"):
+        load_stack_config({"tickers": tickers}.get, "dev")
+    cfg = load_stack_config({"tickers": tickers, "workflowSchedule": "cron(5 13 * * ? *)"}.get,
+                            "dev")
+    assert len(cfg.ingest_plan.batches) == 8
 
 
 def test_pulumi_yaml_timeout_examples_are_the_programs_arithmetic():

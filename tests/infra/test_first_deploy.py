@@ -45,11 +45,15 @@ def test_opting_in_adopts_the_existing_glue_groups_and_destroy_keeps_them(run):
 
 # ---- 2. Lambda timeout, retries and batches ------------------------------------------------
 def test_required_time_at_the_free_tier_by_hand():
-    # 50 tickers + 2 retried requests = 52 requests, 5 per minute: 11 windows, so 10 full
-    # minutes of waiting, then 5 responses x 5 s, backoff 1 + 2 s, 30 s fixed = 658 s.
+    # 50 tickers + 1 splits request + 2 retried requests = 53 requests, 5 per minute: 11
+    # windows, so 10 full minutes of waiting, then 5 responses x 5 s, backoff 1 + 2 s, 30 s
+    # fixed = 658 s.
     assert required_seconds(50, 5, 7) == 600 + 25 + 3 + 30 == 658
-    # 1 ticker: 3 requests in the first window: 15 + 3 + 30.
-    assert required_seconds(1, 5, 7) == 48
+    # 1 ticker: bars, splits and 2 retries, 4 requests in the first window: 20 + 3 + 30.
+    assert required_seconds(1, 5, 7) == 53
+    # 52 tickers need a second splits request (50 tickers per request): 56 requests, 12
+    # windows (one splits request would make 55, 11 windows).
+    assert required_seconds(52, 5, 7) == 660 + 25 + 3 + 30
     # A 60-day window needs 2 pages per ticker (60 x 960 minute bars > 50,000).
     assert required_seconds(1, 5, 60) == required_seconds(2, 5, 7)
 
@@ -57,7 +61,7 @@ def test_required_time_at_the_free_tier_by_hand():
 def test_fifty_tickers_fit_one_invocation_and_seventy_four_are_split_evenly():
     fifty = plan_ingest([f"T{i}" for i in range(50)], 5, 7)
     assert (len(fifty.batches), fifty.timeout) == (1, 658)
-    # 74 tickers: 76 requests, 16 windows: 900 + 25 + 33 = 958 s > Lambda's 900 s.
+    # 74 tickers: 78 requests, 16 windows: 900 + 25 + 33 = 958 s > Lambda's 900 s.
     assert required_seconds(74, 5, 7) == 958
     split = plan_ingest([f"T{i}" for i in range(74)], 5, 7)
     assert [len(b) for b in split.batches] == [37, 37]

@@ -160,6 +160,8 @@ def test_lambda_role_reaches_only_its_secret_stream_rejects_and_logs(program):
         "Deliver": (["firehose:PutRecordBatch"],
                     [f"arn:aws:firehose:{r}:{a}:deliverystream/stockpipe-dev-raw"]),
         "Rejects": (["s3:PutObject"], [f"arn:aws:s3:::{program.exports['raw_bucket']}/rejects/*"]),
+        # the split events, written straight to S3 (no second Firehose stream)
+        "Splits": (["s3:PutObject"], [f"arn:aws:s3:::{program.exports['raw_bucket']}/splits/*"]),
         # Lambda's on-failure destination for an ingest that failed (no async retry).
         "FailedInvocations": (["sqs:SendMessage"],
                               [f"arn:aws:sqs:{r}:{a}:ingest-failed-invocations-physical"]),
@@ -181,9 +183,11 @@ def test_glue_jobs_read_raw_move_to_quarantine_and_run_athena_in_the_pipeline_wo
                 "athena:StartQueryExecution", "athena:GetQueryExecution",
                 "athena:GetQueryResults", "athena:StopQueryExecution"}
     # Transform moves an unreadable raw object (CopyObject = read the source, put the copy;
-    # then delete the source): nothing else in the raw bucket is writable, rejects/ included.
+    # then delete the source): nothing else in the raw bucket is writable, rejects/ included;
+    # split events are only read.
     assert object_grants == {
         f"{raw}/raw/*": {"s3:GetObject", "s3:DeleteObject"},
+        f"{raw}/splits/*": {"s3:GetObject"},
         f"{raw}/raw-quarantine/*": {"s3:PutObject"},
     }
 

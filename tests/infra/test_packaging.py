@@ -161,8 +161,8 @@ def test_pip_installs_the_glue_wheel_and_the_entry_script_imports(tmp_path):
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().split(",") == [
-        "step", "database", "table_prefix", "workgroup", "raw_uri", "curated_uri",
-        "archive_uri", "region", "partition_granularity", "tickers", "archive_keep"]
+        "step", "tickers", "database", "table_prefix", "partition_granularity", "archive_keep",
+        "raw_uri", "curated_uri", "archive_uri", "workgroup", "region"]
 
 
 def test_glue_modules_are_pinned_for_python_39():

@@ -63,11 +63,27 @@ def test_the_crawler_never_reaches_the_raw_quarantine(program):
     bucket = program.exports["raw_bucket"]
     # An include path is a key prefix: "s3://b/raw/" never lists "raw-quarantine/..." (where
     # "s3://b/raw" would), so quarantined objects cannot become a table or partitions.
-    assert paths == [f"s3://{bucket}/raw/"]
+    assert paths == [f"s3://{bucket}/raw/", f"s3://{bucket}/splits/"]
     assert not any(f"s3://{bucket}/{QUARANTINE_PREFIX}x".startswith(p) for p in paths)
     role = program.policies()["workflow-crawler-role-policy:policy"]
     reads = [r for s in role["Statement"] if "s3:GetObject" in s["Action"] for r in s["Resource"]]
-    assert reads == [f"arn:aws:s3:::{bucket}/raw/*"]
+    assert not any(r.startswith(f"arn:aws:s3:::{bucket}/raw-") for r in reads)
+
+
+def test_the_crawler_catalogs_the_split_events_the_settings_look_for(program):
+    from runtime.settings import Settings
+
+    (crawler,) = program.of_type("aws:glue/crawler:Crawler")
+    raw = f"s3://{program.exports['raw_bucket']}/"
+    assert [t["path"] for t in crawler.inputs["s3Targets"]] == [raw + "raw/", raw + "splits/"]
+    # The crawler names a target's table <table prefix>_<folder>: what the workflow queries.
+    settings = Settings(raw_uri_override=raw + "raw/")
+    assert settings.splits_uri == raw + "splits/"
+    assert settings.splits_table == crawler.inputs["tablePrefix"] + "splits"
+    read = {s["Sid"]: s["Resource"] for s in
+            program.policies()["workflow-crawler-role-policy:policy"]["Statement"]}["ReadRaw"]
+    bucket = f"arn:aws:s3:::{program.exports['raw_bucket']}"
+    assert read == [bucket + "/raw/*", bucket + "/splits/*"]
 
 
 @pytest.mark.parametrize("prefix, error_prefix, rule", [
@@ -125,7 +141,7 @@ def test_lambda_runs_the_runtime_handler_on_python312_with_configured_timeout(ru
     env = fn.inputs["environment"]["variables"]
     assert env[rs.ENV_TICKERS] == "AAPL,MSFT"
     assert env[rs.ENV_WINDOW_DAYS] == "3"
-    assert env[rs.ENV_RATE_LIMIT] == "5.0"
+    assert env[rs.ENV_RATE_LIMIT] == "5"
     assert env[rs.ENV_FIREHOSE_STREAM] == f"{PREFIX}-raw"
     assert env[rs.ENV_RAW_URI] == f"s3://{prog.exports['raw_bucket']}/raw/"
     assert env[rs.ENV_API_KEY_SECRET_ARN] == prog.exports["api_key_secret_arn"]
@@ -135,8 +151,9 @@ def test_lambda_runs_the_runtime_handler_on_python312_with_configured_timeout(ru
 def test_default_lambda_timeout_is_the_minimum_the_ingest_needs(program):
     (fn,) = [f for f in program.of_type("aws:lambda/function:Function")
              if f.inputs["name"] == f"{PREFIX}-ingest"]
-    # 1 ticker + 2 retries at 5/min: no wait, 3 responses x 5 s, 1+2 s backoff, 30 s fixed.
-    assert fn.inputs["timeout"] == 48 == program.exports["lambda_timeout"]
+    # 1 ticker, its splits + 2 retries at 5/min: no wait, 4 responses x 5 s, 1+2 s backoff, 30 s
+    # fixed.
+    assert fn.inputs["timeout"] == 53 == program.exports["lambda_timeout"]
     assert program.exports["ingest_batches"] == ["AAPL"]
 
 
@@ -180,7 +197,8 @@ def _chain(prog) -> list:
 
 def test_triggers_chain_the_steps_in_dag_order(program):
     assert _chain(program) == list(STEP_NAMES)
-    # The order docs/architecture.md promises, written out: reordering the DAG fails here too.
+    # The order docs/architecture.md "The DAG" documents, written out: reordering the DAG must
+    # fail here too.
     assert _chain(program) == ["crawl", "transform", "dedup", "quality", "publish"]
 
 
@@ -235,7 +253,9 @@ def test_crawler_adds_new_folders_to_one_prefixed_raw_table_with_partition_index
     c = crawler.inputs
     assert c["tablePrefix"] == "stock_aggregate_"
     assert c["databaseName"] == "stock_aggregates_dev"
-    assert c["s3Targets"] == [{"path": f"s3://{program.exports['raw_bucket']}/raw/"}]
+    # the raw bars, and the split events as their own table (one schema per include path)
+    assert c["s3Targets"] == [{"path": f"s3://{program.exports['raw_bucket']}/raw/"},
+                              {"path": f"s3://{program.exports['raw_bucket']}/splits/"}]
     assert c["recrawlPolicy"] == {"recrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY"}
     assert c["schemaChangePolicy"] == {"deleteBehavior": "LOG", "updateBehavior": "LOG"}
     assert json.loads(c["configuration"]) == {

@@ -72,7 +72,7 @@ original = "-- severity: error"
 replacement = "-- severity: warning"
 reason = "demote to a warning"
 tests = ["tests/unit/workflow/test_checks.py"]
-select = "every_design_check"
+select = "every_documented_check"
 
 [[mutant]]
 file = "runtime/window.py"

@@ -19,7 +19,7 @@ from .dialect import q
 # Tables are copied up to this many bytes of Parquet (a kept write stage has no cap).
 SCAN_CACHE_MAX_BYTES = 256 * 1024 * 1024
 # Write stages kept as their table's cache, whatever its size: the most a step reads (quality
-# reads what transform and dedup wrote): 1.2 GB and 0.26 GB of DuckDB memory at 500x365.
+# reads what transform and dedup wrote; their memory is in docs/performance.md).
 KEPT_STAGES = 2
 CACHE_PREFIX = "__sp_cache_"
 
@@ -44,8 +44,8 @@ def files_signature(entry: Any, max_bytes: Optional[int]) -> Optional[Signature]
     root = entry.location or ""
     files = []
     total = 0
-    # scandir, not os.walk: every read of a cached table checks this, and a table of 4,016
-    # partition folders took 0.12 s per check with os.walk.
+    # scandir, not os.walk: every read of a cached table checks this, and os.walk made that
+    # check slow for thousands of partition folders (docs/performance.md).
     folders = [root.rstrip("/") or "/"]
     while folders:
         try:

@@ -195,7 +195,7 @@ class Catalog:
         """A JSON table's objects: the files `depth` folders below its location. Athena skips
         objects whose name starts with '.' or '_' (temp and marker files); the glob leaves them
         out of the file list, which costs nothing per row (a regexp on every row's file name
-        doubled the cost of a scan at 10 M rows)."""
+        doubled the cost of a scan)."""
         return (entry.location or "") + "*/" * len(entry.partitions) + "[!._]*"
 
     def json_view(
@@ -209,8 +209,8 @@ class Catalog:
         loc = entry.location or ""
         # The empty file keeps the columns typed while no object matches the glob (read_json
         # then has no schema at all); it adds no row. A UNION with a typed empty SELECT did the
-        # same but stopped DuckDB from pruning the unused columns (2.0 s against 1.1 s for a
-        # count(*) of 10 M rows).
+        # same but stopped DuckDB from pruning the unused columns, nearly doubling a count(*)
+        # (docs/performance.md "Measurements behind code choices").
         listed = [self.json_glob(entry)] if files is None else list(files)
         files_sql = ", ".join(lit(f) for f in [*listed, str(self._db.empty_json_path())])
         struct = "{" + ", ".join(f"{lit(c)}: {lit(t)}" for c, t in entry.columns) + "}"

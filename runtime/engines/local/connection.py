@@ -87,12 +87,17 @@ class Connection:
                     raise
 
     def empty_json_path(self) -> Path:
-        """An empty file that JSON views list after their glob (kept next to the catalog)."""
+        """An empty file that JSON views list after their glob (kept next to the catalog).
+
+        Absolute: the views keep the path as written, and a reader in another folder (a
+        notebook's kernel runs in notebooks/) must find it too. A missing file is not an error
+        for read_json with allow_empty, but with no file at all it ignores the declared columns
+        and the view ends up with one column named `empty`."""
         if self.path == ":memory:":
             import tempfile
 
-            return Path(tempfile.gettempdir()) / "stockpipe-empty.json"
-        return Path(self.path + ".empty.json")
+            return Path(tempfile.gettempdir()).resolve() / "stockpipe-empty.json"
+        return Path(self.path + ".empty.json").resolve()
 
     @property
     def con(self) -> Any:

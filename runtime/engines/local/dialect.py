@@ -67,8 +67,8 @@ MACROS = (
     "THEN strftime(TRY_CAST(x AS TIMESTAMPTZ), '%Y-%m-%dT%H:%M:%S.%gZ') "
     "ELSE strftime(TRY_CAST(x AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%g') END",
     # timezone('UTC', x) of a timestamp with time zone, without ICU: the UTC wall clock is the
-    # instant's epoch microseconds (0.04 s against 0.40 s for 10 M rows). Infinities, which
-    # epoch_us cannot give, keep the ICU path.
+    # instant's epoch microseconds, ten times faster (docs/performance.md "Measurements behind
+    # code choices"). Infinities, which epoch_us cannot give, keep the ICU path.
     "CREATE OR REPLACE MACRO main.__sp_utc(x) AS CASE "
     "WHEN isfinite(x) THEN make_timestamp(epoch_us(x)) ELSE timezone('UTC', x) END",
 ) + trino_scalars.MACROS  # Trino's semantics where DuckDB's differ (docs/sql-conformance.md)

@@ -46,6 +46,12 @@ class FakePolygon:
     def __init__(self) -> None:
         self.scripts: Dict[Tuple[str, Optional[str]], List[Reply]] = {}
         self.seen: List[Seen] = []
+        # The splits endpoint has its own script and log, so tests about the bars see only
+        # the bars' requests; by default it knows no split.
+        self.splits_script: List[Reply] = [
+            Reply(200, {"status": "OK", "request_id": "splits-none", "results": []})
+        ]
+        self.splits_seen: List[Seen] = []
         self.release = threading.Event()
         self._lock = threading.Lock()
         fake = self
@@ -76,6 +82,13 @@ class FakePolygon:
         parts = urlsplit(h.path)
         query = parse_qs(parts.query)
         seen = Seen(parts.path, query, dict(h.headers.items()), h.path)
+        if parts.path == "/stocks/v1/splits":
+            with self._lock:
+                self.splits_seen.append(seen)
+                script = self.splits_script
+                reply = script.pop(0) if len(script) > 1 else script[0]
+            self._send(h, reply)
+            return
         with self._lock:
             self.seen.append(seen)
         segs = parts.path.split("/")
@@ -89,6 +102,9 @@ class FakePolygon:
                 )
             else:
                 reply = script.pop(0) if len(script) > 1 else script[0]
+        self._send(h, reply)
+
+    def _send(self, h: BaseHTTPRequestHandler, reply: Reply) -> None:
         if reply.delay:
             self.release.wait(reply.delay)
         body = reply.body

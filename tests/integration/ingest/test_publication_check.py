@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from runtime import handler
+from runtime.errors import ConfigError
 from runtime.publication import PublicationMissing, check_publication, production_tables
 
 DB, PREFIX = "stock_aggregates_dev", "stock_aggregate"
@@ -76,3 +77,17 @@ def test_handler_reads_the_tables_from_its_environment(glue, monkeypatch):
         handler.reset_caches()
     assert result["published_today"] is True
     assert result["newest_table"] == f"{PREFIX}_prod_{now:%Y%m%d_%H%M%S}"
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"STOCKPIPE_DATABASE": DB}, "STOCKPIPE_DATABASE and STOCKPIPE_TABLE_PREFIX must name"),
+    ({"STOCKPIPE_DATABASE": "Stock-Aggregates", "STOCKPIPE_TABLE_PREFIX": PREFIX},
+     "STOCKPIPE_DATABASE: database 'Stock-Aggregates'"),
+])
+def test_handler_refuses_missing_or_invalid_table_names_naming_the_variable(
+        glue, monkeypatch, env, message):
+    monkeypatch.delenv("STOCKPIPE_TABLE_PREFIX", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
+        handler.publication_check_handler({}, None)

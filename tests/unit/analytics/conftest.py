@@ -36,6 +36,7 @@ class Bar:
     volume: float
     vwap: float
     partition: str = ""
+    split_factor: float = 1.0  # the splits after the bar's day, as the adjusted view gives it
 
     def __post_init__(self):
         if not self.partition:
@@ -75,6 +76,7 @@ def _row(b: Bar) -> str:
         f"CAST({ms} AS bigint), CAST({b.open!r} AS double), CAST({b.high!r} AS double), "
         f"CAST({b.low!r} AS double), CAST({b.close!r} AS double), CAST({b.volume!r} AS double), "
         f"CAST({b.vwap!r} AS double), CAST(10 AS bigint), TIMESTAMP '2026-11-22 00:00:00', "
+        f"CAST({b.split_factor!r} AS double), "
         f"CAST('{b.partition}' AS varchar), CAST('{b.partition[:10]}' AS varchar))"
     )
 
@@ -98,8 +100,9 @@ def _dq_row(r) -> str:
 
 
 # As the production table with day partitions (the default): the New York hour, then the day.
+# (The as-traded columns are left out: no panel reads them.)
 BAR_COLUMNS = ("ticker, bar_time, bar_time_ms, open, high, low, close, volume, vwap, "
-               "transactions, ingested_at, day_hour_partition, day_partition")
+               "transactions, ingested_at, split_factor, day_hour_partition, day_partition")
 DQ_COLUMNS = "run_id, run_at, check_name, severity, failing_rows, passed"
 
 

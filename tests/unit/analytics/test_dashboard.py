@@ -102,7 +102,7 @@ def test_every_datasource_reference_is_the_athena_plugin(board):
 
 
 def targets(board):
-    """Every Athena query of the dashboard: panels, the ticker variable, the annotation."""
+    """Every Athena query of the dashboard: panels, the ticker variable, the annotations."""
     found = [t for p in drawn(board) for t in p["targets"]]
     found += [v["query"] for v in board["templating"]["list"] if v["name"] == "ticker"]
     found += [a["target"] for a in board["annotations"]["list"]]
@@ -135,7 +135,7 @@ def test_hour_partitions_prune_on_the_hour_column():
 
 def test_every_query_reuses_athena_results_for_an_hour(board):
     found = targets(board)
-    assert len(found) == len(drawn(board)) + 2
+    assert len(found) == len(drawn(board)) + 3  # the ticker variable, two annotations
     for target in found:
         args = target["connectionArgs"]
         assert args["resultReuseEnabled"] is True
@@ -153,12 +153,30 @@ def test_ticker_variable_is_multi_select_with_all_and_reads_only_the_ranges_part
 
 
 def test_each_failed_check_is_an_annotation_from_the_check_history(board):
-    (annotation,) = board["annotations"]["list"]
+    (annotation,) = [a for a in board["annotations"]["list"]
+                     if a["name"] == "Data-quality failures"]
     assert annotation["enable"] is True and annotation["iconColor"] == "red"
     assert annotation["datasource"]["type"] == "grafana-athena-datasource"
     sql = annotation["target"]["rawSQL"]
     assert sql == panels.panel_sql("dq_annotations", Settings())
     assert "WHERE NOT passed" in sql and "$__timeFilter(run_at)" in sql
+
+
+def test_each_split_is_an_annotation_from_the_production_view(board):
+    names = [a["name"] for a in board["annotations"]["list"]]
+    assert names == ["Data-quality failures", "Stock splits"]
+    splits = board["annotations"]["list"][1]
+    assert splits["enable"] is True and splits["iconColor"] == "purple"
+    assert splits["datasource"]["type"] == "grafana-athena-datasource"
+    sql = splits["target"]["rawSQL"]
+    assert sql == panels.panel_sql("splits", Settings())
+    # the chosen tickers' splits in the range, pruned on the partition column, from the
+    # published view (the reader may read no raw table)
+    assert "FROM stock_aggregate_prod_latest" in sql and "stock_aggregate_splits" not in sql
+    assert "ticker IN (${ticker:singlequote})" in sql and "$__timeFilter(bar_time)" in sql
+    assert "AND day_partition BETWEEN" in sql
+    for column in ('bar_time AS "time"', "' AS text", "'split' AS tags"):  # Grafana's names
+        assert column in sql
 
 
 def test_data_quality_tables_colour_the_result_cell(board):
@@ -190,7 +208,8 @@ def test_table_prefix_from_settings_reaches_the_panel_sql():
     board = build.build_dashboard(Settings(table_prefix="acme_bars"))
     sqls = [t["rawSQL"] for t in targets(board)]
     assert all("stock_aggregate" not in s for s in sqls)
-    assert sum("FROM acme_bars_prod_latest" in s for s in sqls) == 6  # 5 panels + variable
+    # 5 panels, the ticker variable and the split annotation
+    assert sum("FROM acme_bars_prod_latest" in s for s in sqls) == 7
     assert sum("FROM acme_bars_dq_results" in s for s in sqls) == 3  # 2 tables + annotation
 
 

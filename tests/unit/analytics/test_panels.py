@@ -275,3 +275,60 @@ def test_a_single_value_panel_refuses_a_list_of_tickers(settings):
 def test_every_registered_panel_has_its_sql_file():
     for p in panels.PANELS:
         assert panels.template(p.name).strip(), p.name
+
+
+def _split_history():
+    """Per ticker, one 14:00 UTC bar a day from the 16th to the 19th with the split_factor the
+    adjusted view gives: AAPL 2-for-1 on the 17th and 3-for-1 on the 19th; MSFT 1-for-10 on the
+    18th; NVDA 3-for-2, KO 2-for-3 and ODD 137-for-100 on the 17th."""
+    from tests.unit.analytics.conftest import Bar
+
+    factors = {"AAPL": (6.0, 3.0, 3.0, 1.0), "MSFT": (0.1, 0.1, 1.0, 1.0),
+               "NVDA": (1.5, 1.0, 1.0, 1.0), "KO": (2 / 3, 1.0, 1.0, 1.0),
+               "ODD": (1.37, 1.0, 1.0, 1.0)}
+    return [Bar(t, datetime(2026, 11, 16 + d, 14), 10.0, 11.0, 9.0, 10.5, 100.0, 10.2,
+                split_factor=f)
+            for t, fs in factors.items() for d, f in enumerate(fs)]
+
+
+def test_splits_panel_marks_each_split_at_the_first_bar_on_the_new_basis(settings, engine):
+    from tests.unit.analytics.conftest import load_bars
+
+    load_bars(settings, engine, _split_history())
+    result = panels.run_panel(engine, settings, "splits", datetime(2026, 11, 16),
+                              datetime(2026, 11, 20), ["AAPL", "MSFT", "NVDA", "KO", "ODD"])
+    assert result.columns == ["time", "ticker", "split_day", "ratio", "ratio_text", "text",
+                              "tags"]
+    got = [(r["ticker"], r["time"], r["split_day"], r["ratio_text"], r["tags"])
+           for r in result.records()]
+    assert got == [
+        ("AAPL", datetime(2026, 11, 17, 14), "2026-11-17", "2-for-1", "split"),
+        ("AAPL", datetime(2026, 11, 19, 14), "2026-11-19", "3-for-1", "split"),
+        ("KO", datetime(2026, 11, 17, 14), "2026-11-17", "2-for-3", "split"),
+        ("MSFT", datetime(2026, 11, 18, 14), "2026-11-18", "1-for-10", "split"),
+        ("NVDA", datetime(2026, 11, 17, 14), "2026-11-17", "3-for-2", "split"),
+        ("ODD", datetime(2026, 11, 17, 14), "2026-11-17", "137-for-100", "split"),
+    ]
+    ratios = {(r["ticker"], r["split_day"]): r["ratio"] for r in result.records()}
+    assert ratios[("AAPL", "2026-11-19")] == pytest.approx(3.0)
+    assert ratios[("MSFT", "2026-11-18")] == pytest.approx(0.1)
+    assert result.records()[0]["text"] == (
+        "AAPL 2-for-1 split on 2026-11-17: the bars before it are on the new basis (prices "
+        "divided by the ratio, volume multiplied)")
+
+
+def test_splits_panel_reads_only_the_range_and_the_chosen_tickers(settings, engine):
+    from tests.unit.analytics.conftest import load_bars
+
+    load_bars(settings, engine, _split_history())
+    # From the 17th: AAPL's first bar in the range has nothing earlier to compare with.
+    later = panels.run_panel(engine, settings, "splits", datetime(2026, 11, 17),
+                             datetime(2026, 11, 20), ["AAPL", "MSFT"])
+    assert [(r["ticker"], r["split_day"]) for r in later.records()] == [
+        ("AAPL", "2026-11-19"), ("MSFT", "2026-11-18")]
+    sql = panels.panel_query("splits", settings, datetime(2026, 11, 17), datetime(2026, 11, 20),
+                             ["AAPL"])
+    assert "ticker IN ('AAPL')" in sql and "day_partition BETWEEN" in sql
+    none = panels.run_panel(engine, settings, "splits", datetime(2026, 11, 16),
+                            datetime(2026, 11, 20), ["ZZZ"])
+    assert none.rows == []

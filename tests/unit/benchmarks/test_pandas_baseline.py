@@ -114,6 +114,8 @@ def test_checks_pass_on_clean_data_and_count_stale_tickers_and_missing_hours(bas
         "null_values": 0,
         "ohlc_consistency": 0,
         "raw_parquet_row_count": 0,
+        "splits_applied": 0,
+        "unexplained_split_jump": 0,
         "ticker_format": 0,
         "zero_values": 0,
     }

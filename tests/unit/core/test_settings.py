@@ -5,10 +5,16 @@ from pathlib import Path
 import pytest
 
 from runtime.errors import ConfigError, IdentifierError
-from runtime.settings import Settings, parse_tickers
+from runtime.settings import (
+    GLUE_ARGUMENTS,
+    Settings,
+    environment,
+    glue_arguments,
+    parse_tickers,
+)
 
 
-def test_defaults_follow_the_design_card(tmp_path):
+def test_defaults_without_environment(tmp_path):
     s = Settings.from_env({"STOCKPIPE_HOME": str(tmp_path)})
     assert s.tickers == ("AAPL",)
     assert s.window_days == 7
@@ -95,6 +101,54 @@ def test_table_location_refuses_unsafe_names(tmp_path):
         Settings(home=tmp_path).table_location("../etc")
 
 
+@pytest.mark.parametrize(
+    "build, match",
+    [
+        (lambda: Settings(partition_granularity="minute"),
+         "partition_granularity: must be one of hour, day, got 'minute'"),
+        (lambda: Settings.from_env({"STOCKPIPE_PARTITION_GRANULARITY": "minute"}),
+         "STOCKPIPE_PARTITION_GRANULARITY: must be one of hour, day, got 'minute'"),
+        (lambda: Settings.from_glue_args({"partition_granularity": "minute"}, home="/tmp/x"),
+         "--partition_granularity: must be one of hour, day, got 'minute'"),
+        (lambda: Settings.from_env({}, window_days="0"), "--days: must be between 1 and 3660"),
+        (lambda: Settings(window_days=True), "window_days: must be a whole number, got True"),
+    ],
+)
+def test_one_validation_names_where_the_bad_value_came_from(build, match):
+    with pytest.raises(ConfigError, match=match):
+        build()
+
+
+def test_glue_arguments_carry_every_glue_setting_and_read_back_to_the_same_settings():
+    s = Settings(tickers="msft,aapl", partition_granularity="day", database="markets",
+                 table_prefix="bars")
+    cloud = {"raw_uri": "s3://r/raw/", "curated_uri": "s3://c/", "archive_uri": "s3://a/",
+             "workgroup": "wg", "region": "eu-west-1"}
+    args = glue_arguments(s, cloud)
+    assert args["--tickers"] == "MSFT,AAPL"
+    assert args["--partition_granularity"] == "day"
+    assert args["--raw_uri"] == "s3://r/raw/"
+    assert set(args) == {f"--{name}" for name in GLUE_ARGUMENTS}
+    back = Settings.from_glue_args({k[2:]: v for k, v in args.items()}, home="/tmp/x")
+    assert back == s.replace(home=Path("/tmp/x"), raw_uri_override="s3://r/raw/",
+                             curated_uri_override="s3://c/", archive_uri_override="s3://a/",
+                             athena_workgroup="wg", aws_region="eu-west-1")
+
+
+def test_a_glue_argument_without_a_value_is_refused_by_name():
+    with pytest.raises(ConfigError, match="--raw_uri has no value"):
+        glue_arguments(Settings(), {})
+
+
+def test_environment_reads_back_to_the_same_values():
+    s = Settings(tickers=("BRK.B",), window_days=30, rate_limit_per_min=2.5)
+    env = environment(s, ("tickers", "window_days", "rate_limit_per_min"))
+    assert env == {"STOCKPIPE_TICKERS": "BRK.B", "STOCKPIPE_WINDOW_DAYS": "30",
+                   "STOCKPIPE_RATE_LIMIT_PER_MIN": "2.5"}
+    assert Settings.from_env(env) == Settings(tickers=("BRK.B",), window_days=30,
+                                              rate_limit_per_min=2.5)
+
+
 def test_day_partitions_and_seven_archives_by_default(tmp_path):
     s = Settings.from_env({"STOCKPIPE_HOME": str(tmp_path)})
     assert (s.partition_granularity, s.partition_column, s.archive_keep) == (
@@ -105,8 +159,8 @@ def test_day_partitions_and_seven_archives_by_default(tmp_path):
 
 
 @pytest.mark.parametrize("raw, message", [
-    ("0", "STOCKPIPE_ARCHIVE_KEEP must be between 1 and 10000"),
-    ("seven", "STOCKPIPE_ARCHIVE_KEEP must be a whole number of archives, got 'seven'"),
+    ("0", "STOCKPIPE_ARCHIVE_KEEP: must be between 1 and 10000"),
+    ("seven", "STOCKPIPE_ARCHIVE_KEEP: must be a whole number, got 'seven'"),
 ])
 def test_a_bad_archive_keep_is_named(raw, message):
     with pytest.raises(ConfigError, match=message):

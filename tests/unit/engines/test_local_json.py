@@ -202,3 +202,26 @@ def test_external_parquet_table_reads_hive_folders(engine, lake):
     )
 
     assert engine.execute("SELECT n, day_hour_partition FROM again").rows == [(1, "2020-01-01-00")]
+
+
+def test_json_table_with_no_object_keeps_its_columns_when_read_from_another_folder(
+    home, raw, monkeypatch
+):
+    # The CLI opens the home by a relative path from the repository root; a notebook's kernel
+    # then reads the same catalog from notebooks/. A table whose prefix holds no object yet
+    # (the splits of tickers that never split) must still have its declared columns there.
+    from runtime.engines.local import LocalEngine
+
+    monkeypatch.chdir(home)
+    writer = LocalEngine("catalog.duckdb")
+    writer.execute(RAW_DDL.format(location=f"{raw}/"))
+    writer.close()
+    elsewhere = home / "notebooks"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    reader = LocalEngine("../catalog.duckdb", read_only=True)
+    try:
+        assert reader.execute("SELECT ticker, otc, partition_0 FROM raw").rows == []
+        assert reader.execute("SELECT count(*) FROM raw").scalar() == 0
+    finally:
+        reader.close()

@@ -72,9 +72,14 @@ def test_demo_run_writes_every_bar_once_with_lineage(settings):
 class ScriptedClient:
     """Stands in for PolygonClient: per-ticker results or exceptions."""
 
+    base_url = "http://127.0.0.1:9"
+
     def __init__(self, script):
         self.script = script
         self.asked = []
+
+    def get_pages(self, label, url):  # the splits request: none known
+        return [Page("rid-" + label, [])]
 
     def fetch_aggregates(self, ticker, start, end):
         self.asked.append(ticker)

@@ -28,7 +28,9 @@ def bar(ticker: str, t: int, version: int, ingested_at: datetime) -> Dict[str, A
         "ticker": ticker, "t": t, "o": base, "h": base + 1, "l": base - 1, "c": base + 0.5,
         "v": 1000 + version, "vw": base + 0.25, "n": 7 + version,
         "ingested_at": ingested_at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-        "request_id": f"req-{version}", "window_from": "x", "window_to": "y", "source": "demo",
+        # the demo source's window end is the bar's split basis (transform casts it to a date)
+        "request_id": f"req-{version}", "window_from": f"{ingested_at:%Y-%m-%d}",
+        "window_to": f"{ingested_at:%Y-%m-%d}", "source": "demo",
     }
 
 

@@ -80,7 +80,7 @@ def test_ticker_error_is_one_line_exit_1_without_traceback(tmp_path):
     assert code == 1
     lines = err.getvalue().strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith("stockpipe: error: ticker")
+    assert lines[0].startswith("stockpipe: error: --tickers: ticker")
     assert "Traceback" not in err.getvalue()
 
 

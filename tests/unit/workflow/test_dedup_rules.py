@@ -10,7 +10,7 @@ prefix and table prefix) on one shared local engine.
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
@@ -53,7 +53,8 @@ def _bar(**kw):
 
 def _column(rows, name):
     index = ["ticker", "bar_time", "bar_time_ms", "open", "high", "low", "close", "volume",
-             "vwap", "transactions", "ingested_at", "day_hour_partition"].index(name)
+             "vwap", "transactions", "ingested_at", "adjusted_as_of",
+             "day_hour_partition"].index(name)
     return [r[index] for r in rows]
 
 
@@ -102,4 +103,5 @@ def test_an_exact_tie_keeps_one_copy_of_the_identical_rows(deduplicated):
     rows = deduplicated([_bar(), _bar(), _bar(t=T + 3_600_000), _bar()])
     assert len(rows) == 2
     assert rows[0][2:] == (T, 10.0, 11.0, 9.0, 10.5, 1000.0, 10.25, 7,
-                           datetime(2026, 11, 21, 12), "2026-11-13-04", "2026-11-13")
+                           datetime(2026, 11, 21, 12), date(2026, 11, 20), "2026-11-13-04",
+                           "2026-11-13")

@@ -9,6 +9,7 @@ import pytest
 
 from runtime.errors import ConfigError
 from runtime.jobs import glue_entry
+from runtime.settings import sources
 
 ARGS = {
     "step": "dedup",
@@ -35,8 +36,17 @@ def _argv(args):
 def test_every_documented_argument_is_read_and_glue_extras_are_ignored():
     argv = _argv(ARGS) + ["--job-bookmark-option", "job-bookmark-disable", "--JOB_ID", "j_1"]
     assert glue_entry.parse_args(argv) == ARGS
-    for name in glue_entry.ARG_NAMES:
-        assert f"--{name}" in glue_entry.__doc__
+    assert "--step" in glue_entry.__doc__
+    # Every other argument is a setting; the settings table documents each.
+    documented = {s.glue: s.doc for _, s in sources() if s.glue}
+    assert set(glue_entry.ARG_NAMES) == {"step", *documented}
+    assert all(len(doc) > 10 for doc in documented.values()), documented
+
+
+def test_a_bad_argument_value_is_refused_naming_the_argument():
+    with pytest.raises(ConfigError, match="--partition_granularity: must be one of hour, day, "
+                                          "got 'minute'"):
+        glue_entry.settings_from_args(dict(ARGS, partition_granularity="minute"))
 
 
 def test_a_missing_argument_is_refused(capsys):

@@ -94,7 +94,7 @@ def _run(tmp_path, step):
 
 
 COLUMNS = ("ticker, bar_time, bar_time_ms, open, high, low, close, volume, vwap, transactions, "
-           "ingested_at, day_hour_partition")
+           "ingested_at, adjusted_as_of, day_hour_partition")
 
 
 def test_transform_step_runs_on_python39_from_the_zipped_wheel(tmp_path):

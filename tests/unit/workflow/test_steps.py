@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -12,7 +12,8 @@ from runtime.errors import QualityCheckFailed
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 T_0900 = 1_794_560_400_000  # 2026-11-13 09:00 UTC = 04:00 EST
 COLUMNS = ["ticker", "bar_time", "bar_time_ms", "open", "high", "low", "close", "volume",
-           "vwap", "transactions", "ingested_at", "day_hour_partition", "day_partition"]
+           "vwap", "transactions", "ingested_at", "adjusted_as_of", "day_hour_partition",
+           "day_partition"]
 
 
 def _build(lake, *names):
@@ -55,11 +56,12 @@ def test_transform_types_values_and_new_york_partition(mini, helpers):
     assert got.columns == COLUMNS
     summer, brk, late = got.rows
     assert brk == ("BRK.B", datetime(2026, 11, 13, 9, 0), T_0900, 10.0, 11.0, 9.0, 10.0, 1000.0,
-                   10.46, 7, datetime(2026, 11, 21, 12, 0), "2026-11-13-04", "2026-11-13")
-    assert (late[1], late[6], late[7], late[8], late[11], late[12]) == (
+                   10.46, 7, datetime(2026, 11, 21, 12, 0), date(2026, 11, 20),
+                   "2026-11-13-04", "2026-11-13")
+    assert (late[1], late[6], late[7], late[8], late[12], late[13]) == (
         datetime(2026, 11, 14, 0, 0), 10.75, 2.5e6, 10.0, "2026-11-13-19", "2026-11-13"
     )
-    assert (summer[1], summer[10], summer[11], summer[12]) == (
+    assert (summer[1], summer[10], summer[12], summer[13]) == (
         datetime(2026, 7, 1, 13, 0), datetime(2026, 7, 1, 13, 5, 1, 250000), "2026-07-01-09",
         "2026-07-01",
     )
@@ -67,7 +69,7 @@ def test_transform_types_values_and_new_york_partition(mini, helpers):
     # double is 74.0625 exactly and Trino rounds half up: 74.06|25 -> 74.06)
     assert summer[3:8] == (74.06, 75.15, 73.8, 75.09, 135647.46)
     assert [type(v) for v in brk] == [str, datetime, int, float, float, float, float, float,
-                                      float, int, datetime, str, str]
+                                      float, int, datetime, date, str, str]
 
 
 def test_day_granularity_partitions_by_new_york_date(make_mini, helpers):
@@ -170,8 +172,8 @@ def test_quality_history_is_created_then_appended(mini, helpers):
     history = mini.rows(
         f"SELECT run_id, count(*), min(run_at) FROM {s.dq_table} GROUP BY run_id ORDER BY run_id"
     )
-    assert history == [(first.run_id, 13, datetime(2026, 11, 21, 12, 0)),
-                       (second.run_id, 13, datetime(2026, 11, 21, 12, 5))]
+    assert history == [(first.run_id, 15, datetime(2026, 11, 21, 12, 0)),
+                       (second.run_id, 15, datetime(2026, 11, 21, 12, 5))]
     latest = steps.latest_quality(s, mini.engine)
     assert latest.run_id == second.run_id
     assert [c.to_dict() for c in latest.checks] == [c.to_dict() for c in second.checks]
@@ -229,7 +231,7 @@ def test_quality_runs_calendar_checks_last_and_reports_in_check_order(mini, help
 
     assert [c.name for c in result.checks] == [c.name for c in all_checks()]
     checks = [q for q in sent if q.startswith("-- severity:")]
-    assert len(checks) == 13
+    assert len(checks) == 15
     # 2026-11-20 is the last completed session before NOW; its 00:00 New York is 05:00 UTC.
     assert "TIMESTAMP '2026-11-20 05:00:00.000'" in checks[-2] + checks[-1]
     assert all("${" not in q for q in checks)
