@@ -148,20 +148,14 @@ def _location(settings: Any, engine: Any, table: str) -> str:
 
 
 def record_manifest(settings: Any, engine: Any, storage: Any, table: str,
-                    written_rows: Optional[int] = None) -> Dict[str, Any]:
-    """Write the manifest of a just-published copy: each data file's rows and bytes, and the
-    rows the engine said it wrote."""
+                    rows: Optional[int] = None) -> Dict[str, Any]:
+    """Write the manifest of a just-published copy: its data files with their bytes (one
+    listing, no file read) and the rows publish wrote."""
     location = _location(settings, engine, table)
-    files = {}
-    for uri, rows in _footers(storage, [u for u in storage.list(location) if _is_data(u)]).items():
-        # A footer that cannot be read now is recorded without rows (publish itself is not
-        # undone here): every reader's check then reports the file.
-        files[uri[len(location):]] = {"rows": None if isinstance(rows, Exception) else rows,
-                                      "bytes": storage.size(uri)}
+    files = {u[len(location):]: storage.size(u) for u in storage.list(location) if _is_data(u)}
     manifest = {
         "table": table,
-        "written_rows": written_rows,
-        "rows": sum(f["rows"] or 0 for f in files.values()),
+        "rows": rows,
         "files": files,
         "recorded_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
@@ -176,8 +170,9 @@ def _named(items: List[str]) -> str:
 
 def verify_production(settings: Any, engine: Any, storage: Any) -> ProductionCheck:
     """Compare the production view's table with what publish recorded: the table is in the
-    catalog, every recorded file is there with its bytes and rows (each footer is read), no
-    file was added, and every partition the catalog lists has files. Without a manifest (a copy
+    catalog, every recorded file is there with its bytes and a readable footer, their rows add
+    up to what was published, no file was added, and every partition the catalog lists has
+    files. Without a manifest (a copy
     published before manifests, or a view moved by hand) every file is still read."""
     view = settings.prod_latest_view
     check = ProductionCheck(view)
@@ -198,9 +193,11 @@ def verify_production(settings: Any, engine: Any, storage: Any) -> ProductionChe
     location = _location(settings, engine, target)
     present = {u[len(location):]: u for u in storage.list(location) if _is_data(u)}
     recorded: Dict[str, Any] = {}
+    published_rows = None
     if storage.size(location + MANIFEST_NAME) is not None:
         try:
-            recorded = json.loads(storage.read(location + MANIFEST_NAME))["files"]
+            manifest = json.loads(storage.read(location + MANIFEST_NAME))
+            recorded, published_rows = dict(manifest["files"]), manifest.get("rows")
             check.manifest = True
         except (ValueError, KeyError, TypeError, StockpipeError) as exc:
             check.problems.append(f"the manifest {location}{MANIFEST_NAME} is unreadable: {exc}")
@@ -213,7 +210,7 @@ def verify_production(settings: Any, engine: Any, storage: Any) -> ProductionChe
                               f"{_named(sorted(set(present) - set(recorded)))}")
     if not present:
         check.problems.append(f"{target} has no data files in {location}")
-    rows, bad = 0, []
+    rows, in_recorded, bad = 0, 0, []
     footers = _footers(storage, [present[name] for name in sorted(present)])
     for name, uri in sorted(present.items()):
         n = footers[uri]
@@ -221,14 +218,16 @@ def verify_production(settings: Any, engine: Any, storage: Any) -> ProductionChe
             bad.append(f"{name} ({type(n).__name__}: {' '.join(str(n).split())[:120]})")
             continue
         rows += n
-        want = recorded.get(name) or {}
-        rows_differ = want.get("rows") is not None and n != want["rows"]
-        if rows_differ or (want.get("bytes") is not None and storage.size(uri) != want["bytes"]):
-            bad.append(f"{name} (now {n} rows, {storage.size(uri)} bytes; published "
-                       f"{want.get('rows')} rows, {want.get('bytes')} bytes)")
+        in_recorded += n if name in recorded else 0
+        want = recorded.get(name)
+        if want is not None and storage.size(uri) != want:
+            bad.append(f"{name} ({storage.size(uri)} bytes, {want} when published)")
     if bad:
         check.problems.append(f"{len(bad)} file(s) of {target} cannot be read as published: "
                               f"{_named(bad)}")
+    elif published_rows is not None and not missing and in_recorded != published_rows:
+        check.problems.append(f"the files of {target} hold {in_recorded} rows, "
+                              f"{published_rows} when published")
     check.rows, check.files = rows, len(present)
     empty = [p for p in _partitions(engine, target) if not any(
         name.startswith(p + "/") for name in present)]
