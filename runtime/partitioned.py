@@ -68,9 +68,9 @@ def write_partitioned(
 
     `sort_stage=False` leaves the stage in the SELECT's own order, for a SELECT whose rows already
     come in runs of neighbouring cluster values (transform: each raw object holds one ticker's
-    bars after another's, in time order). Locally, sorting 10 M wide rows cost 2.4 s, and the
-    batches read such a stage as fast as a sorted one; rows in hash order (a window's output)
-    made the same batches 3.6 s slower, so dedup keeps the sort.
+    bars after another's, in time order): the batches read such a stage as fast as a sorted one,
+    while rows in hash order (a window's output) make them slower, so dedup keeps the sort
+    (measured in docs/performance.md).
 
     `columns` names the stage columns the table gets (default: all), so the SELECT may carry
     more, such as `count_by`, whose rows per value are returned in `counts` (transform counts

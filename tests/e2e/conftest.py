@@ -74,13 +74,13 @@ class Lake:
     """A home's settings with its local engine and storage, reopened on demand (the CLI opens its
     own engine on the same DuckDB file, so tests close theirs before calling it)."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, engine=None):
         from runtime.engines import make_engine, make_storage
 
         self.settings = settings
         self._make_engine = make_engine
         self.storage = make_storage(settings)
-        self._engine = None
+        self._engine = engine
 
     @property
     def engine(self):

@@ -131,7 +131,8 @@ class LocalEngine(Engine):
     @contextmanager
     def consistent_reads(self) -> Iterator[None]:
         """Each table's files are checked at its first read in the block, not before every
-        statement: 57 ms per read of a 4,016-file table, 0.6 s of a quality run. Writes through
+        statement (the listing is what a quality run spends most on a many-file table; see
+        docs/performance.md). Writes through
         this engine inside the block unpin their table; files changed by anything else are
         seen after the block (the reads inside it keep the state they started with)."""
         with self._lock:
@@ -154,8 +155,8 @@ class LocalEngine(Engine):
     ) -> None:
         """The stage in memory: a DuckDB temp table of this session (spilled to the temp folder
         past memory_limit), sorted by `order_by` so that each batch's range predicate skips the
-        other row groups. Writing it to Parquet and reading it back, as Athena must, cost about a
-        third of the transform at 10 M rows; nothing outside this session ever reads it."""
+        other row groups. Writing it to Parquet and reading it back, as Athena must, is the cost
+        this avoids (docs/performance.md); nothing outside this session ever reads it."""
         import sqlglot
         from sqlglot import exp
 

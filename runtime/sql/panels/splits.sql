@@ -5,8 +5,10 @@
 -- of the splits after a bar's exchange day, so it changes between two consecutive bars of a
 -- ticker exactly where a split executed; the ratio is the earlier factor over the later one (2
 -- for a 2-for-1 split, 0.1 for a 1-for-10 reverse split). The marker is at the first bar on the
--- new basis; the first bar in the range has no earlier bar to compare with, so a split just
--- before the range is not marked.
+-- new basis. So that a split on the range's first day is marked too, the bars are read from a
+-- week before the range (a long weekend with a holiday is 4 days without a bar; a ticker halted
+-- longer than a week loses the marker of a split on the range's first day), and only markers
+-- inside the range are returned.
 -- Ratios are written in whole numbers (N-for-1, 1-for-N, N-for-2, 2-for-N, else N-for-100): a
 -- double cast to varchar prints differently in Athena and DuckDB.
 WITH bars AS (
@@ -17,9 +19,9 @@ WITH bars AS (
     lag(split_factor) OVER (PARTITION BY ticker ORDER BY bar_time) / split_factor AS ratio
   FROM {{prod_latest_view}}
   WHERE ticker IN (${ticker:singlequote})
-    AND $__timeFilter(bar_time)
+    AND bar_time BETWEEN $__timeFrom() - INTERVAL '7' DAY AND $__timeTo()
     AND {{partition_column}} BETWEEN
-      format_datetime($__timeFrom() AT TIME ZONE 'UTC' AT TIME ZONE 'America/New_York', 'yyyy-MM-dd')
+      format_datetime(($__timeFrom() - INTERVAL '7' DAY) AT TIME ZONE 'UTC' AT TIME ZONE 'America/New_York', 'yyyy-MM-dd')
       AND format_datetime($__timeTo() AT TIME ZONE 'UTC' AT TIME ZONE 'America/New_York', 'yyyy-MM-dd-HH')
 ),
 splits AS (
@@ -41,6 +43,7 @@ splits AS (
     END AS ratio_text
   FROM bars
   WHERE ratio IS NOT NULL AND abs(ratio - 1) > 1e-6
+    AND $__timeFilter(bar_time)
 )
 SELECT
   bar_time AS "time",

@@ -113,8 +113,7 @@ def test_quality_recheck_on_athena_only_reads_the_history(loaded, settings):
 def test_quality_recheck_locally_records_a_new_run(settings, engine):
     from tests.e2e.conftest import END, T0, Lake
 
-    lake = Lake(settings.replace(tickers=("AAPL",)))
-    lake._engine = engine
+    lake = Lake(settings.replace(tickers=("AAPL",)), engine=engine)
     lake.ingest(end=END, now=T0)
     lake.workflow()
     before = _history_rows(engine, settings)

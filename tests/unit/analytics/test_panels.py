@@ -317,15 +317,24 @@ def test_splits_panel_marks_each_split_at_the_first_bar_on_the_new_basis(setting
         "divided by the ratio, volume multiplied)")
 
 
-def test_splits_panel_reads_only_the_range_and_the_chosen_tickers(settings, engine):
+def test_splits_panel_marks_a_split_on_the_first_day_and_nothing_outside_the_range(settings,
+                                                                                  engine):
     from tests.unit.analytics.conftest import load_bars
 
     load_bars(settings, engine, _split_history())
-    # From the 17th: AAPL's first bar in the range has nothing earlier to compare with.
+    # From the 17th: the split on the range's first day is marked (its bar is compared with the
+    # one before the range), those on the 17th's other tickers too; none from before the range.
     later = panels.run_panel(engine, settings, "splits", datetime(2026, 11, 17),
                              datetime(2026, 11, 20), ["AAPL", "MSFT"])
     assert [(r["ticker"], r["split_day"]) for r in later.records()] == [
+        ("AAPL", "2026-11-17"), ("AAPL", "2026-11-19"), ("MSFT", "2026-11-18")]
+    from_18th = panels.run_panel(engine, settings, "splits", datetime(2026, 11, 18),
+                                 datetime(2026, 11, 20), ["AAPL", "MSFT", "NVDA"])
+    assert [(r["ticker"], r["split_day"]) for r in from_18th.records()] == [
         ("AAPL", "2026-11-19"), ("MSFT", "2026-11-18")]
+    to_18th = panels.run_panel(engine, settings, "splits", datetime(2026, 11, 16),
+                               datetime(2026, 11, 18, 12), ["AAPL"])
+    assert [r["split_day"] for r in to_18th.records()] == ["2026-11-17"]
     sql = panels.panel_query("splits", settings, datetime(2026, 11, 17), datetime(2026, 11, 20),
                              ["AAPL"])
     assert "ticker IN ('AAPL')" in sql and "day_partition BETWEEN" in sql
