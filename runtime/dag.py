@@ -42,14 +42,7 @@ class Node:
     def run(self, settings: Any, engine: Any, storage: Any, **given: Any) -> Any:
         """Call the step with the inputs it declares in `needs` (a None value is left out)."""
         kwargs = {k: v for k, v in given.items() if k in self.needs and v is not None}
-        result = self.function(settings, engine, storage, **kwargs)
-        if self.publishes:
-            # What the new copy holds, file by file, for readers to verify it against later
-            # (runtime/production.py); here, so the local runner and the Glue job both do it.
-            from .production import record_manifest
-
-            record_manifest(settings, engine, storage, result.table, getattr(result, "rows", None))
-        return result
+        return self.function(settings, engine, storage, **kwargs)
 
     def refused(self, result: Any) -> Optional[str]:
         """Why publish must not follow, for a gating step whose result did not pass, else None."""

@@ -4,9 +4,10 @@ statements that would take it away from them."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .errors import StockpipeError
 from .storage import local_path
@@ -27,8 +28,16 @@ def view_target(settings: Any, engine: Any) -> Optional[str]:
     sql = (entry.properties or {}).get("sql") if entry is not None else None
     if not sql:
         return None
-    tables = [t.name.lower() for t in sqlglot.parse_one(sql, read="athena").find_all(exp.Table)]
-    return tables[0] if len(tables) == 1 else None
+    node = sqlglot.parse_one(sql, read="athena")
+    ctes = {c.alias_or_name.lower() for c in node.find_all(exp.CTE)}
+    tables = {t.name.lower() for t in node.find_all(exp.Table)} - ctes
+    # The view reads an archive and its `_splits` copy (runtime/steps/archive.py): the archive
+    # is the table whose name has the archive pattern.
+    pattern = re.compile(rf"^{re.escape(settings.table_prefix)}_prod_\d{{8}}_\d{{6}}$")
+    named = sorted(t for t in tables if pattern.match(t))
+    if len(named) == 1:
+        return named[0]
+    return next(iter(tables)) if len(tables) == 1 else None
 
 
 def dropped_tables(sql: str) -> List[str]:
@@ -52,6 +61,8 @@ def refuse_dropping_the_view_target(settings: Any, engine: Any, sql: str) -> Non
     if not names:
         return
     target = view_target(settings, engine)
+    if target is not None and f"{target}_splits" in names:
+        target = f"{target}_splits"
     if target in names:
         view = settings.prod_latest_view
         raise ProductionProtected(
@@ -67,6 +78,8 @@ def refuse_dropping_the_view_target(settings: Any, engine: Any, sql: str) -> Non
 # starts with '_': Athena, the local engine and Glue skip such files, and it goes with the
 # folder when the copy is pruned.
 MANIFEST_NAME = "_stockpipe_manifest.json"
+# An archive's companion copy of the split events (runtime/steps/archive.py).
+SPLITS_SUFFIX = "_splits"
 _MAX_NAMED = 3
 _FOOTER_THREADS = 16
 
@@ -147,18 +160,22 @@ def _location(settings: Any, engine: Any, table: str) -> str:
     return location.rstrip("/") + "/"
 
 
-def record_manifest(settings: Any, engine: Any, storage: Any, table: str,
-                    rows: Optional[int] = None) -> Dict[str, Any]:
-    """Write the manifest of a just-published copy: its data files with their bytes (one
-    listing, no file read) and the rows publish wrote."""
-    location = _location(settings, engine, table)
-    files = {u[len(location):]: storage.size(u) for u in storage.list(location) if _is_data(u)}
-    manifest = {
+def record_manifest(settings: Any, storage: Any, table: str, rows: int,
+                    files: Iterable[Sequence[Any]],
+                    splits: Optional[Iterable[Sequence[Any]]] = None) -> Dict[str, Any]:
+    """Publish's record of a complete, verified copy: the files it copied (path below the
+    copy's folder, bytes), the rows it read back, and the files of the `_splits` companion
+    when there is one. Written before publish records the copy as complete."""
+    location = settings.table_location(table).rstrip("/") + "/"
+    manifest: Dict[str, Any] = {
         "table": table,
-        "rows": rows,
-        "files": files,
+        "rows": int(rows),
+        "files": {str(f[0]): int(f[1]) for f in files},
         "recorded_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+    if splits is not None:
+        manifest["splits_table"] = table + SPLITS_SUFFIX
+        manifest["splits_files"] = {str(f[0]): int(f[1]) for f in splits}
     storage.write(location + MANIFEST_NAME, json.dumps(manifest, indent=1).encode())
     return manifest
 
@@ -168,11 +185,48 @@ def _named(items: List[str]) -> str:
     return shown + (f" and {len(items) - _MAX_NAMED} more" if len(items) > _MAX_NAMED else "")
 
 
+def _listing(storage: Any, location: str) -> Dict[str, Any]:
+    """name below `location` -> (uri, bytes) of its data files, from one listing."""
+    return {o.uri[len(location):]: (o.uri, int(o.size)) for o in storage.list_info(location)
+            if o.uri.startswith(location) and _is_data(o.uri)}
+
+
+def _compare(table: str, location: str, present: Dict[str, Any], recorded: Dict[str, int],
+             problems: List[str]) -> None:
+    """Files recorded but gone, added since, or of another size than recorded."""
+    missing = sorted(set(recorded) - set(present))
+    if missing:
+        problems.append(f"{len(missing)} file(s) of {table} are gone from {location}: "
+                        f"{_named(missing)}")
+    added = sorted(set(present) - set(recorded))
+    if added:
+        problems.append(f"{table} has files publish did not write: {_named(added)}")
+    resized = [f"{name} ({present[name][1]} bytes, {size} when published)"
+               for name, size in sorted(recorded.items())
+               if name in present and present[name][1] != size]
+    if resized:
+        problems.append(f"{len(resized)} file(s) of {table} changed since publish: "
+                        f"{_named(resized)}")
+
+
+def _manifest(storage: Any, location: str, check: ProductionCheck) -> Dict[str, Any]:
+    if storage.size(location + MANIFEST_NAME) is None:
+        return {}
+    try:
+        manifest = json.loads(storage.read(location + MANIFEST_NAME))
+        dict(manifest["files"])
+    except (ValueError, KeyError, TypeError, StockpipeError) as exc:
+        check.problems.append(f"the manifest {location}{MANIFEST_NAME} is unreadable: {exc}")
+        return {}
+    check.manifest = True
+    return manifest
+
+
 def verify_production(settings: Any, engine: Any, storage: Any) -> ProductionCheck:
     """Compare the production view's table with what publish recorded: the table is in the
-    catalog, every recorded file is there with its bytes and a readable footer, their rows add
-    up to what was published, no file was added, and every partition the catalog lists has
-    files. Without a manifest (a copy
+    catalog, every recorded file is there with its bytes, no file was added, every footer
+    reads and the rows add up to what was published, every partition the catalog lists has
+    files, and the `_splits` companion is there with its files. Without a manifest (a copy
     published before manifests, or a view moved by hand) every file is still read."""
     view = settings.prod_latest_view
     check = ProductionCheck(view)
@@ -191,50 +245,51 @@ def verify_production(settings: Any, engine: Any, storage: Any) -> ProductionChe
             f"{view} selects from {target}, which is not in the catalog (dropped)")
         return check
     location = _location(settings, engine, target)
-    present = {u[len(location):]: u for u in storage.list(location) if _is_data(u)}
-    recorded: Dict[str, Any] = {}
-    published_rows = None
-    if storage.size(location + MANIFEST_NAME) is not None:
-        try:
-            manifest = json.loads(storage.read(location + MANIFEST_NAME))
-            recorded, published_rows = dict(manifest["files"]), manifest.get("rows")
-            check.manifest = True
-        except (ValueError, KeyError, TypeError, StockpipeError) as exc:
-            check.problems.append(f"the manifest {location}{MANIFEST_NAME} is unreadable: {exc}")
-    missing = sorted(set(recorded) - set(present))
-    if missing:
-        check.problems.append(f"{len(missing)} file(s) of {target} are gone from {location}: "
-                              f"{_named(missing)}")
-    if check.manifest and set(present) - set(recorded):
-        check.problems.append(f"{target} has files publish did not write: "
-                              f"{_named(sorted(set(present) - set(recorded)))}")
+    present = _listing(storage, location)
+    manifest = _manifest(storage, location, check)
+    if check.manifest:
+        _compare(target, location, present, dict(manifest["files"]), check.problems)
     if not present:
         check.problems.append(f"{target} has no data files in {location}")
-    rows, in_recorded, bad = 0, 0, []
-    footers = _footers(storage, [present[name] for name in sorted(present)])
-    for name, uri in sorted(present.items()):
+    check.rows, check.files = _read_footers(storage, target, present, manifest, check.problems)
+    empty = [p for p in _partitions(engine, target) if not any(
+        name.startswith(p + "/") for name in present)]
+    if empty:
+        check.problems.append(f"{len(empty)} partition(s) of {target} registered without files: "
+                              f"{_named(empty)}")
+    splits = manifest.get("splits_table")
+    if splits:
+        if not engine.table_exists(splits):
+            check.problems.append(f"{view} reads {splits}, which is not in the catalog (dropped)")
+        else:
+            where = _location(settings, engine, splits)
+            _compare(splits, where, _listing(storage, where),
+                     dict(manifest.get("splits_files") or {}), check.problems)
+    return check
+
+
+def _read_footers(storage: Any, table: str, present: Dict[str, Any], manifest: Dict[str, Any],
+                  problems: List[str]) -> Tuple[int, int]:
+    """(rows, files) from every file's footer; names the unreadable ones, and says when the
+    recorded files' rows no longer add up to the rows published."""
+    recorded = manifest.get("files") or {}
+    footers = _footers(storage, [uri for uri, _size in present.values()])
+    rows = in_recorded = 0
+    bad = []
+    for name, (uri, _size) in sorted(present.items()):
         n = footers[uri]
         if isinstance(n, Exception):
             bad.append(f"{name} ({type(n).__name__}: {' '.join(str(n).split())[:120]})")
             continue
         rows += n
         in_recorded += n if name in recorded else 0
-        want = recorded.get(name)
-        if want is not None and storage.size(uri) != want:
-            bad.append(f"{name} ({storage.size(uri)} bytes, {want} when published)")
     if bad:
-        check.problems.append(f"{len(bad)} file(s) of {target} cannot be read as published: "
-                              f"{_named(bad)}")
-    elif published_rows is not None and not missing and in_recorded != published_rows:
-        check.problems.append(f"the files of {target} hold {in_recorded} rows, "
-                              f"{published_rows} when published")
-    check.rows, check.files = rows, len(present)
-    empty = [p for p in _partitions(engine, target) if not any(
-        name.startswith(p + "/") for name in present)]
-    if empty:
-        check.problems.append(f"{len(empty)} partition(s) of {target} registered without files: "
-                              f"{_named(empty)}")
-    return check
+        problems.append(f"{len(bad)} file(s) of {table} cannot be read: {_named(bad)}")
+    elif manifest.get("rows") is not None and set(recorded) <= set(present) and (
+            in_recorded != manifest["rows"]):
+        problems.append(f"the files of {table} hold {in_recorded} rows, {manifest['rows']} "
+                        "when published")
+    return rows, len(present)
 
 
 def _partitions(engine: Any, table: str) -> List[str]:

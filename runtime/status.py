@@ -5,6 +5,7 @@ settings in force: `stockpipe status` prints it, the report can show it as a sec
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -60,9 +61,9 @@ def _stamp_time(settings: Settings, table: str) -> Optional[str]:
 
 def archives(settings: Settings, tables: List[str]) -> List[str]:
     """The production copies in the catalog, newest first (the view is not one)."""
-    prefix = settings.table("prod_")
-    return sorted((t for t in tables if t.startswith(prefix) and t != settings.prod_latest_view),
-                  reverse=True)
+    # Not the view, and not an archive's `_splits` companion: the timestamped names only.
+    pattern = re.compile(rf"^{re.escape(settings.table('prod_'))}\d{{8}}_\d{{6}}$")
+    return sorted((t for t in tables if pattern.match(t)), reverse=True)
 
 
 def _freshness(settings: Settings, engine: Engine, now: datetime) -> Dict[str, Any]:

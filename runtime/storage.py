@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
 from urllib.parse import unquote, urlparse
@@ -43,8 +45,18 @@ def write_error(path: Path, exc: OSError) -> str:
     return message
 
 
+@dataclass(frozen=True)
+class ObjectInfo:
+    """An object, its size in bytes and a tag that changes when it is rewritten (S3: the ETag;
+    locally: the modification time in ns)."""
+
+    uri: str
+    size: int
+    tag: str = ""
+
+
 class Storage(ABC):
-    """list, read, write, delete prefix, exists: all the pipeline needs of a lake."""
+    """list, read, write, copy, delete prefix, exists: all the pipeline needs of a lake."""
 
     @abstractmethod
     def list(self, prefix: str) -> List[str]:
@@ -67,18 +79,31 @@ class Storage(ABC):
     def is_empty(self, prefix: str) -> bool:
         return not self.list(prefix)
 
+    def list_info(self, prefix: str) -> List[ObjectInfo]:
+        """Every object under `prefix` with its size and tag, sorted by URI. This fallback reads
+        each object; the real storages take both from the listing."""
+        return [ObjectInfo(u, len(self.read(u))) for u in self.list(prefix)]
+
+    def copy(self, src: str, dst: str) -> None:
+        """Copy the object `src` to `dst` (replacing it). This fallback reads and writes; the
+        real storages copy inside the store (S3: CopyObject, no bytes through this process)."""
+        self.write(dst, self.read(src))
+
     def delete(self, uri: str) -> None:
         """Delete one object (`uri` exactly, never what it is a prefix of)."""
         raise NotImplementedError
 
     def move(self, src: str, dst: str) -> None:
-        """Move one object; `dst` is replaced. The quarantine moves raw objects with it."""
-        self.write(dst, self.read(src))
+        """Move one object (copy, then delete the source); `dst` is replaced. The quarantine
+        moves raw objects with it. A process killed between the two leaves the object in both
+        places, and the next move (or release) replaces the copy."""
+        self.copy(src, dst)
         self.delete(src)
 
     def size(self, uri: str) -> Optional[int]:
-        """Bytes of one object, None when unknown."""
-        return None
+        """Bytes of the object `uri` exactly, None when there is none."""
+        found = [o.size for o in self.list_info(uri) if o.uri == uri]
+        return found[0] if found else None
 
     def read_tail(self, uri: str, n: int) -> bytes:
         """The last `n` bytes of an object (all of it when shorter): a Parquet footer."""
@@ -100,6 +125,34 @@ class LocalStorage(Storage):
                 if not f.startswith(".tmp-"):
                     out.append(str(Path(dirpath) / f))
         return sorted(out)
+
+    def list_info(self, prefix: str) -> List[ObjectInfo]:
+        out = []
+        for uri in self.list(prefix):
+            try:
+                st = os.stat(uri)
+            except OSError as exc:  # deleted since the listing: the caller sees it is gone
+                raise StorageError(f"cannot stat {uri}: {exc.strerror}") from exc
+            out.append(ObjectInfo(uri, st.st_size, str(st.st_mtime_ns)))
+        return out
+
+    def copy(self, src: str, dst: str) -> None:
+        source, path = local_path(src), local_path(dst)
+        tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # A real copy, never a hard link: an engine rewriting the source file in place would
+            # change the copy too.
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, path)
+        except OSError as exc:
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+            if not source.is_file():
+                raise StorageError(f"cannot copy {source}: {exc.strerror or exc}") from exc
+            raise StorageError(write_error(path, exc)) from exc
 
     def read(self, uri: str) -> bytes:
         path = local_path(uri)
@@ -163,7 +216,7 @@ class LocalStorage(Storage):
 
     def size(self, uri: str) -> Optional[int]:
         try:
-            return local_path(uri).stat().st_size
+            return local_path(uri).stat().st_size if local_path(uri).is_file() else None
         except OSError:
             return None
 
@@ -187,6 +240,26 @@ class S3Storage(Storage):
 
     def list(self, prefix: str) -> List[str]:
         return sorted(self._iter(prefix))
+
+    def list_info(self, prefix: str) -> List[ObjectInfo]:
+        bucket, key = split_s3(prefix)
+        out = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key):
+            for obj in page.get("Contents", []):
+                out.append(ObjectInfo(f"s3://{bucket}/{obj['Key']}", int(obj.get("Size", 0)),
+                                      str(obj.get("ETag", "")).strip('"')))
+        return sorted(out, key=lambda o: o.uri)
+
+    def copy(self, src: str, dst: str) -> None:
+        # CopyObject copies inside S3 (up to 5 GB per object; Athena writes far smaller files):
+        # the job's role needs s3:GetObject on the source and s3:PutObject on the target.
+        src_bucket, src_key = split_s3(src)
+        bucket, key = split_s3(dst)
+        try:
+            self.s3.copy_object(Bucket=bucket, Key=key,
+                                CopySource={"Bucket": src_bucket, "Key": src_key})
+        except Exception as exc:
+            raise StorageError(f"cannot copy {src} to {dst}: {exc}") from exc
 
     def read(self, uri: str) -> bytes:
         bucket, key = split_s3(uri)
@@ -230,17 +303,6 @@ class S3Storage(Storage):
         except Exception as exc:
             raise StorageError(f"cannot delete {uri}: {exc}") from exc
 
-    def move(self, src: str, dst: str) -> None:
-        """CopyObject, then DeleteObject: a run killed between them leaves the object in both
-        places, and the next move (or release) replaces the copy."""
-        (src_bucket, src_key), (bucket, key) = split_s3(src), split_s3(dst)
-        try:
-            self.s3.copy_object(Bucket=bucket, Key=key,
-                                CopySource={"Bucket": src_bucket, "Key": src_key})
-        except Exception as exc:
-            raise StorageError(f"cannot copy {src} to {dst}: {exc}") from exc
-        self.delete(src)
-
     def read_tail(self, uri: str, n: int) -> bytes:
         bucket, key = split_s3(uri)
         try:
@@ -248,13 +310,6 @@ class S3Storage(Storage):
                 "Body"].read()
         except Exception as exc:
             raise StorageError(f"cannot read {uri}: {exc}") from exc
-
-    def size(self, uri: str) -> Optional[int]:
-        bucket, key = split_s3(uri)
-        try:
-            return int(self.s3.head_object(Bucket=bucket, Key=key)["ContentLength"])
-        except Exception:  # noqa: BLE001 - a size is only shown
-            return None
 
 
 def storage_for(uri: str, **kwargs: object) -> Storage:

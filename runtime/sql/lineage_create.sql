@@ -7,7 +7,12 @@
 --              `source_rows` read, `written_rows` added); a run's other rows count only once
 --              its commit exists, so a killed run leaves nothing that is believed
 --   dedup      the sans-dup table caught up with transform runs up to `detail` (a run id)
---   publish    `table_name` became the production copy
+--   quality    a quality run judged `table_name` (the sans-dup table) in this state:
+--              `detail` the fingerprint of its files, `source_rows` its rows,
+--              `written_rows` its files
+--   publish_start  publish began copying into the archive `table_name`
+--   publish    the archive `table_name` is complete and verified; the production view then
+--              moves to it
 CREATE TABLE ${lineage_table}
 WITH (
   external_location = '${location}',

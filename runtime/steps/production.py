@@ -3,28 +3,23 @@ then the archives beyond `archive_keep` are dropped (`prune`)."""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import List, Optional
 
-from ..adjustments import refresh_adjusted_view
 from ..engines.base import Engine
 from ..errors import EngineError, QualityCheckFailed
-from ..partitioned import write_partitioned
+from ..production import record_manifest, view_target
 from ..settings import Settings, parse_archive_keep
-from ..sql_files import render
 from ..storage import Storage
-from . import lineage
-from .common import (
-    CLUSTER_COL,
-    drop_table_and_files,
-    new_run_id,
-    now_utc,
-    production_column_list,
-)
+from . import archive, lineage
+from .common import new_run_id, now_utc
 from .lineage import Event
 from .quality_run import latest_quality
+
+log = logging.getLogger(__name__)
 
 # How many one-second bumps publish tries before it gives up on a free timestamp.
 _MAX_STAMP_BUMPS = 120
@@ -64,17 +59,18 @@ def prune(
 ) -> PruneResult:
     """Drop all but the newest `keep` archives (default `settings.archive_keep`): each one's table,
     with its partitions, and its files. The copy the prod_latest view reads (`current`, else the
-    newest recorded publish) is never dropped."""
+    newest recorded publish) and the table the view selects from are never dropped."""
     keep = settings.archive_keep if keep is None else parse_archive_keep("--keep", keep)
     if current is None:
         current = lineage.read_state(settings, engine, storage).published_table
+    protected = {current, view_target(settings, engine)}
     names = archives(settings, engine)
     kept, dropped, deleted = names[:keep], [], 0
     for table in names[keep:]:
-        if table == current:
+        if table in protected:
             kept.append(table)
             continue
-        deleted += drop_table_and_files(settings, engine, storage, table)
+        deleted += archive.discard(settings, engine, storage, table)
         dropped.append(table)
     return PruneResult(kept, dropped, deleted)
 
@@ -99,9 +95,16 @@ def publish(
     *,
     now: Optional[datetime] = None,
 ) -> PublishResult:
-    """Timestamped production copy + the prod_latest view, only if the latest quality run has no
-    failed blocking check (otherwise raise QualityCheckFailed and touch nothing); then keep the
-    newest `archive_keep` archives."""
+    """A timestamped production copy + the prod_latest view, only of the sans-dup table exactly
+    as the latest quality run judged it, and only if that run has no failed blocking check
+    (otherwise raise QualityCheckFailed, or StaleQualityResult, and touch nothing); then keep
+    the newest `archive_keep` archives.
+
+    The copy is the judged files copied into the archive location (a storage copy: no data
+    scanned), then registered: CREATE EXTERNAL TABLE and its partitions (catalog statements).
+    It is checked (every file at its size, the judged row count read back) and recorded as
+    complete before the view moves to it; a failure removes it, and a killed publish's archive
+    is removed by the next publish (docs/architecture.md, "Publish")."""
     latest = latest_quality(settings, engine)
     if latest is None:
         raise QualityCheckFailed(
@@ -114,23 +117,42 @@ def publish(
             f"blocking quality checks failed in run {latest.run_id}: {names}; nothing published, "
             f"{settings.prod_latest_view} unchanged"
         )
+    history = archive.read_log(settings, engine, latest.run_id)
+    judged = archive.judged_state(settings, engine, storage, latest.run_id, history)
+    view = settings.prod_latest_view
+    protected = {view_target(settings, engine), *_recorded_current(settings, engine, storage)}
+    archive.clean_unfinished(settings, engine, storage, history, protected)
     moment = now_utc(now)
     table = _free_table(settings, engine, storage, moment)
-    location = settings.table_location(table)
-    written = write_partitioned(
-        engine, table=table,
-        select_sql=render("publish_select.sql", columns=production_column_list(settings),
-                          adjusted_view=refresh_adjusted_view(settings, engine)),
-        location=location, partition_col=settings.partition_column, cluster_by=CLUSTER_COL,
-        storage=storage,
-    )
-    view = settings.prod_latest_view
-    engine.execute(render("publish_view.sql", view=view, prod_table=table))
-    lineage.append(settings, engine, new_run_id(moment), moment, [Event("publish", table)])
+    run_id = new_run_id(moment)
+    # Recorded before the first file lands, so that a killed publish's archive is known as
+    # unfinished (and removed) by the next one.
+    lineage.append(settings, engine, run_id, moment, [Event("publish_start", table)])
+    try:
+        location = archive.copy_files(settings, storage, judged, table)
+        archive.register(settings, engine, table, judged)
+        archive.verify(settings, engine, storage, table, judged)
+        # What readers check the copy against later (status, report, checks).
+        record_manifest(settings, storage, table, judged.rows, judged.files, judged.splits)
+    except Exception:
+        try:
+            archive.discard(settings, engine, storage, table)
+        except Exception:  # never hide the error that got us here; the next publish cleans
+            log.warning("could not remove the unfinished archive %s", table)
+        raise
+    lineage.append(settings, engine, run_id, moment, [Event("publish", table)])
+    engine.execute(archive.view_sql(settings, table, judged))
     pruned = prune(settings, engine, storage, current=table)
     return PublishResult(
-        table, view, location, written.rows, written.partitions, latest.run_id, pruned.dropped
+        table, view, location, judged.rows, len(judged.partitions(settings.partition_column)),
+        latest.run_id, pruned.dropped
     )
+
+
+def _recorded_current(settings: Settings, engine: Engine, storage: Storage) -> List[str]:
+    """The newest completed publication, as the lineage table records it (or nothing)."""
+    table = lineage.read_state(settings, engine, storage).published_table
+    return [table] if table else []
 
 
 __all__ = ["PruneResult", "PublishResult", "archives", "prune", "publish"]

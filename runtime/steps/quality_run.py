@@ -7,6 +7,8 @@ entry script turns a failed blocking check (the node that gates publish) into a 
 from __future__ import annotations
 
 import json
+import logging
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Dict, List, Optional, Tuple
@@ -14,17 +16,25 @@ from typing import Dict, List, Optional, Tuple
 from ..adjustments import applied_splits_list, log_applied_splits, refresh_adjusted_view
 from ..checks import Check, CheckResult, QualityResult, all_checks
 from ..engines.base import Engine
-from ..errors import validate_identifier
+from ..errors import EngineError, validate_identifier
 from ..exchange_calendar import expected_session_hours, last_completed_session, session_start_utc
 from ..settings import Settings
 from ..sql_files import hour_values, render, slots, ticker_values, timestamp_literal
 from ..storage import Storage
 from ..window import default_window, parse_window_day
 from . import lineage
-from .common import append_rows, new_run_id, now_utc
+from .archive import Fingerprint, data_files, judged_splits
+from .common import append_rows, count_rows, new_run_id, now_utc, without_header
+from .lineage import Event
 
 # The check slots filled from the exchange calendar (see _calendar_values).
 CALENDAR_SLOTS = ("fresh_since", "expected_hours")
+# A check that counts the rows meeting one condition: run with the others in one scan.
+_ROW_CHECK = re.compile(
+    r"^SELECT\s+count\(\*\)\s+AS\s+failing_rows\s+FROM\s+(\w+)\s+WHERE\s+(.+)$",
+    re.I | re.S,
+)
+log = logging.getLogger(__name__)
 
 
 def latest_ingest_window(settings: Settings, storage: Storage) -> Optional[Tuple[str, str]]:
@@ -98,6 +108,44 @@ def _history_values(run_id: str, run_at: datetime, checks: List[CheckResult]) ->
     return ",\n".join(lines)
 
 
+def _row_condition(sql: str, table: str) -> Optional[str]:
+    """The row test of a check that counts the sans-dup table's rows meeting one condition
+    (`SELECT count(*) AS failing_rows FROM <table> WHERE <condition>`), else None."""
+    m = _ROW_CHECK.match(without_header(sql))
+    if m is None or m.group(1) != table:
+        return None
+    return m.group(2)
+
+
+def _run_folded(engine: Engine, settings: Settings, checks: List[Check], values: Dict[str, str],
+                failing: Dict[str, int]) -> Tuple[Optional[int], List[str]]:
+    """Run the row-wise checks (each a count of the rows meeting its condition) as one scan:
+    `count(CASE WHEN <condition> THEN 1 END)` counts exactly the rows its WHERE would keep (a
+    NULL condition keeps none), and `count(*)` gives the table's rows too. On Athena that is one
+    billed scan instead of one per check. Returns (rows, names of the checks answered); a
+    statement that fails is left to the checks one by one, so an error names its own check."""
+    table = settings.sans_dup_table
+    conditions = {}
+    for check in checks:
+        condition = _row_condition(render(check.sql_file, **values), table)
+        if condition is not None:
+            conditions[check.name] = condition
+    columns = [f"count(CASE WHEN ({cond}) THEN 1 END) AS {validate_identifier(name, 'check')}"
+               for name, cond in conditions.items()]
+    sql = (f"-- quality: the row-wise checks in one scan: {', '.join(conditions)}\n"
+           f"SELECT count(*) AS row_count, {', '.join(columns)}\nFROM {table}")
+    if not conditions:
+        return None, []
+    try:
+        row = engine.execute(sql).rows[0]
+    except EngineError as exc:
+        log.info("the row-wise checks in one scan failed (%s); running them one by one", exc)
+        return None, []
+    for name, value in zip(conditions, row[1:]):
+        failing[name] = int(value or 0)
+    return int(row[0]), list(conditions)
+
+
 def _uses_calendar(check: Check) -> bool:
     return not slots(check.sql_file).isdisjoint(CALENDAR_SLOTS)
 
@@ -122,9 +170,17 @@ def quality(
         max_workers=1, thread_name_prefix="xnys-calendar"
     ) as pool, engine.consistent_reads():
         calendar = pool.submit(_calendar_values, settings, storage, moment)
+        # What these checks judge, for publish to copy exactly this state (or refuse); its row
+        # count comes from the one scan that runs the row-wise checks.
+        files = data_files(storage, settings.table_location(settings.sans_dup_table))
+        splits = judged_splits(settings, engine, storage)
         values = _check_values(settings, engine, moment)
         needs_calendar = {c.name: _uses_calendar(c) for c in checks}
+        plain = [c for c in checks if not needs_calendar[c.name]]
+        rows, folded = _run_folded(engine, settings, plain, values, failing)
         for check in sorted(checks, key=lambda c: needs_calendar[c.name]):
+            if check.name in folded:
+                continue
             if calendar.done() and calendar.exception() is not None:
                 raise calendar.exception()  # before more queries (on Athena, billed scans)
             if needs_calendar[check.name]:
@@ -132,6 +188,9 @@ def quality(
             value = engine.execute(render(check.sql_file, **values)).scalar()
             failing[check.name] = int(value or 0)
         calendar.result()  # its error, even if no check needed it
+        if rows is None:
+            rows = count_rows(engine, settings.sans_dup_table)
+    judged = Fingerprint(rows, files, splits)
     if failing.get("splits_applied"):
         log_applied_splits(settings, engine)
     results = [
@@ -150,6 +209,10 @@ def quality(
             run_id = new_run_id(moment, str(previous))
             result.run_id = run_id
     append_rows(settings, engine, "dq", dq, _history_values(run_id, moment, results), exists)
+    lineage.append(settings, engine, run_id, moment, [Event(
+        "quality", settings.sans_dup_table, detail=judged.digest, source_rows=judged.rows,
+        written_rows=len(judged.files),
+    )])
     return result
 
 

@@ -100,9 +100,10 @@ class Lake:
         return self.engine.execute(sql).scalar()
 
     def prod_tables(self) -> List[str]:
-        view = self.settings.prod_latest_view
-        prefix = f"{self.settings.table_prefix}_prod_"
-        return [t for t in self.engine.list_tables() if t.startswith(prefix) and t != view]
+        """The production archives (not the view, not an archive's `_splits` companion)."""
+        from runtime.steps import archives
+
+        return sorted(archives(self.settings, self.engine))
 
     def ingest(self, *, end: date = END, days: int = 7, now: datetime = T0, **kw: Any):
         from runtime.ingest import run_ingest

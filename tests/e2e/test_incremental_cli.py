@@ -12,7 +12,8 @@ ARGS = ("--end-date", "2026-11-20", "--days", "3", "--source", "demo", "--json")
 
 def _archives(run_cli, home):
     out = run_cli("tables", "--home", str(home))
-    return sorted(t for t in out.out.split() if t.startswith("stock_aggregate_prod_2"))
+    return sorted(t for t in out.out.split()
+                  if t.startswith("stock_aggregate_prod_2") and not t.endswith("_splits"))
 
 
 def test_full_refresh_on_demand_then_incremental_again(home, run_cli):

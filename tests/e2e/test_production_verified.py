@@ -82,7 +82,7 @@ def test_a_damaged_production_file_is_named(published, run_cli):
     status = run_cli("status", "--home", str(home), "--json").json()
     (problem,) = status["production"]["problems"]
     assert problem.startswith(
-        f"1 file(s) of {table} cannot be read as published: {name} (ArrowInvalid: ")
+        f"1 file(s) of {table} cannot be read: {name} (ArrowInvalid: ")
     _reports_unreadable(run_cli, home, problem)
 
 

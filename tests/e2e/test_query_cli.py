@@ -77,7 +77,8 @@ def test_tables_lists_every_role(home_published, run_cli):
     names = run_cli("tables", "--home", str(home_published)).out.split()
     for role in ("raw", "parquet", "sans_dup", "dq_results", "prod_latest"):
         assert f"stock_aggregate_{role}" in names
-    assert len([n for n in names if n.startswith("stock_aggregate_prod_2")]) == 1
+    archives = [n for n in names if n.startswith("stock_aggregate_prod_2")]
+    assert len(archives) == 2 and archives[1] == archives[0] + "_splits"  # one archive pair
 
 
 def test_checks_command_appends_a_run_to_the_history(home_published, run_cli):
@@ -184,7 +185,8 @@ def test_reading_commands_work_when_no_file_can_grow(home_published):
 def test_query_refuses_to_drop_the_table_behind_the_production_view(home_published, run_cli):
     h = str(home_published)
     view = "stock_aggregate_prod_latest"
-    (table,) = [t for t in run_cli("tables", "--home", h).out.split() if "_prod_2" in t]
+    (table,) = [t for t in run_cli("tables", "--home", h).out.split()
+                if "_prod_2" in t and not t.endswith("_splits")]
     for sql in (f"DROP TABLE {table}", f"DROP TABLE IF EXISTS {table.upper()}",
                 f"-- tidy up\nDROP TABLE stock_aggregates.{table}"):
         refused = run_cli("query", "--home", h, sql)

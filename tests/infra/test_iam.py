@@ -252,3 +252,20 @@ def test_grafana_gets_exactly_the_plugins_documented_athena_actions(full):
     # Only the two account-wide list calls are granted on "*".
     star = [s for s in doc["Statement"] if s["Resource"] == ["*"]]
     assert [s["Action"] for s in star] == [["athena:ListDataCatalogs", "athena:ListWorkGroups"]]
+
+
+def test_glue_jobs_may_copy_curated_files_into_the_archive(program):
+    # Publish copies the sans-dup table's files with S3 CopyObject, which needs s3:GetObject on
+    # the source object and s3:PutObject on the target; and it lists both to check the copy.
+    doc = program.policies()["workflow-job-role-policy:policy"]
+
+    def allowed(action, resource):
+        return any(action in stmt["Action"] and resource in stmt["Resource"]
+                   for stmt in doc["Statement"] if stmt.get("Effect", "Allow") == "Allow")
+
+    curated = f"arn:aws:s3:::{program.exports['curated_bucket']}"
+    archive = f"arn:aws:s3:::{program.exports['archive_bucket']}"
+    assert allowed("s3:GetObject", f"{curated}/*")
+    assert allowed("s3:PutObject", f"{archive}/*")
+    assert allowed("s3:DeleteObject", f"{archive}/*")  # a failed copy is removed
+    assert allowed("s3:ListBucket", curated) and allowed("s3:ListBucket", archive)

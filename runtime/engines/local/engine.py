@@ -28,6 +28,9 @@ _SHOW = re.compile(
     r"^show\s+(tables|views)(?:\s+(?:in|from)\s+(\S+))?(?:\s+(?:like\s+)?'([^']*)')?$", re.I | re.S
 )
 _SHOW_PARTITIONS = re.compile(r"^show\s+partitions\s+(\S+)$", re.I | re.S)
+# ALTER TABLE ... ADD/DROP PARTITION: matched here, because sqlglot parses an ADD of several
+# partitions (valid Athena) only as an opaque command.
+_ALTER_TABLE = re.compile(r"^alter\s+table\s+(\S+)\s", re.I)
 _MSCK = re.compile(r"^msck\s+repair\s+table\s+(\S+)$", re.I | re.S)
 _LEADING_COMMENTS = re.compile(r"^(?:\s*(?:--[^\n]*(?:\n|$)|/\*.*?\*/))*\s*", re.S)
 
@@ -222,6 +225,9 @@ class LocalEngine(Engine):
         m = _MSCK.match(bare)
         if m:
             return statements.repair(self._catalog.parse_name(m.group(1)))
+        m = _ALTER_TABLE.match(bare)
+        if m:
+            return statements.alter(self._catalog.parse_name(m.group(1)), text)
         parsed = [s for s in sqlglot.parse(text, read="athena") if s is not None]
         if len(parsed) != 1:
             raise EngineError(
@@ -246,8 +252,6 @@ class LocalEngine(Engine):
             return statements.describe(node)
         elif isinstance(node, exp.Query):
             return self._select(node)
-        elif isinstance(node, exp.Alter):
-            return statements.alter(node, text)
         raise UnsupportedSQLError(
             f"the local engine does not run this kind of statement ({type(node).__name__}): "
             f"{head(text)}. It runs SELECT/WITH, CTAS, INSERT INTO, CREATE EXTERNAL TABLE, "

@@ -243,8 +243,7 @@ class Statements:
         self._cache.table_changed(name)
         return QueryResult()
 
-    def alter(self, node: Any, text: str) -> QueryResult:
-        name = self._catalog.table_name(node.this)
+    def alter(self, name: str, text: str) -> QueryResult:
         text = _LEADING_COMMENTS.sub("", text)
         drop = re.match(r"^alter\s+table\s+\S+\s+drop\s+(if\s+exists\s+)?partition\b", text,
                         re.I)
@@ -258,8 +257,17 @@ class Statements:
                 "PARTITION are supported locally"
             )
         entry = self.require_table(name)
+        keys = [c for c, _ in entry.partitions]
         for m in re.finditer(r"\blocation\s+'([^']*)'", text, re.I):
-            where = self._catalog.location(m.group(1), name)
+            # A partition's folder is `<table location><column>=<value>/`: the '=' that a
+            # table location may not hold is the Hive layout here.
+            raw = m.group(1).rstrip("/")
+            base, _, folder = raw.rpartition("/")
+            column = folder.split("=", 1)[0].lower()
+            if len(keys) == 1 and "=" in folder and column == keys[0]:
+                where = self._catalog.location(base, name) + folder + "/"
+            else:
+                where = self._catalog.location(m.group(1), name)
             if not where.startswith(entry.location or ""):
                 raise UnsupportedSQLError(
                     f"ALTER TABLE {name} ADD PARTITION LOCATION {m.group(1)!r} lies outside the "

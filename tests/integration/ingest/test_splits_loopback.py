@@ -94,7 +94,7 @@ def test_before_and_after_a_split_the_published_history_is_on_one_basis(
                                   now=datetime(2026, 11, 19, 17, tzinfo=timezone.utc))
         rows = engine.execute(
             f"SELECT bar_time_ms, open, high, low, close, volume, vwap, open_traded, "
-            f"volume_traded, split_factor FROM {published.table} ORDER BY bar_time_ms"
+            f"volume_traded, split_factor FROM {published.view} ORDER BY bar_time_ms"
         ).rows
     finally:
         engine.close()

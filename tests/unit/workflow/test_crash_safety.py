@@ -55,6 +55,9 @@ class CrashingEngine(Engine):
     def list_tables(self):
         return self.inner.list_tables()
 
+    def describe_table(self, name):
+        return self.inner.describe_table(name)
+
     def consistent_reads(self):
         return self.inner.consistent_reads()
 
@@ -74,6 +77,13 @@ class CrashingStorage(Storage):
 
     def exists(self, uri):
         return self.inner.exists(uri)
+
+    def list_info(self, prefix):
+        return self.inner.list_info(prefix)
+
+    def copy(self, src, dst):
+        self.inner.copy(src, dst)
+        self.countdown.tick(f"copy {dst}")
 
     def delete_prefix(self, prefix):
         n = self.inner.delete_prefix(prefix)

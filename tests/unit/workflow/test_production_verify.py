@@ -28,7 +28,8 @@ class CatalogWithPartitions:
     def describe_table(self, name):
         if name == "stock_aggregate_prod_latest":
             return SimpleNamespace(properties={"sql": f"SELECT * FROM {TABLE}"}, location=None)
-        return SimpleNamespace(properties={}, location=self.location)
+        return SimpleNamespace(properties={}, location=(
+            self.location if name == TABLE else f"s3://archive/{name}/"))
 
     def execute(self, sql):
         if sql != f"SHOW PARTITIONS {TABLE}":
@@ -66,9 +67,15 @@ def s3_copy(monkeypatch):
         yield settings, engine, storage, location
 
 
+def _publish_record(settings, storage, location, rows=8):
+    """The manifest as publish writes it: the files it copied, with their sizes."""
+    files = [(o.uri[len(location):], o.size, "") for o in storage.list_info(location)]
+    return record_manifest(settings, storage, TABLE, rows, files)
+
+
 def test_a_complete_copy_on_s3_is_readable(s3_copy):
     settings, engine, storage, location = s3_copy
-    manifest = record_manifest(settings, engine, storage, TABLE, 8)
+    manifest = _publish_record(settings, storage, location)
     assert (manifest["rows"], sorted(manifest["files"])) == (
         8, ["day_partition=2026-11-19/part-0", "day_partition=2026-11-20/part-0"])
     check = verify_production(settings, engine, storage)
@@ -78,7 +85,7 @@ def test_a_complete_copy_on_s3_is_readable(s3_copy):
 
 def test_a_registered_partition_whose_files_are_gone_is_named(s3_copy):
     settings, engine, storage, location = s3_copy
-    record_manifest(settings, engine, storage, TABLE, 8)
+    _publish_record(settings, storage, location)
     storage.delete(f"{location}day_partition=2026-11-20/part-0")
     check = verify_production(settings, engine, storage)
     assert check.problems == [
@@ -95,7 +102,7 @@ def test_without_a_manifest_every_file_is_still_read(s3_copy):
     check = verify_production(settings, engine, storage)
     assert check.manifest is False
     assert check.problems == [
-        f"1 file(s) of {TABLE} cannot be read as published: day_partition=2026-11-19/part-0 "
+        f"1 file(s) of {TABLE} cannot be read: day_partition=2026-11-19/part-0 "
         f"(ValueError: {location}day_partition=2026-11-19/part-0 does not end in a Parquet "
         "footer)"]
     assert check.rows == 5
@@ -103,10 +110,39 @@ def test_without_a_manifest_every_file_is_still_read(s3_copy):
 
 def test_files_whose_rows_no_longer_add_up_to_the_published_rows_are_named(s3_copy):
     settings, engine, storage, location = s3_copy
-    record_manifest(settings, engine, storage, TABLE, 8)
+    _publish_record(settings, storage, location)
     # Rewritten in place with other content of the same size would keep every size; here
     # the recorded count is what differs (a copy published from a table that lost rows).
-    manifest = storage.read(location + MANIFEST_NAME).replace(b'"rows": 8', b'"rows": 9')
+    manifest = storage.read(location + MANIFEST_NAME).replace(b'"rows": 8,', b'"rows": 9,')
     storage.write(location + MANIFEST_NAME, manifest)
     assert verify_production(settings, engine, storage).problems == [
         f"the files of {TABLE} hold 8 rows, 9 when published"]
+
+
+def test_a_split_companion_that_lost_a_file_is_named(s3_copy):
+    settings, engine, storage, location = s3_copy
+    companion = f"s3://archive/{TABLE}_splits/"
+    storage.write(companion + "2026/11/20/16/splits-1", b'{"ticker": "AAPL"}\n')
+    engine.table_exists = lambda name: name in (
+        "stock_aggregate_prod_latest", TABLE, TABLE + "_splits")
+    files = [(o.uri[len(location):], o.size, "") for o in storage.list_info(location)]
+    record_manifest(settings, storage, TABLE, 8, files, [("2026/11/20/16/splits-1", 19, "")])
+    assert verify_production(settings, engine, storage).problems == []
+    storage.delete(companion + "2026/11/20/16/splits-1")
+    assert verify_production(settings, engine, storage).problems == [
+        f"1 file(s) of {TABLE}_splits are gone from {companion}: 2026/11/20/16/splits-1"]
+
+
+def test_a_file_rewritten_after_publish_is_named_with_both_sizes(s3_copy):
+    settings, engine, storage, location = s3_copy
+    _publish_record(settings, storage, location)
+    name = "day_partition=2026-11-19/part-0"
+    before = storage.size(location + name)
+    storage.write(location + name, _parquet(4))
+    after = storage.size(location + name)
+    assert after != before
+    assert verify_production(settings, engine, storage).problems == [
+        f"1 file(s) of {TABLE} changed since publish: {name} ({after} bytes, {before} when "
+        "published)",
+        f"the files of {TABLE} hold 9 rows, 8 when published",
+    ]

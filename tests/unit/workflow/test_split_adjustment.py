@@ -80,8 +80,11 @@ def test_a_split_puts_the_bars_before_it_on_the_new_basis_and_keeps_the_traded_v
     assert failing(result, "splits_applied") == 1
     assert failing(result, "unexplained_split_jump") == 0
     published = steps.publish(mini.settings, mini.engine, mini.storage, now=NOW)
-    assert mini.rows(f"SELECT close, close_traded FROM {published.table} ORDER BY bar_time_ms") \
+    prod_view = mini.settings.prod_latest_view  # over the archive `published.table`
+    assert mini.rows(f"SELECT close, close_traded FROM {prod_view} ORDER BY bar_time_ms") \
         == [(50.5, 101.0), (52.0, 52.0)]
+    assert mini.rows(f"SELECT close FROM {published.table} ORDER BY bar_time_ms") \
+        == [(101.0,), (52.0,)]  # the archive holds the bars as stored
 
 
 def test_the_execution_date_starts_at_midnight_in_new_york(mini, helpers):

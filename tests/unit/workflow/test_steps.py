@@ -213,7 +213,7 @@ def test_publish_refuses_after_a_failed_blocking_check(mini, helpers):
     assert [c.name for c in result.failed_errors] == ["ohlc_consistency"]
     with pytest.raises(QualityCheckFailed, match=r"ohlc_consistency \(1 rows\)"):
         steps.publish(s, mini.engine, mini.storage, now=NOW.replace(hour=13))
-    tables = [t for t in mini.engine.list_tables() if "_prod_2" in t]
+    tables = steps.archives(s, mini.engine)
     assert tables == [good.table]
     assert mini.rows(f"SELECT count(*) FROM {s.prod_latest_view}") == [(1,)]
 
@@ -231,7 +231,10 @@ def test_quality_runs_calendar_checks_last_and_reports_in_check_order(mini, help
 
     assert [c.name for c in result.checks] == [c.name for c in all_checks()]
     checks = [q for q in sent if q.startswith("-- severity:")]
-    assert len(checks) == 15
+    # The 7 checks that count rows meeting a condition run in one scan; 8 run on their own.
+    folded = [q for q in sent if q.startswith("-- quality: the row-wise checks in one scan")]
+    assert len(checks) == 8 and len(folded) == 1
+    assert folded[0].count("count(CASE WHEN") == 7
     # 2026-11-20 is the last completed session before NOW; its 00:00 New York is 05:00 UTC.
     assert "TIMESTAMP '2026-11-20 05:00:00.000'" in checks[-2] + checks[-1]
     assert all("${" not in q for q in checks)
@@ -347,6 +350,7 @@ def test_row_count_check_compares_with_the_raw_rows_the_transform_read(mini, hel
     # Without a lineage record (a table built by an older version), raw is counted instead:
     # the late object's row is then missing from the typed table as well.
     mini.engine.execute(f"DROP TABLE {s.lineage_table}")
+    mini.storage.delete_prefix(s.table_location(s.lineage_table))  # never written, its files too
     assert steps.row_counts(s, mini.engine) is None
     check = row_count_check()
     assert (check.failing_rows, check.passed) == (3, False)
@@ -369,3 +373,53 @@ def test_prune_keeps_the_newest_and_never_the_view_s_copy(mini):
     assert result.deleted_objects == 1
     assert not st.exists(s.table_location(s.prod_table(stamps[1])))
     assert steps.archives(s, e) == [s.prod_table(x) for x in (stamps[3], stamps[2], stamps[0])]
+
+
+def test_row_wise_checks_in_one_scan_answer_as_each_check_alone(mini, helpers):
+    from runtime.checks import all_checks
+    from runtime.sql_files import render
+    from runtime.steps import quality_run
+
+    s = mini.settings
+    mini.raw([
+        helpers.bar(T_0900),
+        helpers.bar(T_0900 + 3_600_000, h=8),  # high below low
+        helpers.bar(T_0900 + 7_200_000, o=0, v=-1),  # a zero and a negative
+        helpers.bar(T_0900 + 10_800_000, vw=None),  # a NULL
+        helpers.bar(T_0900 + 14_400_000, ticker="aapl"),  # ticker format
+        helpers.bar(4_102_444_800_000),  # 2100: in the future
+    ])
+    _build(mini, "transform", "dedup")
+    sent = _record_statements(mini.engine)
+    result = steps.quality(s, mini.engine, mini.storage, now=NOW)
+    values = quality_run._check_values(s, mini.engine, NOW)
+    alone = {}
+    for check in all_checks():
+        if not quality_run._uses_calendar(check):
+            alone[check.name] = int(mini.engine.execute(
+                render(check.sql_file, **values)).scalar() or 0)
+    got = {c.name: c.failing_rows for c in result.checks if c.name in alone}
+    assert got == alone
+    assert {k: v for k, v in got.items() if v} == {
+        "ohlc_consistency": 2, "zero_values": 1, "negative_values": 1, "null_values": 1,
+        "ticker_format": 1, "bar_time_range": 1}
+    assert sum(q.startswith("-- quality: the row-wise") for q in sent) == 1
+
+
+def test_row_wise_checks_run_one_by_one_when_the_single_scan_fails(mini, helpers, monkeypatch):
+    s = mini.settings
+    mini.raw([helpers.bar(T_0900), helpers.bar(T_0900 + 3_600_000, h=8)])
+    _build(mini, "transform", "dedup")
+    sent = _record_statements(mini.engine)
+    real = mini.engine.execute
+
+    def refuse_the_single_scan(sql):
+        if sql.startswith("-- quality: the row-wise"):
+            from runtime.errors import EngineError
+            raise EngineError("EXCEEDED_LOCAL_MEMORY_LIMIT")
+        return real(sql)
+
+    mini.engine.execute = refuse_the_single_scan
+    result = steps.quality(s, mini.engine, mini.storage, now=NOW)
+    assert [c.name for c in result.failed_errors] == ["ohlc_consistency"]
+    assert len([q for q in sent if q.startswith("-- severity:")]) == 15
