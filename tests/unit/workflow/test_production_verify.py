@@ -138,11 +138,11 @@ def test_a_file_rewritten_after_publish_is_named_with_both_sizes(s3_copy):
     _publish_record(settings, storage, location)
     name = "day_partition=2026-11-19/part-0"
     before = storage.size(location + name)
-    storage.write(location + name, _parquet(4))
+    storage.write(location + name, _parquet(40))
     after = storage.size(location + name)
     assert after != before
     assert verify_production(settings, engine, storage).problems == [
         f"1 file(s) of {TABLE} changed since publish: {name} ({after} bytes, {before} when "
         "published)",
-        f"the files of {TABLE} hold 9 rows, 8 when published",
+        f"the files of {TABLE} hold 45 rows, 8 when published",
     ]
