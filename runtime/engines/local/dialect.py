@@ -232,6 +232,11 @@ def _rewrite(node: Any, exp: Any, database: str) -> Any:
         return exp.Anonymous(this="timezone", expressions=[zone, ts])
     if isinstance(node, exp.Round):
         return _trino_round(node, exp)
+    if isinstance(node, (exp.ArgMin, exp.ArgMax)) and node.args.get("count") is None:
+        # Trino's min_by/max_by give x of the row with the extreme y even when that x is NULL;
+        # DuckDB's arg_min/arg_max skip rows whose x is NULL, its *_null forms keep them.
+        name = "arg_min_null" if isinstance(node, exp.ArgMin) else "arg_max_null"
+        return exp.Anonymous(this=name, expressions=[node.this, node.expression])
     if isinstance(node, exp.Cast) and node.to.is_type(
         exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT, exp.DataType.Type.CHAR
     ):

@@ -177,3 +177,14 @@ def test_iso8601_parse_datetime_and_with_timezone_follow_trino(engine):
     assert row["parsed"] == datetime(2020, 1, 2, 5, 0, tzinfo=timezone.utc)
     # 22:00 EDT (UTC-4) on 2020-07-01 is 02:00 UTC on 2020-07-02.
     assert row["ny"] == datetime(2020, 7, 2, 2, 0, tzinfo=timezone.utc)
+
+
+def test_min_by_and_max_by_keep_a_null_value_of_the_extreme_row_like_trino(engine):
+    # Trino returns x of the row with the smallest (largest) y, NULL included; rows whose y is
+    # NULL are ignored. DuckDB's arg_min/arg_max would skip the NULL x and answer 2.0.
+    row = engine.execute(
+        "SELECT min_by(x, t), max_by(x, t), min_by(x, u), max_by(x, u) FROM (VALUES "
+        "(CAST(NULL AS double), 1, 5), (2e0, 2, CAST(NULL AS integer)), "
+        "(CAST(NULL AS double), 3, 1), (4e0, CAST(NULL AS integer), 9)) AS v (x, t, u)"
+    ).rows[0]
+    assert tuple(row) == (None, None, None, 4.0)

@@ -235,6 +235,24 @@ def test_jump_check_ignores_a_jump_within_one_day_and_the_first_bar(mini, helper
     assert failing(workflow(mini), "unexplained_split_jump") == 0
 
 
+def test_jump_check_compares_a_day_s_first_open_with_the_previous_day_s_last_close(
+    mini, helpers
+):
+    # 2026-11-12 closes at 200 then 100; 2026-11-13 opens at 100 (no jump), then falls to 50
+    # within the day. Halves and doubles are there, but not between a last close and the next
+    # day's first open: nothing to count.
+    def flat(ms, price):
+        return helpers.bar(ms, o=price, h=price, l=price, c=price, vw=price)
+
+    mini.raw([
+        flat(helpers.ms(2026, 11, 12, 14), 200),  # 09:00 EST
+        flat(helpers.ms(2026, 11, 12, 20), 100),  # 15:00 EST
+        flat(helpers.ms(2026, 11, 13, 14), 100),
+        flat(helpers.ms(2026, 11, 13, 20), 50),
+    ])
+    assert failing(workflow(mini), "unexplained_split_jump") == 0
+
+
 def test_a_split_without_its_adjustment_blocks_publish(mini, helpers):
     mini.raw([
         {**traded_bar(helpers, helpers.ms(2026, 11, 13, 0), 99), "window_to": "2026-11-13"},
