@@ -19,6 +19,9 @@ from .schedule import json_input, scheduled_targets, validate_schedule_expressio
 HANDLER = "runtime.handler.lambda_handler"
 LAMBDA_RUNTIME = "python3.12"
 RAW_PREFIX = "raw/"
+# Where transform moves a raw object it cannot read (runtime/quarantine.py): a sibling of raw/,
+# so neither the crawler nor the raw table sees it.
+QUARANTINE_PREFIX = "raw-quarantine/"
 REJECTS_PREFIX = "rejects/"
 # Split events: a few lines per run, which the Lambda writes straight to S3 in the raw layout
 # (a second Firehose stream would cost more than it buffers).

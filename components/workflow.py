@@ -16,7 +16,7 @@ from runtime.jobs.glue_entry import FULL_REFRESH_PROPERTY
 
 from . import iam
 from .analytics import ETL_RESULTS_PREFIX
-from .ingestion import RAW_PREFIX, SPLITS_PREFIX, validate_name_prefix
+from .ingestion import QUARANTINE_PREFIX, RAW_PREFIX, SPLITS_PREFIX, validate_name_prefix
 from .schedule import (
     json_input,
     scheduled_target,
@@ -313,6 +313,11 @@ class GlueWorkflow(pulumi.ComponentResource):
             iam.statement(["s3:GetBucketLocation", "s3:ListBucket"], a["raw"], sid="ListRaw"),
             iam.statement(["s3:GetObject"], [objects("raw", RAW_PREFIX),
                                              objects("raw", SPLITS_PREFIX)], sid="ReadRaw"),
+            # Transform moves a raw object it cannot read to the quarantine: CopyObject
+            # (GetObject on the source, PutObject on the copy), then DeleteObject.
+            iam.statement(["s3:DeleteObject"], objects("raw", RAW_PREFIX), sid="TakeRaw"),
+            iam.statement(["s3:PutObject"], objects("raw", QUARANTINE_PREFIX),
+                          sid="QuarantineRaw"),
             iam.statement(
                 ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
                 rw_buckets, sid="ListLake",

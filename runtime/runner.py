@@ -48,6 +48,15 @@ class WorkflowResult:
     def exit_code(self) -> int:
         return self.blocked.exit_code if self.blocked else 0
 
+    def raw_summary(self) -> Dict[str, Any]:
+        """`raw_quarantined` (objects this run set aside, with why) and `raw_misplaced` (raw
+        keys outside the YYYY/MM/DD/HH/<name> layout, which the raw table does not read)."""
+        moved = getattr(self.blocked, "objects", None) or []
+        misplaced: List[str] = []
+        for s in self.steps:
+            misplaced += getattr(s.result, "misplaced_objects", None) or []
+        return {"raw_quarantined": [q.to_dict() for q in moved], "raw_misplaced": misplaced}
+
     def incremental_summary(self) -> Dict[str, Any]:
         """`mode` (full when any step rebuilt its whole table), `full_refresh_reason` (the first
         step's reason, only when full), `raw_objects_read` and `partitions_rewritten` (of the
@@ -170,6 +179,8 @@ class RunResult:
     report_error: Optional[str] = None
     # mode, full_refresh_reason (when full), raw_objects_read, partitions_rewritten
     incremental: Dict[str, Any] = field(default_factory=dict)
+    # raw_quarantined, raw_misplaced (WorkflowResult.raw_summary)
+    raw: Dict[str, Any] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -187,6 +198,7 @@ class RunResult:
             "report_error": self.report_error,
             "seconds": round(self.seconds, 3),
             **self.incremental,
+            **self.raw,
         }
 
 
@@ -261,4 +273,5 @@ def run_pipeline(
         blocked=str(wf.blocked) if wf.blocked else None,
         report_error=wf.report_error,
         incremental=wf.incremental_summary(),
+        raw=wf.raw_summary(),
     )

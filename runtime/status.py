@@ -15,6 +15,8 @@ from .settings import Settings
 from .storage import local_path
 
 CURRENT, STALE, FAILED, EMPTY = "current", "stale", "failed", "never published"
+# The production view's table is gone or its files are not what publish wrote.
+UNREADABLE = "unreadable"
 
 
 def local_size(uri: str) -> Optional[int]:
@@ -93,6 +95,26 @@ def _freshness(settings: Settings, engine: Engine, now: datetime) -> Dict[str, A
     }
 
 
+def _production(settings: Settings, engine: Engine, storage: Any, kept: List[str],
+                status: Dict[str, Any]) -> Any:
+    """Fill `last_publish` and `production` (is the view's table readable in full? None
+    without a storage to look at)."""
+    production = None
+    if storage is not None:
+        from .production import verify_production
+
+        production = verify_production(settings, engine, storage)
+        status["production"] = production.to_dict()
+    newest = kept[0] if kept else (production.table if production else None)
+    status["last_publish"] = {
+        "table": newest,
+        "view": settings.prod_latest_view,
+        "published_at": _stamp_time(settings, newest) if newest else None,
+        "rows": production.rows if production else None,
+    }
+    return production
+
+
 def _checks(settings: Settings, engine: Engine) -> Optional[Dict[str, Any]]:
     from .steps import latest_quality
 
@@ -143,6 +165,7 @@ def collect_status(
         "checked_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "state": "unknown",
         "problems": [],
+        "warnings": [],
         "last_publish": None,
         "freshness": None,
         "checks": None,
@@ -157,7 +180,7 @@ def collect_status(
     }
     status["disk_bytes"] = disk
     if storage is not None:
-        status["raw_objects"] = len(storage.list(settings.raw_uri))
+        _raw_warnings(settings, storage, status)
     if engine is None:
         status["archives"] = None
         return status
@@ -166,22 +189,21 @@ def collect_status(
     status["archives"] = {"kept": len(kept), "tables": kept, "bytes": disk["archive"]}
     status["checks"] = _checks(settings, engine)
     problems: List[str] = status["problems"]
-    if settings.prod_latest_view in tables and kept:
-        newest = kept[0]
-        status["last_publish"] = {
-            "table": newest,
-            "view": settings.prod_latest_view,
-            "published_at": _stamp_time(settings, newest),
-        }
-        fresh = _freshness(settings, engine, now)
-        status["freshness"] = fresh
-        status["last_publish"]["rows"] = fresh.pop("rows")
-        stale = [t["ticker"] for t in fresh["tickers"] if not t["current"]]
-        if stale:
-            problems.append(
-                f"no bars since the {fresh['last_completed_session']} session for "
-                f"{', '.join(stale)}"
-            )
+    production = None
+    if settings.prod_latest_view in tables:
+        production = _production(settings, engine, storage, kept, status)
+        if production is None or production.readable:
+            fresh = _freshness(settings, engine, now)
+            status["freshness"] = fresh
+            status["last_publish"]["rows"] = fresh.pop("rows")
+            stale = [t["ticker"] for t in fresh["tickers"] if not t["current"]]
+            if stale:
+                problems.append(
+                    f"no bars since the {fresh['last_completed_session']} session for "
+                    f"{', '.join(stale)}"
+                )
+        else:  # reading the view would fail or miss rows: say why instead
+            problems += production.problems
     else:
         problems.append("nothing published yet")
     checks = status["checks"]
@@ -190,6 +212,8 @@ def collect_status(
                         f"{', '.join(checks['failed'])}; production was not replaced")
     if status["last_publish"] is None:
         status["state"] = EMPTY
+    elif production is not None and not production.readable:
+        status["state"] = UNREADABLE
     elif checks is not None and not checks["passed"]:
         status["state"] = FAILED
     elif problems:
@@ -199,8 +223,39 @@ def collect_status(
     return status
 
 
+def misplaced_line(settings: Settings, keys: List[str]) -> str:
+    """What to say about raw objects outside raw/YYYY/MM/DD/HH/<name>."""
+    n = len(keys)
+    shown = ", ".join(keys[:3]) + (f" and {n - 3} more" if n > 3 else "")
+    return (f"{n} raw object{'s' if n != 1 else ''} in {settings.raw_uri} not at "
+            f"YYYY/MM/DD/HH/<name> and not read: {shown}; move {'them' if n != 1 else 'it'} "
+            "into that layout (or delete)")
+
+
+def _raw_warnings(settings: Settings, storage: Any, status: Dict[str, Any]) -> None:
+    """Quarantined and misplaced raw objects: warnings (data left out of production), which
+    do not change the state or the exit code."""
+    from .quarantine import list_quarantined
+    from .steps.partitions import raw_listing
+
+    warnings: List[str] = status["warnings"]
+    objects, misplaced = raw_listing(settings, storage)
+    status["raw_objects"] = len(objects) + len(misplaced)
+    status["raw_misplaced"] = misplaced
+    if misplaced:
+        warnings.append(misplaced_line(settings, misplaced))
+    held = list_quarantined(settings, storage)
+    status["quarantined"] = [q.to_dict() for q in held]
+    if held:
+        warnings.append(
+            f"{len(held)} raw object{'s' if len(held) != 1 else ''} quarantined (not in "
+            f"production): {', '.join(q.key for q in held[:3])}"
+            f"{' and more' if len(held) > 3 else ''}; `stockpipe quarantine list` shows why"
+        )
+
+
 def exit_code(status: Dict[str, Any]) -> int:
-    """0 when current, 2 when stale, failed or never published, 1 when unknown."""
+    """0 when current, 2 when stale, failed, unreadable or never published, 1 when unknown."""
     state = status.get("state")
     if state == CURRENT:
         return 0

@@ -89,6 +89,26 @@ class Storage(ABC):
         real storages copy inside the store (S3: CopyObject, no bytes through this process)."""
         self.write(dst, self.read(src))
 
+    def delete(self, uri: str) -> None:
+        """Delete one object (`uri` exactly, never what it is a prefix of)."""
+        raise NotImplementedError
+
+    def move(self, src: str, dst: str) -> None:
+        """Move one object (copy, then delete the source); `dst` is replaced. The quarantine
+        moves raw objects with it. A process killed between the two leaves the object in both
+        places, and the next move (or release) replaces the copy."""
+        self.copy(src, dst)
+        self.delete(src)
+
+    def size(self, uri: str) -> Optional[int]:
+        """Bytes of the object `uri` exactly, None when there is none."""
+        found = [o.size for o in self.list_info(uri) if o.uri == uri]
+        return found[0] if found else None
+
+    def read_tail(self, uri: str, n: int) -> bytes:
+        """The last `n` bytes of an object (all of it when shorter): a Parquet footer."""
+        return self.read(uri)[-n:]
+
 
 class LocalStorage(Storage):
     """The lake as a folder; writes are atomic (temp file + rename) so readers never see halves."""
@@ -179,6 +199,27 @@ class LocalStorage(Storage):
         path = local_path(uri)
         return path.is_file() or (path.is_dir() and any(p.is_file() for p in path.rglob("*")))
 
+    def delete(self, uri: str) -> None:
+        path = local_path(uri)
+        try:
+            path.unlink()
+        except OSError as exc:
+            raise StorageError(f"cannot delete {path}: {exc.strerror}") from exc
+
+    def move(self, src: str, dst: str) -> None:
+        source, target = local_path(src), local_path(dst)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)  # one rename: never a copy in two places
+        except OSError as exc:
+            raise StorageError(f"cannot move {source} to {target}: {exc.strerror}") from exc
+
+    def size(self, uri: str) -> Optional[int]:
+        try:
+            return local_path(uri).stat().st_size if local_path(uri).is_file() else None
+        except OSError:
+            return None
+
 
 class S3Storage(Storage):
     """The lake on S3 (boto3; credentials from the usual chain)."""
@@ -254,6 +295,21 @@ class S3Storage(Storage):
         bucket, key = split_s3(uri)
         resp = self.s3.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
         return resp.get("KeyCount", 0) > 0
+
+    def delete(self, uri: str) -> None:
+        bucket, key = split_s3(uri)
+        try:
+            self.s3.delete_object(Bucket=bucket, Key=key)
+        except Exception as exc:
+            raise StorageError(f"cannot delete {uri}: {exc}") from exc
+
+    def read_tail(self, uri: str, n: int) -> bytes:
+        bucket, key = split_s3(uri)
+        try:
+            return self.s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=-{int(n)}")[
+                "Body"].read()
+        except Exception as exc:
+            raise StorageError(f"cannot read {uri}: {exc}") from exc
 
 
 def storage_for(uri: str, **kwargs: object) -> Storage:

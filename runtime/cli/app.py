@@ -13,7 +13,7 @@ from typing import List, Optional, Sequence, TextIO
 from ..errors import StockpipeError
 from . import parser as cli_parser
 from .commands import BY_NAME, COMMANDS
-from .commands.base import WRITE, lock_wait, settings_from
+from .commands.base import WRITE, lock_wait, require_home, settings_from
 from .console import Console, one_line, runtime_logging
 from .failures import error_object, report_failure
 from .lock import home_lock
@@ -74,6 +74,8 @@ def main(
     with stop_on_sigterm() as signals:
         try:
             with runtime_logging(console, bool(args.debug)):
+                if command.needs_home:
+                    require_home(settings_from(args))
                 if command.lock == WRITE:
                     with home_lock(settings_from(args).home, wait_seconds=lock_wait(args, 0.0),
                                    command=command.name,
@@ -81,7 +83,7 @@ def main(
                         return command.run(args, console)
                 return command.run(args, console)
         except KeyboardInterrupt as exc:
-            return _interrupted(out, err, exc, json_mode)
+            return _interrupted(out, err, exc, json_mode, console)
         except BrokenPipeError:
             # `stockpipe query ... | head`: the reader left; say nothing more on a closed pipe.
             if out is sys.stdout:
@@ -91,25 +93,27 @@ def main(
         except Exception as exc:  # noqa: BLE001 - the CLI's promise: one line unless --debug
             interrupt = signals.stopped()
             if interrupt is None:
-                return _failed(out, err, exc, bool(args.debug), json_mode)
+                return _failed(out, err, exc, bool(args.debug), json_mode, console)
             # the engine's own error for the statement the signal cut short
             if args.debug:
                 traceback.print_exc(file=err)
-            return _interrupted(out, err, interrupt, json_mode)
+            return _interrupted(out, err, interrupt, json_mode, console)
 
 
-def _interrupted(out: TextIO, err: TextIO, exc: KeyboardInterrupt, json_mode: bool) -> int:
+def _interrupted(out: TextIO, err: TextIO, exc: KeyboardInterrupt, json_mode: bool,
+                 console: Console) -> int:
     what = f"stopped ({exc.name})" if isinstance(exc, Stopped) else "interrupted (SIGINT)"
     return report_failure(out, err, what, exit_code_of(exc), exc=exc, json_mode=json_mode,
-                          line=f"stockpipe: {what}")
+                          line=f"stockpipe: {what}", console=console)
 
 
-def _failed(out: TextIO, err: TextIO, exc: Exception, debug: bool, json_mode: bool) -> int:
+def _failed(out: TextIO, err: TextIO, exc: Exception, debug: bool, json_mode: bool,
+            console: Console) -> int:
     """One line (the traceback too under --debug) and the exit code of what `exc` is."""
     if debug:
         traceback.print_exc(file=err)
     if isinstance(exc, StockpipeError):
         return report_failure(out, err, one_line(exc), exc.exit_code, exc=exc,
-                              json_mode=json_mode)
+                              json_mode=json_mode, console=console)
     return report_failure(out, err, f"{type(exc).__name__}: {one_line(exc)}", 1, exc=exc,
-                          json_mode=json_mode)
+                          json_mode=json_mode, console=console)

@@ -70,7 +70,17 @@ class Console:
             line = f"{self.clock()} {level:<7} {text}"
         print(line, file=self.err, flush=True)
 
-    def notice(self, message: str) -> None:
+    def notice(self, message: str, level: str = "info") -> None:
+        """A line for the person or program watching stderr. Under `--log-format json` off a
+        terminal it is a log record like every other stderr line, so a reader that parses each
+        line as JSON never meets plain text."""
+        if self.log_format == "json" and not self.live:
+            text = message
+            for prefix in ("stockpipe: ", f"{level}: "):
+                if text.startswith(prefix):
+                    text = text[len(prefix):]
+            self.log(level, text)
+            return
         print(message, file=self.err, flush=True)
 
     def print(self, message: str = "") -> None:
@@ -106,7 +116,7 @@ class ConsoleLog(logging.Handler):
         elif self.debug:
             self.console.notice(f"{level}: {record.name}: {message}")
         elif record.levelno >= logging.ERROR:
-            self.console.notice(f"stockpipe: {message}")
+            self.console.notice(f"stockpipe: {message}", level="error")
         elif record.levelno >= logging.INFO:
             self.console.progress(f"  {message}")
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from typing import Optional, TextIO, Tuple, Type
+from typing import Any, Optional, TextIO, Tuple, Type
 
 from ..errors import (
     AuthError,
@@ -26,6 +26,14 @@ class NoDataYet(StockpipeError):
                  "first"):
         super().__init__(message)
         self.hint = hint
+
+
+class HomeMissing(NoDataYet):
+    """The home a command should read does not exist, or is not a folder."""
+
+    def __init__(self, message: str, hint: str = "pass the home folder with --home (or "
+                 "$STOCKPIPE_HOME); `stockpipe run` creates a new one"):
+        super().__init__(message, hint)
 
 
 # The first class an error is an instance of gives its hint: specific classes first.
@@ -59,11 +67,17 @@ def error_object(error: str, exit_code: int, hint: str) -> str:
 
 def report_failure(
     out: TextIO, err: TextIO, error: str, exit_code: int, *, exc: Optional[BaseException] = None,
-    json_mode: bool = False, line: Optional[str] = None,
+    json_mode: bool = False, line: Optional[str] = None, console: Any = None,
 ) -> int:
     """'stockpipe: error: <error>' (or `line`) on stderr, the JSON object on stdout under
-    --json; returns `exit_code`."""
-    print(line or f"stockpipe: error: {error}", file=err, flush=True)
+    --json; returns `exit_code`. With a `console` logging JSON off a terminal, the stderr line
+    is a log record (level error, with the exit code) like the command's other lines."""
+    text = line or f"stockpipe: error: {error}"
+    if console is not None and console.log_format == "json" and not console.live:
+        console.log("error", error if line is None else text.replace("stockpipe: ", "", 1),
+                    exit_code=exit_code)
+    else:
+        print(text, file=err, flush=True)
     if json_mode:
         print(error_object(error, exit_code, hint_for(exc)), file=out, flush=True)
     return exit_code

@@ -98,6 +98,11 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     )
 
 
+def common_options(parser: argparse.ArgumentParser) -> None:
+    """The options every command takes, for a command's own sub-commands (after their name)."""
+    _common(parser, suppress=True)
+
+
 class UsageError(SystemExit):
     """A bad command line: exit code 1, the reason already printed on stderr."""
 

@@ -35,20 +35,28 @@ class RawObject:
     size: int = -1
 
 
-def raw_objects(settings: Settings, storage: Storage) -> List[RawObject]:
-    """Every raw object in the Firehose layout, oldest arrival first; hidden objects (names
-    starting with '.' or '_') are skipped, as Athena skips them."""
+def raw_listing(settings: Settings, storage: Storage) -> Tuple[List[RawObject], List[str]]:
+    """(every raw object in the Firehose layout, oldest arrival first; the keys of the others).
+    Hidden objects (names starting with '.' or '_') are in neither, as Athena skips them; an
+    object at another folder depth is not read by the raw table, so the caller reports it."""
     prefix = settings.raw_uri
-    out = []
+    out, misplaced = [], []
     for uri in storage.list(prefix):
         if not uri.startswith(prefix):
             continue
         key = uri[len(prefix):]
-        m = _RAW_KEY.match(key)
-        if m is None or m.group(5).startswith((".", "_")):
+        if key.rsplit("/", 1)[-1].startswith((".", "_")):
+            continue
+        if _RAW_KEY.match(key) is None:
+            misplaced.append(key)
             continue
         out.append(RawObject(key, uri))
-    return out
+    return out, misplaced
+
+
+def raw_objects(settings: Settings, storage: Storage) -> List[RawObject]:
+    """Every raw object in the Firehose layout, oldest arrival first (see raw_listing)."""
+    return raw_listing(settings, storage)[0]
 
 
 def object_key(settings: Settings, path: str) -> str:

@@ -11,7 +11,7 @@ from typing import List, Optional
 
 from ..engines.base import Engine
 from ..errors import EngineError, QualityCheckFailed
-from ..production import view_target
+from ..production import record_manifest, view_target
 from ..settings import Settings, parse_archive_keep
 from ..storage import Storage
 from . import archive, lineage
@@ -132,6 +132,8 @@ def publish(
         location = archive.copy_files(settings, storage, judged, table)
         archive.register(settings, engine, table, judged)
         archive.verify(settings, engine, storage, table, judged)
+        # What readers check the copy against later (status, report, checks).
+        record_manifest(settings, storage, table, judged.rows, judged.files, judged.splits)
     except Exception:
         try:
             archive.discard(settings, engine, storage, table)

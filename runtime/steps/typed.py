@@ -11,12 +11,13 @@ stage is not there (docs/architecture.md, "Incremental runs").
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Dict, List, Optional, Tuple
 
 from ..adjustments import crawl_splits
 from ..engines.base import Engine
+from ..errors import EngineError
 from ..partitioned import write_partitioned
 from ..settings import Settings
 from ..sql_files import render, sql_uri
@@ -38,9 +39,10 @@ from .partitions import (
     in_partitions,
     object_key,
     objects_predicate,
-    raw_objects,
+    raw_listing,
     replace_partitions,
 )
+from .raw_quarantine import quarantine_unreadable
 
 NEW_SUFFIX = "__new"
 MERGE_SUFFIX = "__merge"
@@ -77,6 +79,8 @@ class TableResult:
     mode: str = FULL
     full_refresh_reason: Optional[str] = None
     raw_objects_read: int = 0
+    # Raw objects not at raw/YYYY/MM/DD/HH/<name>: the raw table does not read them (transform).
+    misplaced_objects: List[str] = field(default_factory=list)
 
     @property
     def partitions_rewritten(self) -> int:
@@ -147,21 +151,48 @@ def transform(
     now: Optional[datetime] = None,
 ) -> TableResult:
     """Raw JSON -> typed Parquet: the raw objects not yet consumed (incremental), or all of them
-    when `full_refresh` is asked for or the stored table no longer matches (see `plan`)."""
+    when `full_refresh` is asked for or the stored table no longer matches (see `plan`).
+
+    A statement that fails reading raw objects has the objects it read checked: those that
+    cannot be read are quarantined and RawQuarantined raised (see raw_quarantine); any other
+    failure propagates as it was."""
     moment = now_utc(now)
     state = lineage.read_state(settings, engine, storage)
     mode, reason = plan(settings, engine, state, full_refresh)
-    if mode == FULL:
-        return _full(settings, engine, storage, state, reason or REQUESTED, moment)
+    objects, misplaced = raw_listing(settings, storage)
+    consumed = lineage.committed_objects(settings, engine) if mode != FULL else {}
+    try:
+        if mode == FULL:
+            out = _full(settings, engine, storage, state, reason or REQUESTED, moment)
+        else:
+            out = _incremental(settings, engine, storage, state, objects, consumed, moment)
+    except EngineError as exc:
+        # The objects this run read (a full rebuild: all); an error none of them explains is
+        # raised as it was. Only a failed run reads them in Python, never a good one.
+        read = [o.key for o in objects if o.key not in consumed]
+        quarantine_unreadable(settings, engine, storage, read, exc, moment)
+        raise
+    out.misplaced_objects = misplaced
+    return out
+
+
+def _incremental(
+    settings: Settings,
+    engine: Engine,
+    storage: Storage,
+    state: LineageState,
+    objects: List[RawObject],
+    consumed: Dict[str, int],
+    moment: datetime,
+) -> TableResult:
     out = TableResult(settings.parquet_table, sql_uri(settings.table_location(
         settings.parquet_table)), 0, 0, mode=INCREMENTAL, source_rows=0)
     previous = state.max_run_id
-    consumed = lineage.committed_objects(settings, engine)
     merge, _ = _stage(settings, MERGE_SUFFIX)
     if engine.table_exists(merge):  # a run that was killed after its merge stage was complete
         previous = new_run_id(moment, previous)
         _add(out, _apply_merge(settings, engine, storage, previous, moment, consumed), consumed)
-    new = [o for o in raw_objects(settings, storage) if o.key not in consumed]
+    new = [o for o in objects if o.key not in consumed]
     if new:
         run_id = new_run_id(moment, previous)
         staged = _stage_new(settings, engine, storage, new)

@@ -208,6 +208,7 @@ def test_status_after_a_refused_publish_is_failed_and_exits_2(make_lake, home, r
 
 
 def test_status_of_a_fresh_home_exits_2_and_creates_nothing(home, run_cli):
+    home.mkdir()
     code, status = _status(run_cli, home)
     assert (code, status["state"]) == (2, "never published")
     assert not (home / "catalog.duckdb").exists()

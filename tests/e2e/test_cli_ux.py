@@ -116,6 +116,7 @@ def test_query_csv_of_booleans_timestamps_and_nulls_matches_athena(published, ru
     ("workflow", "run the workflow on"), ("checks", "check"), ("report", "report"),
 ])
 def test_a_home_without_raw_data_says_to_ingest_first(home, run_cli, command, what):
+    home.mkdir()
     result = run_cli(command, "--home", str(home))
     assert (result.code, result.out) == (1, "")
     assert result.messages == [

@@ -132,6 +132,7 @@ def test_query_refuses_to_read_or_write_outside_the_lake(home, run_cli, tmp_path
     secret = tmp_path / "secret.csv"
     secret.write_text("a\nnot for the analyst\n")
     h = str(home)
+    home.mkdir()
     read = run_cli("query", "--home", h, f"SELECT * FROM read_csv('{secret}')")
     assert read.code == 1
     assert read.out == "" and "not for the analyst" not in read.err

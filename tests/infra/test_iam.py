@@ -168,20 +168,38 @@ def test_lambda_role_reaches_only_its_secret_stream_rejects_and_logs(program):
     }
 
 
-def test_glue_jobs_only_read_raw_and_run_athena_in_the_pipeline_workgroup(program):
+def test_glue_jobs_read_raw_move_to_quarantine_and_run_athena_in_the_pipeline_workgroup(program):
     doc = program.policies()["workflow-job-role-policy:policy"]
     raw = f"arn:aws:s3:::{program.exports['raw_bucket']}"
+    object_grants = {}
     for stmt in doc["Statement"]:
-        touches_raw = any(res.startswith(raw) for res in stmt["Resource"])
-        if touches_raw:
-            assert set(stmt["Action"]) <= {"s3:GetObject", "s3:ListBucket",
-                                           "s3:GetBucketLocation"}, stmt
+        for res in stmt["Resource"]:
+            if res.startswith(raw + "/"):
+                object_grants.setdefault(res, set()).update(stmt["Action"])
         if any(a.startswith("athena:") for a in stmt["Action"]):
             assert stmt["Resource"] == [
                 f"arn:aws:athena:{program.region}:{program.account}:workgroup/stockpipe-dev-etl"]
             assert set(stmt["Action"]) == {
                 "athena:StartQueryExecution", "athena:GetQueryExecution",
                 "athena:GetQueryResults", "athena:StopQueryExecution"}
+    # Transform moves an unreadable raw object (CopyObject = read the source, put the copy;
+    # then delete the source): nothing else in the raw bucket is writable, rejects/ included;
+    # split events are only read.
+    assert object_grants == {
+        f"{raw}/raw/*": {"s3:GetObject", "s3:DeleteObject"},
+        f"{raw}/splits/*": {"s3:GetObject"},
+        f"{raw}/raw-quarantine/*": {"s3:PutObject"},
+    }
+
+
+def test_the_quarantine_prefix_is_where_the_runtime_moves_objects(program):
+    from components.ingestion import QUARANTINE_PREFIX, RAW_PREFIX
+    from runtime.quarantine import quarantine_uri
+    from runtime.settings import Settings
+
+    bucket = program.exports["raw_bucket"]
+    settings = Settings(raw_uri_override=f"s3://{bucket}/{RAW_PREFIX}")
+    assert quarantine_uri(settings) == f"s3://{bucket}/{QUARANTINE_PREFIX}"
 
 
 def test_every_generated_policy_passes_parliament_without_findings_above_low(full):

@@ -55,6 +55,21 @@ def test_firehose_keys_match_the_raw_layout_the_local_sink_and_crawler_use(progr
     assert crawler.inputs["s3Targets"][0]["path"].endswith("/" + prefix.split("!{")[0])
 
 
+def test_the_crawler_never_reaches_the_raw_quarantine(program):
+    from components.ingestion import QUARANTINE_PREFIX
+
+    (crawler,) = program.of_type("aws:glue/crawler:Crawler")
+    paths = [t["path"] for t in crawler.inputs["s3Targets"]]
+    bucket = program.exports["raw_bucket"]
+    # An include path is a key prefix: "s3://b/raw/" never lists "raw-quarantine/..." (where
+    # "s3://b/raw" would), so quarantined objects cannot become a table or partitions.
+    assert paths == [f"s3://{bucket}/raw/", f"s3://{bucket}/splits/"]
+    assert not any(f"s3://{bucket}/{QUARANTINE_PREFIX}x".startswith(p) for p in paths)
+    role = program.policies()["workflow-crawler-role-policy:policy"]
+    reads = [r for s in role["Statement"] if "s3:GetObject" in s["Action"] for r in s["Resource"]]
+    assert not any(r.startswith(f"arn:aws:s3:::{bucket}/raw-") for r in reads)
+
+
 def test_the_crawler_catalogs_the_split_events_the_settings_look_for(program):
     from runtime.settings import Settings
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Dict, Tuple
 
-from . import catalog, pipeline, schedule, status
+from . import catalog, pipeline, quarantine, schedule, status
 from .base import Command
 
 COMMANDS: Tuple[Command, ...] = (
-    *pipeline.COMMANDS, *catalog.COMMANDS, *status.COMMANDS, *schedule.COMMANDS
+    *pipeline.COMMANDS, *catalog.COMMANDS, *status.COMMANDS, *quarantine.COMMANDS,
+    *schedule.COMMANDS
 )
 BY_NAME: Dict[str, Command] = {c.name: c for c in COMMANDS}
 

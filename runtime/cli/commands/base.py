@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Tuple
 
 from ..console import Console
-from ..failures import NoDataYet
+from ..failures import HomeMissing, NoDataYet
 from ..lock import home_lock
 
 # How a command uses the home's lock. WRITE: held for the whole command, and a busy home fails
@@ -34,6 +35,9 @@ class Command:
     lock: str = WRITE
     description: str = ""
     examples: Tuple[str, ...] = ()
+    # True for a command that only looks at what the home holds: it must not create the home
+    # (a mistyped --home would otherwise become a new, empty home that "has nothing").
+    needs_home: bool = False
 
 
 def settings_from(args: argparse.Namespace):
@@ -57,6 +61,26 @@ def with_engine(settings, fn: Callable[[Any, Any], Any], read_only: bool = False
         return fn(engine, make_storage(settings))
     finally:
         engine.close()
+
+
+def require_home(settings) -> None:
+    """Fail naming the path when the local home is missing or not a folder (a command that
+    only reads must not create it). A cloud home (Athena) holds only the lock: not checked."""
+    if settings.athena_workgroup:
+        return
+    home = Path(settings.home)
+    if home.is_dir():
+        return
+    if home.exists() or home.is_symlink():
+        raise HomeMissing(
+            f"the stockpipe home {home} is not a folder; pass the home folder with --home "
+            "(or $STOCKPIPE_HOME)",
+            hint="pass the home folder with --home (or $STOCKPIPE_HOME)",
+        )
+    raise HomeMissing(
+        f"the stockpipe home {home} does not exist; pass the right --home (or "
+        "$STOCKPIPE_HOME), or create it with `stockpipe ingest` or `stockpipe run`",
+    )
 
 
 def lock_wait(args: argparse.Namespace, default: float) -> float:

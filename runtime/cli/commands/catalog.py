@@ -108,14 +108,22 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    from ...production import ProductionUnreadable, verify_production
     from ...report import build_report
 
     settings = settings_from(args)
     require_raw_data(settings, "report")
-    page = read_catalog(args, console, settings, lambda engine, storage: build_report(
-        settings, engine, args.out, tickers=args.report_tickers, days=args.report_days,
-        date_from=args.report_from, date_to=args.report_to, progress=console.progress),
-        read_only=True)
+
+    def build(engine, storage):
+        # A report of a copy that lost files would show less data as if it were all there.
+        production = verify_production(settings, engine, storage)
+        if not production.readable:
+            raise ProductionUnreadable(f"no report written: {production.message()}")
+        return build_report(
+            settings, engine, args.out, tickers=args.report_tickers, days=args.report_days,
+            date_from=args.report_from, date_to=args.report_to, progress=console.progress)
+
+    page = read_catalog(args, console, settings, build, read_only=True)
     console.print(str(page))
     return 0
 
@@ -123,7 +131,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
 COMMANDS = (
     Command(
         "query", "run one Athena-dialect statement on the local engine", cmd_query,
-        _query_options, lock=READ,
+        _query_options, lock=READ, needs_home=True,
         description="Run one statement in Athena's SQL dialect (Trino) on the local engine: "
         "SELECT, CTAS, CREATE VIEW, DROP, DESCRIBE, SHOW TABLES/PARTITIONS. Errors carry "
         "Athena's error names.",
@@ -132,14 +140,14 @@ COMMANDS = (
                   'stock_aggregate_prod_latest GROUP BY 1" > bars.csv'),
     ),
     Command(
-        "tables", "list tables and views", cmd_tables, _tables_options, lock=READ,
+        "tables", "list tables and views", cmd_tables, _tables_options, lock=READ, needs_home=True,
         description="List the catalog's tables and views; --details adds rows, partitions, "
         "location and size on disk.",
         examples=("stockpipe tables", "stockpipe tables --details"),
     ),
     Command(
         "report", "write report.html from the production view", cmd_report, _report_options,
-        lock=READ,
+        lock=READ, needs_home=True,
         description="Write the self-contained report.html (the dashboard's panels per ticker "
         "and the quality results) from the production view, and print its path.",
         examples=("stockpipe report", "stockpipe report --out /tmp/stocks.html"),

@@ -80,9 +80,18 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         else:
             console.print("published: nothing (a blocking check failed)")
     if result.blocked:
-        console.notice(f"stockpipe: {result.blocked}")
+        console.notice(f"stockpipe: {result.blocked}", level="error")
+    _warn_misplaced(console, settings, result.raw.get("raw_misplaced"))
     _warn_report(console, result.published_table, result.report_error)
     return result.exit_code
+
+
+def _warn_misplaced(console: Console, settings, keys) -> None:
+    """The warning line for raw objects the raw table does not read (wrong folder depth)."""
+    if keys:
+        from ...status import misplaced_line
+
+        console.notice(f"stockpipe: warning: {misplaced_line(settings, keys)}", level="warning")
 
 
 def _warn_report(console: Console, published: object, error: object) -> None:
@@ -91,7 +100,7 @@ def _warn_report(console: Console, published: object, error: object) -> None:
     if error:
         console.notice(
             f"stockpipe: warning: {published} was published, but the report was not written: "
-            f"{error}; rebuild it with `stockpipe report`"
+            f"{error}; rebuild it with `stockpipe report`", level="warning"
         )
 
 
@@ -146,6 +155,7 @@ def cmd_workflow(args: argparse.Namespace, console: Console) -> int:
                 "report": wf.report,
                 "report_error": wf.report_error,
                 **summary,
+                **wf.raw_summary(),
             }))
         else:
             console.print("steps: " + ", ".join(s.name for s in wf.steps))
@@ -158,7 +168,8 @@ def cmd_workflow(args: argparse.Namespace, console: Console) -> int:
             if wf.report:
                 console.print(f"report: {wf.report}")
         if wf.blocked:
-            console.notice(f"stockpipe: {wf.blocked}")
+            console.notice(f"stockpipe: {wf.blocked}", level="error")
+        _warn_misplaced(console, settings, wf.raw_summary()["raw_misplaced"])
         _warn_report(console, wf.published_table, wf.report_error)
         return wf.exit_code
 
@@ -181,14 +192,23 @@ def cmd_checks(args: argparse.Namespace, console: Console) -> int:
                 f"{settings.home}; run `stockpipe workflow` first",
                 hint="run `stockpipe workflow` first",
             )
+        from ...production import verify_production
+
         result = quality(settings, engine, storage)
+        # The checks judge the next copy; readers read the current one, which may be damaged.
+        production = verify_production(settings, engine, storage)
         if args.json:
-            console.print(json.dumps(result.to_dict()))
+            console.print(json.dumps({**result.to_dict(), "production": production.to_dict()}))
         else:
             console.print(f"quality run {result.run_id}:")
             for line in check_lines([c.to_dict() for c in result.checks]):
                 console.print(line)
-        return 0 if result.passed else 3
+        if not result.passed:
+            return 3
+        if not production.readable:
+            console.notice(f"stockpipe: error: {production.message()}", level="error")
+            return 1
+        return 0
 
     return with_engine(settings, go)
 
@@ -256,6 +276,7 @@ COMMANDS = (
     ),
     Command(
         "checks", "run the data-quality checks and record them", cmd_checks, json_option,
+        needs_home=True,
         description="Run the data-quality checks on the current tables and record them in the "
         "check history (no publish). Exit code 3 when a blocking check failed.",
         examples=("stockpipe checks", "stockpipe checks --json"),

@@ -45,6 +45,7 @@ def status_lines(status: Dict[str, Any]) -> List[str]:
     """The status as a person reads it."""
     lines = [f"state: {status['state']}"]
     lines += [f"  {p}" for p in status["problems"]]
+    lines += [f"  warning: {w}" for w in status.get("warnings") or []]
     pub = status["last_publish"]
     if pub:
         lines.append(f"last publish: {pub['table']} at {pub['published_at']}, {pub['rows']} rows "
@@ -109,14 +110,14 @@ def cmd_status(args: argparse.Namespace, console: Console) -> int:
         for line in status_lines(status):
             console.print(line)
     if note:
-        console.notice(note)
+        console.notice(note, level="warning")
     return exit_code(status)
 
 
 COMMANDS = (
     Command(
         "status", "is the data current? last publish, freshness, checks, disk, lock", cmd_status,
-        _status_options, lock=READ,
+        _status_options, lock=READ, needs_home=True,
         description="Show the last publish, each ticker's newest bar against the last "
         "completed NYSE session, the latest quality run, the archives kept and the disk they "
         "use, who holds the home's lock and the settings in force.\n\nExit code: 0 current, "

@@ -289,15 +289,25 @@ def test_a_signal_during_a_duckdb_query_ends_with_the_signals_exit_code(tmp_path
     assert cli.lock_holder(tmp_path) is None
 
 
-@pytest.mark.parametrize("argv", [["run", "--source", "demo"], ["tables"], ["query", "SELECT 1"]])
-def test_a_home_that_cannot_be_a_folder_is_named_in_a_plain_error(tmp_path, argv):
+def test_a_home_that_cannot_be_a_folder_is_named_in_a_plain_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    home = blocker / "home"
+    code, out, err = _main("--home", str(home), "run", "--source", "demo", "--wait", "0")
+    assert code == 1
+    assert err == (f"stockpipe: error: cannot use {home} as the stockpipe home: Not a directory; "
+                   "pass a writable folder with --home (or $STOCKPIPE_HOME)\n")
+    assert blocker.read_text() == "not a folder\n"
+
+
+@pytest.mark.parametrize("argv", [["tables"], ["query", "SELECT 1"]])
+def test_a_reader_below_a_file_says_the_home_does_not_exist(tmp_path, argv):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder\n")
     home = blocker / "home"
     code, out, err = _main("--home", str(home), *argv, "--wait", "0")
     assert code == 1
-    assert err == (f"stockpipe: error: cannot use {home} as the stockpipe home: Not a directory; "
-                   "pass a writable folder with --home (or $STOCKPIPE_HOME)\n")
+    assert err.startswith(f"stockpipe: error: the stockpipe home {home} does not exist; ")
     assert blocker.read_text() == "not a folder\n"
 
 
