@@ -95,7 +95,7 @@ def _calendar_values(settings: Settings, storage: Storage, now: datetime) -> Dic
     }
 
 
-def _history_values(run_id: str, run_at: datetime, checks: List[CheckResult]) -> str:
+def history_values(run_id: str, run_at: datetime, checks: List[CheckResult]) -> str:
     at = timestamp_literal(run_at)
     lines = []
     for c in checks:
@@ -208,7 +208,7 @@ def quality(
         if previous and run_id <= str(previous):
             run_id = new_run_id(moment, str(previous))
             result.run_id = run_id
-    append_rows(settings, engine, "dq", dq, _history_values(run_id, moment, results), exists)
+    append_rows(settings, engine, "dq", dq, history_values(run_id, moment, results), exists)
     lineage.append(settings, engine, run_id, moment, [Event(
         "quality", settings.sans_dup_table, detail=judged.digest, source_rows=judged.rows,
         written_rows=len(judged.files),

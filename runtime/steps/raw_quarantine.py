@@ -21,7 +21,7 @@ from ..settings import Settings
 from ..sql_files import render
 from ..storage import Storage
 from .common import append_rows, new_run_id
-from .quality_run import _history_values
+from .quality_run import history_values
 
 
 def record_failed_check(
@@ -34,7 +34,7 @@ def record_failed_check(
     exists = engine.table_exists(dq)
     previous = engine.execute(render("dq_max_run_id.sql", dq_table=dq)).scalar() if exists else None
     run_id = new_run_id(moment, str(previous) if previous else None)
-    values = _history_values(run_id, moment, [CheckResult(name, "error", failing, False)])
+    values = history_values(run_id, moment, [CheckResult(name, "error", failing, False)])
     append_rows(settings, engine, "dq", dq, values, exists)
     return run_id
 
