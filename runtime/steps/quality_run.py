@@ -96,6 +96,7 @@ def _calendar_values(settings: Settings, storage: Storage, now: datetime) -> Dic
 
 
 def history_values(run_id: str, run_at: datetime, checks: List[CheckResult]) -> str:
+    """The VALUES rows that append `checks` to the check history (quality and the quarantine)."""
     at = timestamp_literal(run_at)
     lines = []
     for c in checks:
