@@ -11,7 +11,7 @@ import shutil
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, List, Optional, Tuple
+from typing import Callable, Iterator, List, Optional, Tuple
 from urllib.parse import unquote, urlparse
 
 from .errors import StorageError
@@ -110,6 +110,23 @@ class Storage(ABC):
         return self.read(uri)[-n:]
 
 
+def _replace_atomically(path: Path, fill: Callable[[Path], object]) -> None:
+    """Fill a temporary file beside `path`, then rename it over `path`: readers never see half a
+    file. A half-written temporary file would stay for ever (list() hides it) and hold the
+    space a full disk lacks, so it is removed before the error names the file."""
+    tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fill(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise StorageError(write_error(path, exc)) from exc
+
+
 class LocalStorage(Storage):
     """The lake as a folder; writes are atomic (temp file + rename) so readers never see halves."""
 
@@ -138,21 +155,14 @@ class LocalStorage(Storage):
 
     def copy(self, src: str, dst: str) -> None:
         source, path = local_path(src), local_path(dst)
-        tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             # A real copy, never a hard link: an engine rewriting the source file in place would
             # change the copy too.
-            shutil.copyfile(source, tmp)
-            os.replace(tmp, path)
-        except OSError as exc:
-            try:
-                tmp.unlink()
-            except OSError:
-                pass
+            _replace_atomically(path, lambda tmp: shutil.copyfile(source, tmp))
+        except StorageError:
             if not source.is_file():
-                raise StorageError(f"cannot copy {source}: {exc.strerror or exc}") from exc
-            raise StorageError(write_error(path, exc)) from exc
+                raise StorageError(f"cannot copy {source}: it is not a file") from None
+            raise
 
     def read(self, uri: str) -> bytes:
         path = local_path(uri)
@@ -162,20 +172,7 @@ class LocalStorage(Storage):
             raise StorageError(f"cannot read {path}: {exc.strerror}") from exc
 
     def write(self, uri: str, data: bytes) -> None:
-        path = local_path(uri)
-        tmp = path.with_name(f".tmp-{path.name}-{os.getpid()}")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
-        except OSError as exc:
-            # A half-written temporary file would stay for ever (list() hides it) and hold the
-            # space a full disk lacks: remove it before saying which file failed.
-            try:
-                tmp.unlink()
-            except OSError:
-                pass
-            raise StorageError(write_error(path, exc)) from exc
+        _replace_atomically(local_path(uri), lambda tmp: tmp.write_bytes(data))
 
     def delete_prefix(self, prefix: str) -> int:
         root = local_path(prefix)
