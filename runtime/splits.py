@@ -19,14 +19,13 @@ retries and deadline.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from urllib.parse import urlencode
 
 from .errors import validate_ticker
 from .polygon import Page
-from .records import encode, reject_record
+from .records import Shaped, encode, reject_record
 
 SPLITS_PATH = "/stocks/v1/splits"
 SPLITS_PAGE_LIMIT = 5000  # the endpoint's maximum
@@ -89,13 +88,6 @@ def validate_split(split: Any, tickers: Iterable[str]) -> Optional[str]:
     return None
 
 
-@dataclass
-class ShapedSplits:
-    records: List[bytes] = field(default_factory=list)
-    rejects: List[bytes] = field(default_factory=list)
-    reasons: List[str] = field(default_factory=list)
-
-
 def shape_splits(
     pages: Iterable[Tuple[str, List[Any]]],
     *,
@@ -104,9 +96,9 @@ def shape_splits(
     window_to: date,
     source: str,
     ingested_at: str,
-) -> ShapedSplits:
+) -> Shaped:
     """Raw split records (documented fields as given, then lineage) and rejects."""
-    out = ShapedSplits()
+    out = Shaped()
     lineage: Dict[str, Any] = {
         "ingested_at": ingested_at,
         "window_from": window_from.isoformat(),
