@@ -17,7 +17,15 @@ from ..engines.base import Engine
 from ..errors import StorageError
 from ..settings import Settings
 from . import collect as collect_module
-from .collect import PanelResult, ReportData, TickerSummary, collect, status_section
+from .collect import (
+    PanelResult,
+    ReportData,
+    Splits,
+    TickerSummary,
+    collect,
+    read_splits,
+    status_section,
+)
 from .figures import closed_weekdays, daily_specs, panel_figure, panel_spec
 from .pages import PLOTLY_JS, check_columns, overview_page, ticker_page
 from .span import ReportRange, resolve_range
@@ -25,8 +33,8 @@ from .span import ReportRange, resolve_range
 __all__ = [
     "REPORT_NAME", "PanelResult", "ReportData", "ReportRange", "TickerSummary", "assets_dir",
     "build_report", "check_columns", "check_writable", "closed_weekdays", "collect",
-    "daily_specs", "panel_figure", "panel_spec", "report_target", "resolve_range",
-    "collect_module", "status_section",
+    "daily_specs", "panel_figure", "panel_spec", "read_splits", "report_target",
+    "resolve_range", "collect_module", "Splits", "status_section",
 ]
 
 log = logging.getLogger(__name__)

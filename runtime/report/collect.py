@@ -101,6 +101,34 @@ def session_volatility_pct(session: Dict[str, Any]) -> Optional[float]:
 
 
 @dataclass
+class Splits:
+    """Each ticker's stock splits in a range (splits.sql rows: the charts' markers), or why they
+    could not be read (a production copy published before splits were known has no
+    split_factor column)."""
+
+    by_ticker: Dict[str, List[Dict[str, Any]]] = field(default_factory=dict)
+    sql: str = ""
+    error: Optional[str] = None
+
+    def of(self, ticker: Optional[str]) -> List[Dict[str, Any]]:
+        """The ticker's splits, oldest first; [] for a ticker without one."""
+        return self.by_ticker.get(ticker, []) if ticker else []
+
+    def note(self, ticker: Optional[str]) -> str:
+        """The sentence shown above the ticker's charts: its splits, or why they are not
+        marked; "" when it has none."""
+        if self.error:
+            return f"The split markers could not be read: {self.error}"
+        found = self.of(ticker)
+        if not found:
+            return ""
+        named = "; ".join(f"{s['ratio_text']} on {s['split_day']}" for s in found)
+        return (f"Stock splits in this range: {named}. Prices and volumes before each are on "
+                "the new basis, as the data provider's adjusted bars give them; the dotted "
+                "lines on the charts mark them.")
+
+
+@dataclass
 class ReportData:
     """Everything the pages show; `notice` explains an empty or missing production view."""
 
@@ -114,10 +142,8 @@ class ReportData:
     quality: List[PanelResult] = field(default_factory=list)
     quality_notice: Optional[str] = None
     status: Optional[Dict[str, Any]] = None
-    # Each ticker's stock splits in the range (splits.sql rows), the charts' markers.
-    splits: Dict[str, List[Dict[str, Any]]] = field(default_factory=dict)
-    splits_sql: str = ""
-    splits_error: Optional[str] = None
+    # Each ticker's stock splits in the range, the charts' markers.
+    splits: Splits = field(default_factory=Splits)
 
     @property
     def time_from(self) -> Optional[datetime]:
@@ -126,6 +152,18 @@ class ReportData:
     @property
     def time_to(self) -> Optional[datetime]:
         return self.range.time_to if self.range else None
+
+
+def read_splits(settings: Settings, engine: Engine, time_from: datetime, time_to: datetime,
+                tickers: Sequence[str]) -> Splits:
+    """The tickers' splits between the two times, with the dashboard's split annotation SQL
+    (one query for all of them); a failed query is kept as the error, never raised."""
+    marks = _run(engine, settings, "splits", time_from, time_to, list(tickers))
+    out = Splits(sql=marks.sql, error=marks.error)
+    if marks.result is not None:
+        for record in marks.result.records():
+            out.by_ticker.setdefault(str(record["ticker"]), []).append(record)
+    return out
 
 
 def _run(engine: Engine, settings: Settings, name: str, time_from: datetime,
@@ -243,11 +281,7 @@ def collect(
             summary.behind = summary.last_bar < as_utc_naive(newest)
             data.summaries[ticker] = summary
 
-    marks = _run(engine, settings, "splits", rng.time_from, rng.time_to, data.tickers)
-    data.splits_sql, data.splits_error = marks.sql, marks.error
-    if marks.result is not None:
-        for record in marks.result.records():
-            data.splits.setdefault(str(record["ticker"]), []).append(record)
+    data.splits = read_splits(settings, engine, rng.time_from, rng.time_to, data.tickers)
 
     if not rng.daily:
         # Each hourly panel once for every ticker (a query costs the same for 1 or 30 of them).

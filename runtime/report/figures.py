@@ -240,8 +240,9 @@ def _daily_specs(ticker: str, sessions: List[Dict[str, Any]]) -> List[tuple]:
     return [("daily_price", price), ("daily_volume", volume), ("daily_volatility", volatility)]
 
 
-def panel_figure(pr: PanelResult):
-    """A plotly Figure of `panel_spec` (validated by plotly), for a notebook."""
+def panel_figure(pr: PanelResult, splits: Sequence[Dict[str, Any]] = ()):
+    """A plotly Figure of `panel_spec` (validated by plotly), for a notebook: the report's
+    chart, split markers included."""
     import plotly.graph_objects as go
 
-    return go.Figure(panel_spec(pr))
+    return go.Figure(panel_spec(pr, splits))

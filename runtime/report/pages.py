@@ -368,18 +368,15 @@ _DAILY_NOTES = {
 }
 
 
-def _split_lines(ticker: str, splits: List[Dict[str, Any]], data: ReportData) -> List[str]:
+def _split_lines(ticker: str, data: ReportData) -> List[str]:
     """The ticker's stock splits in the range (the dotted lines on its charts)."""
-    if data.splits_error:
-        return [f'<p class="error" id="splits">The split markers could not be read: '
-                f"{_e(data.splits_error)}</p>"]
-    if not splits:
+    note = data.splits.note(ticker)
+    if data.splits.error:
+        return [f'<p class="error" id="splits">{_e(note)}</p>']
+    if not note:
         return []
-    named = "; ".join(f"{_e(s['ratio_text'])} on {_e(s['split_day'])}" for s in splits)
-    return [f'<p class="desc" id="splits" data-splits="{len(splits)}">Stock splits in this '
-            f"range: {named}. Prices and volumes before each are on the new basis, as the "
-            "data provider's adjusted bars give them; the dotted lines on the charts mark "
-            "them.</p>"]
+    return [f'<p class="desc" id="splits" data-splits="{len(data.splits.of(ticker))}">'
+            f"{_e(note)}</p>"]
 
 
 def ticker_page(ticker: str, data: ReportData, settings: Settings, overview_href: str,
@@ -399,8 +396,8 @@ def ticker_page(ticker: str, data: ReportData, settings: Settings, overview_href
         body.append(f'<table class="grid">{_SUMMARY_HEAD}<tr><td>{_e(ticker)}</td>'
                     + "".join(_summary_cells(summary)) + "</tr></table>")
         body.append(f'<p class="desc">{_e(VOLATILITY_NOTE)}</p>')
-    splits = data.splits.get(ticker, [])
-    body += _split_lines(ticker, splits, data)
+    splits = data.splits.of(ticker)
+    body += _split_lines(ticker, data)
     figures: Dict[str, Any] = {}
     if data.range is not None and data.range.daily:
         for name, spec in daily_specs(ticker, summary.sessions if summary else [], splits):

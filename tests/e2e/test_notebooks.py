@@ -44,20 +44,32 @@ def lay_out_checkout(folder: Path) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def checkout(tmp_path_factory):
-    """A stand-in checkout whose home was made by `stockpipe run` from its root, as a user's."""
-    root = lay_out_checkout(tmp_path_factory.mktemp("checkout") / "stockpipe")
+def run_from(root: Path, *args: str) -> Path:
+    """`stockpipe run --source demo ARGS` from the checkout's root, as a user runs it."""
     env = {k: v for k, v in os.environ.items() if k not in ENV}
     proc = subprocess.run(
-        [sys.executable, "-m", "runtime.cli", "run", "--source", "demo", "--tickers",
-         "AAPL,MSFT", "--end-date", "2026-11-20", "--json"],
+        [sys.executable, "-m", "runtime.cli", "run", "--source", "demo", *args, "--json"],
         capture_output=True, text=True, cwd=root, env=env, timeout=600, check=False,
     )
     assert proc.returncode == 0, f"stockpipe run failed ({proc.returncode}): {proc.stderr}"
     assert json.loads(proc.stdout.strip().splitlines()[-1])["published_table"]
     assert (root / ".stockpipe" / "catalog.duckdb").is_file()
     return root
+
+
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory):
+    """A stand-in checkout whose home was made by `stockpipe run` from its root, as a user's."""
+    root = lay_out_checkout(tmp_path_factory.mktemp("checkout") / "stockpipe")
+    return run_from(root, "--tickers", "AAPL,MSFT", "--end-date", "2026-11-20")
+
+
+@pytest.fixture(scope="module")
+def split_checkout(tmp_path_factory):
+    """A checkout whose home holds the demo ticker SPLT (2-for-1 on Mon 2026-11-16), ingested
+    over two weeks to 2026-11-20, so the published bars span the split."""
+    root = lay_out_checkout(tmp_path_factory.mktemp("split") / "stockpipe")
+    return run_from(root, "--tickers", "SPLT", "--end-date", "2026-11-20", "--days", "14")
 
 
 @pytest.fixture
@@ -75,6 +87,20 @@ def execute(root: Path, name: str, nb=None):
     NotebookClient(nb, kernel_name="python3", timeout=300,
                    resources={"metadata": {"path": str(root / "notebooks")}}).execute()
     return nb
+
+
+def plotly_outputs(nb) -> list:
+    """Every displayed plotly figure's output (its mime bundle), in cell order."""
+    return [o for c in nb.cells for o in c.get("outputs", [])
+            if "application/vnd.plotly.v1+json" in o.get("data", {})]
+
+
+def split_marks(output) -> list:
+    """(x, dash, label) of each vertical line of a displayed figure, with the label at its x."""
+    layout = output["data"]["application/vnd.plotly.v1+json"]["layout"]
+    labels = {a["x"]: a["text"] for a in layout.get("annotations", [])}
+    return [(s["x0"], s["line"]["dash"], labels.get(s["x0"]))
+            for s in layout.get("shapes", []) if s["x0"] == s["x1"]]
 
 
 def text_of(nb) -> str:
@@ -137,10 +163,12 @@ def test_panels_notebook_draws_every_panel_and_its_html_export_keeps_the_charts(
                   "Volume per hour with 16-bar moving average: 80 rows",
                   f"Data quality: latest run: {len(all_checks())} rows"):
         assert title in out
-    figures = [o for c in nb.cells for o in c.get("outputs", [])
-               if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    figures = plotly_outputs(nb)
     assert len(figures) == 3  # price, volume, volatility
     assert all("text/html" in o["data"] for o in figures)  # what an HTML export keeps
+    # AAPL has no split: no marker, no sentence
+    assert [split_marks(o) for o in figures] == [[], [], []]
+    assert "Stock splits" not in out and "split markers" not in out
 
     executed = tmp_path / "02.ipynb"
     nbformat.write(nb, executed)
@@ -163,6 +191,35 @@ def test_panels_notebook_draws_every_panel_and_its_html_export_keeps_the_charts(
         capture_output=True, text=True, timeout=240, check=False)
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert dom.stdout.count('class="main-svg"') >= 3 * len(divs)
+
+
+def test_panels_notebook_marks_the_demo_split_on_every_chart_as_the_report_does(
+        split_checkout, as_a_user):
+    nb = execute(split_checkout, "02_dashboard_panels.ipynb")
+    out = text_of(nb)
+    assert "SPLT: exchange days 2026-11-14 to 2026-11-20" in out
+    assert ("Stock splits in this range: 2-for-1 on 2026-11-16. Prices and volumes before each "
+            "are on the new basis") in out
+    figures = plotly_outputs(nb)
+    titles = [o["data"]["application/vnd.plotly.v1+json"]["layout"]["title"]["text"]
+              for o in figures]
+    from runtime import panels
+
+    assert titles == [f"SPLT: {panels.panel(n).title}" for n in ("price", "volume", "volatility")]
+    # at the first bar on the new basis (04:00 in New York, the session's first extended hour)
+    for o in figures:
+        assert split_marks(o) == [("2026-11-16 04:00", "dot", "2-for-1 split")]
+        # and in the HTML an export keeps
+        assert "2-for-1 split" in o["data"]["text/html"]
+    # The notebook's 7 days to Fri 11-20 start on Sat 11-14: the split's bar is the first
+    # drawn, and is marked all the same (splits.sql compares it with the bar before the range).
+    price = figures[0]["data"]["application/vnd.plotly.v1+json"]["data"][0]
+    assert (price["x"][0], price["x"][-1]) == ("2026-11-16 04:00", "2026-11-20 19:00")
+    # the report of the same run draws the same markers
+    page = (split_checkout / ".stockpipe" / "reports" / "report_files" / "SPLT.html"
+            ).read_text("utf-8")
+    assert page.count('"x0":"2026-11-16 04:00"') == 3
+    assert page.count('"text":"2-for-1 split"') == 3
 
 
 # How many code cells run before the first one that reads data (the parameters cells).

@@ -64,7 +64,7 @@ def test_daily_charts_mark_the_split_on_its_execution_day(settings, engine):
     load_bars(settings, engine, bars)
     data = report.collect(settings, engine)
     assert data.range.daily
-    assert [(s["split_day"], s["ratio_text"]) for s in data.splits["AAPL"]] == [
+    assert [(s["split_day"], s["ratio_text"]) for s in data.splits.of("AAPL")] == [
         ("2026-10-05", "1-for-10")]
     page = (report.build_report(settings, engine).parent / "report_files" / "AAPL.html"
             ).read_text("utf-8")
@@ -81,7 +81,7 @@ def test_split_markers_are_figures_plotly_accepts(settings, engine):
     load_bars(settings, engine, _two_days())
     data = report.collect(settings, engine, days=2)
     price = [pr for pr in data.by_ticker["AAPL"] if pr.panel.name == "price"][0]
-    fig = go.Figure(report.panel_spec(price, data.splits["AAPL"]))  # validates every key
+    fig = go.Figure(report.panel_spec(price, data.splits.of("AAPL")))  # validates every key
     (line,) = fig.layout.shapes
     assert (line.x0, line.yref, line.line.dash) == ("2026-11-17 09:00", "paper", "dot")
     assert fig.layout.annotations[0].text == "2-for-1 split"
@@ -99,3 +99,51 @@ def test_a_production_copy_without_split_factor_keeps_its_charts_and_says_why_no
     assert "The split markers could not be read:" in page and "split_factor" in page
     assert page.count('data-status="data"') == 3
     assert all(marks(spec) == [] for spec in figures_of(page).values())
+
+
+def test_read_splits_gives_each_tickers_splits_and_the_sentence_its_page_shows(settings,
+                                                                               engine):
+    load_bars(settings, engine, _two_days())
+    found = report.read_splits(settings, engine, datetime(2026, 11, 16),
+                               datetime(2026, 11, 17, 23, 59, 59), ["AAPL", "MSFT"])
+    assert found.error is None and "split_factor" in found.sql
+    assert [(s["split_day"], s["ratio_text"], s["ratio"]) for s in found.of("AAPL")] == [
+        ("2026-11-17", "2-for-1", 2.0)]
+    assert found.note("AAPL") == (
+        "Stock splits in this range: 2-for-1 on 2026-11-17. Prices and volumes before each are "
+        "on the new basis, as the data provider's adjusted bars give them; the dotted lines on "
+        "the charts mark them.")
+    # a ticker without a split (or no ticker: a panel across tickers) has nothing to mark
+    assert (found.of("MSFT"), found.note("MSFT"), found.of(None)) == ([], "", [])
+    # a range that ends before the split's first bar on the new basis marks nothing
+    before = report.read_splits(settings, engine, datetime(2026, 11, 16),
+                                datetime(2026, 11, 16, 23, 59, 59), ["AAPL"])
+    assert (before.error, before.of("AAPL"), before.note("AAPL")) == (None, [], "")
+
+
+def test_read_splits_keeps_a_failed_query_as_the_reason_no_ticker_is_marked(settings, engine):
+    load_bars(settings, engine, _two_days())
+    engine.execute(f"CREATE OR REPLACE VIEW {settings.prod_latest_view} AS SELECT ticker, "
+                   "bar_time, bar_time_ms, open, high, low, close, volume, vwap, transactions, "
+                   "ingested_at, day_hour_partition, day_partition FROM custom_bars")
+    found = report.read_splits(settings, engine, datetime(2026, 11, 16),
+                               datetime(2026, 11, 17, 23, 59, 59), ["AAPL", "MSFT"])
+    assert "split_factor" in found.error
+    assert found.of("AAPL") == []
+    for ticker in ("AAPL", "MSFT"):
+        assert found.note(ticker) == f"The split markers could not be read: {found.error}"
+
+
+def test_panel_figure_for_a_notebook_carries_the_reports_split_markers(settings, engine):
+    load_bars(settings, engine, _two_days())
+    data = report.collect(settings, engine, days=2)
+    for ticker, want in (("AAPL", [("2026-11-17 09:00", "2-for-1 split")]), ("MSFT", [])):
+        price = [pr for pr in data.by_ticker[ticker] if pr.panel.name == "price"][0]
+        fig = report.panel_figure(price, data.splits.of(ticker)).to_dict()
+        assert marks(fig) == want
+        # the figure the ticker's report page draws, as plotly validated it
+        spec = report.panel_spec(price, data.splits.of(ticker))
+        assert fig["layout"].get("shapes", []) == spec["layout"].get("shapes", [])
+        assert fig["layout"].get("annotations", []) == spec["layout"].get("annotations", [])
+    # without splits the notebook's figure is the unmarked chart it always drew
+    assert marks(report.panel_figure(price).to_dict()) == []
