@@ -22,7 +22,7 @@ from ..exchange_calendar import expected_session_hours, last_completed_session, 
 from ..settings import Settings
 from ..sql_files import hour_values, render, slots, ticker_values, timestamp_literal
 from ..storage import Storage
-from ..window import default_window, parse_window_day
+from ..window import default_window, exchange_tz, parse_window_day
 from . import judged_partitions, lineage
 from .archive import Fingerprint, data_files, judged_splits
 from .common import append_rows, new_run_id, now_utc, without_header
@@ -31,7 +31,7 @@ from .lineage import Event
 from .partitions import in_partitions, partition_literal
 
 # The check slots filled from the exchange calendar (see _calendar_values).
-CALENDAR_SLOTS = ("fresh_since", "expected_hours")
+CALENDAR_SLOTS = ("fresh_since", "expected_hours", "recent_day")
 # A check that counts the rows meeting one condition: run with the others in one scan.
 _ROW_CHECK = re.compile(
     r"^SELECT\s+count\(\*\)\s+AS\s+failing_rows\s+FROM\s+(\w+)\s+WHERE\s+(.+)$",
@@ -81,6 +81,7 @@ def _check_values(settings: Settings, engine: Engine, moment: datetime) -> Dict[
         "total_raw_rows": raw_total,
         "parquet_table": settings.parquet_table,
         "sans_dup_table": settings.sans_dup_table,
+        "partition_column": validate_identifier(settings.partition_column, "partition column"),
         "expected_tickers": ticker_values(settings.tickers),
         "adjusted_view": settings.adjusted_view,
         "splits_applied_list": applied_splits_list(settings, engine),
@@ -88,16 +89,22 @@ def _check_values(settings: Settings, engine: Engine, moment: datetime) -> Dict[
 
 
 def _calendar_values(settings: Settings, storage: Storage, now: datetime) -> Dict[str, str]:
-    """The checks' inputs computed from the XNYS calendar (the CALENDAR_SLOTS)."""
+    """The checks' inputs computed from the XNYS calendar (the CALENDAR_SLOTS). `recent_day` is
+    the exchange date of the earliest bar start the calendar checks ask about: partitions hold
+    the bars of an exchange date (or hour), so those checks read only the partitions from it
+    on, and a daily run does not scan every year of history for them."""
     fresh_since = session_start_utc(last_completed_session(now))
     window = latest_ingest_window(settings, storage)
     first = parse_window_day(window[0]) if window else None
     last = parse_window_day(window[1]) if window else None
     if first is None or last is None:
         first, last = default_window(now, settings.window_days)
+    hours = expected_session_hours(first, last, now)
+    earliest = min([fresh_since, *hours]).astimezone(exchange_tz()).date()
     return {
         "fresh_since": timestamp_literal(fresh_since),
-        "expected_hours": hour_values(expected_session_hours(first, last, now)),
+        "expected_hours": hour_values(hours),
+        "recent_day": partition_literal(earliest.isoformat())[1:-1],
     }
 
 
