@@ -11,7 +11,7 @@ runtime.exchange_calendar.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from .errors import ConfigError, validate_identifier
 from .sql_files import sql_header, sql_path
@@ -48,6 +48,10 @@ class QualityResult:
     run_id: str
     checks: List[CheckResult] = field(default_factory=list)
     passed: bool = True
+    # The partitions the partition-scope checks read (None: the whole table) and those whose
+    # earlier clean judgement was reused (runtime/steps/judged_partitions.py).
+    partitions_judged: Optional[List[str]] = None
+    partitions_reused: int = 0
 
     @property
     def failed_errors(self) -> List[CheckResult]:

@@ -200,30 +200,32 @@ def _partition_checks(engine: Engine, settings: Settings, checks: List[Check],
     return judged
 
 
-def _partition_rows(engine: Engine, settings: Settings) -> Dict[str, int]:
-    """Every partition's rows as the table shows them (the files' footers answer it)."""
+def _partition_rows(engine: Engine, settings: Settings) -> Dict[Optional[str], int]:
+    """Every partition's rows as the table shows them (the files' footers answer it); a NULL
+    partition value (Hive's default partition) is the key None."""
     column = validate_identifier(settings.partition_column, "partition column")
     found = engine.execute(
         f"-- quality: the rows of each partition\n"
         f"SELECT {column}, count(*) FROM {settings.sans_dup_table} GROUP BY {column}"
     ).rows
-    return {str(p): int(n) for p, n in found}
+    return {None if p is None else str(p): int(n) for p, n in found}
 
 
 def _uses_calendar(check: Check) -> bool:
     return not slots(check.sql_file).isdisjoint(CALENDAR_SLOTS)
 
 
-def _stale_partitions(current: Optional[Dict[str, str]], shown: Dict[str, int],
+def _stale_partitions(current: Optional[Dict[str, str]], shown: Dict[Optional[str], int],
                       record: Optional[JudgedPartitions]) -> Tuple[Optional[List[str]],
                                                                    Dict[str, int]]:
     """Which partitions the partition-scope checks must read: (None for the whole table, or
     the list), and the partitions reused (value -> rows). A partition is reused only when its
-    files and the rows the table shows of it are those the record judged clean."""
-    if current is None or record is None or any(not _plain_value(p) for p in shown):
+    files and the rows the table shows of it are those the record judged clean. Rows in no
+    listable partition (a NULL value) make the whole table read: no IN list selects them."""
+    if current is None or record is None or any(p is None or not _plain_value(p) for p in shown):
         return None, {}
     reused = {p: n for p, n in record.reusable(current).items() if shown.get(p, 0) == n}
-    stale = sorted(set(shown) - set(reused))
+    stale = sorted(str(p) for p in set(shown) - set(reused))
     if not reused or len(stale) > MAX_LISTED_PARTITIONS:
         return None, {}
     return stale, reused
@@ -301,7 +303,7 @@ def quality(
     ]
     result = QualityResult(run_id, results, not any(
         c.severity == "error" and not c.passed for c in results
-    ))
+    ), stale, len(reused))
     dq = settings.dq_table
     exists = engine.table_exists(dq)
     if exists:
