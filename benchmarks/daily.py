@@ -167,7 +167,8 @@ def workflow(settings: Any, storage: Any, *, full: bool) -> Dict[str, Any]:
     try:
         for name in STEPS:
             with _measure(out, name, engine):
-                kwargs = {"full_refresh": True} if full and name in ("transform", "dedup") else {}
+                kwargs = ({"full_refresh": True}
+                          if full and name in ("transform", "dedup", "quality") else {})
                 result = getattr(steps, name)(settings, engine, storage, **kwargs)
             out[name]["mode"] = getattr(result, "mode", None)
             out[name]["partitions"] = getattr(result, "partitions", None)

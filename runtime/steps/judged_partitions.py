@@ -12,8 +12,8 @@ What invalidates the record: any change to a partition's files (dedup writes new
 a file's size and tag change when it is rewritten), a change to any partition-scope check's
 SQL or to the partition column (the record is then ignored as a whole), and a clock that went
 back (a check may compare bars with `checked_at`, and a later time fails no more rows: see
-docs/architecture.md "Quality"). Dedup's full refresh deletes the table's location and the
-record with it. The record's name starts with '_', so Athena and publish skip it.
+docs/architecture.md "Quality: judged partitions"). Dedup's full refresh deletes the table's
+location and the record with it. The record's name starts with '_', so Athena and publish skip it.
 """
 
 from __future__ import annotations
