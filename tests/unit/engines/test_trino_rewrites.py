@@ -208,6 +208,6 @@ def test_cast_of_null_to_varchar_is_a_plain_cast_and_stays_null(engine):
     duck = dialect.transpile(node, engine.database)
     assert duck == "SELECT CAST(NULL AS TEXT), __SP_VARCHAR(1.5E0)"
     rows = engine.execute(
-        "SELECT a, typeof(a) FROM (VALUES (CAST(NULL AS varchar)), (CAST('x' AS varchar))) "
+        "SELECT a, a || 'y' FROM (VALUES (CAST(NULL AS varchar)), (CAST('x' AS varchar))) "
         "AS t (a)").rows
-    assert rows == [(None, "VARCHAR"), ("x", "VARCHAR")]
+    assert rows == [(None, None), ("x", "xy")]
