@@ -209,3 +209,52 @@ def test_rows_in_a_null_partition_make_the_whole_table_read():
     # The rows the table shows decide too: a partition whose count moved is read again.
     assert _stale_partitions(current, {"2026-10-01": 9, "2026-10-02": 8}, record) == (None, {})
     assert _stale_partitions(current, {"2026-10-01": 8, None: 1}, record) == (None, {})
+
+
+def test_quality_killed_after_any_operation_then_rerun_gives_the_uninterrupted_answers(tmp_path):
+    import shutil
+
+    from .test_crash_safety import Countdown, CrashingEngine, CrashingStorage, Killed
+
+    class WritesCount(CrashingStorage):
+        def write(self, uri, data):  # the record is quality's one object write
+            self.inner.write(uri, data)
+            self.countdown.tick(f"write {uri}")
+
+    lake = Twins(tmp_path / "home", "day", ("AAPL",))
+    lake.daily(0, days=4)
+    lake.run()
+    judge(lake)
+    lake.daily(1, days=4)
+    lake.run()
+    insert_copy_of(lake, partitions(lake)[1], low="high + 1", bar_time_ms="bar_time_ms + 7")
+    lake.close()
+    home, saved = tmp_path / "home", tmp_path / "saved"
+    shutil.copytree(home, saved)
+    uri = judged_partitions.record_uri(lake.inc.table_location(lake.inc.sans_dup_table))
+
+    def quality(engine, storage):
+        r = steps.quality(lake.inc, engine, storage, now=NOW)
+        return {c.name: c.failing_rows for c in r.checks}, r.partitions_judged
+
+    lake.reopen()
+    countdown = Countdown(0)
+    expected = quality(CrashingEngine(lake.engine, countdown),
+                       WritesCount(lake.storage, countdown))
+    record = lake.storage.read(uri)
+    assert expected[0]["ohlc_consistency"] == 1 and expected[1] == partitions(lake)[1:]
+    total = countdown.done
+    lake.close()
+    assert total > 10
+    for k in range(1, total + 1):
+        shutil.rmtree(home)
+        shutil.copytree(saved, home)
+        lake.reopen()
+        countdown = Countdown(k)
+        with pytest.raises(Killed):
+            quality(CrashingEngine(lake.engine, countdown), WritesCount(lake.storage, countdown))
+        lake.reopen()
+        got = quality(lake.engine, lake.storage)
+        assert got[0] == expected[0], f"answers differ after a kill at operation {k} of {total}"
+        assert lake.storage.read(uri) == record, f"record differs after a kill at {k}"
+        lake.close()
