@@ -151,13 +151,15 @@ def transpile(node: Any, database: str) -> str:
     return transpile_query(node, database)[0]
 
 
-def transpile_query(node: Any, database: str) -> Tuple[str, List[Any]]:
+def transpile_query(node: Any, database: str, *, in_place: bool = False) -> Tuple[str, List[Any]]:
     """transpile, and the zone of each result column that is a timestamp with time zone outside
-    UTC (trino_zones.apply_zones shows the fetched values in it, as Athena does)."""
+    UTC (trino_zones.apply_zones shows the fetched values in it, as Athena does). `in_place`
+    rewrites `node` itself, for a caller that has no further use for it (a copy of a large
+    statement's tree costs more than its translation)."""
     from sqlglot import exp
     from sqlglot.errors import ErrorLevel, UnsupportedError
 
-    tree = node.copy()
+    tree = node if in_place else node.copy()
     # Children first, so a rewritten node wraps already-rewritten arguments.
     for sub in reversed(list(tree.dfs())):
         new = _rewrite(sub, exp, database)

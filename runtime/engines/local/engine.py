@@ -264,7 +264,7 @@ class LocalEngine(Engine):
         node = self._cache.swap_tables(
             athena_column_names(self._paths.swap(node)), self._catalog.entry
         )
-        sql, zones = transpile_query(node, self.database)
+        sql, zones = transpile_query(node, self.database, in_place=True)
         cur = self._db.con.execute(sql)
         columns = [d[0] for d in (cur.description or [])]
         return QueryResult(columns=columns, rows=trino_zones.apply_zones(cur.fetchall(), zones))
