@@ -1,7 +1,8 @@
 """The data-quality check registry and the shapes of a quality run's results.
 
 Each check is one file under runtime/sql/checks/: its first line names its severity
-(`-- severity: error|warning`), the comment lines after it describe what it counts, and its
+(`-- severity: error|warning`), an optional `-- scope: partition` line says that it judges each
+partition on its own rows, the comment lines after those describe what it counts, and its
 query returns one row: the failing row count. Adding a check is adding its file. The SQL files
 are loaded by runtime.sql_files; the calendar checks' inputs come from
 runtime.exchange_calendar.
@@ -10,12 +11,16 @@ runtime.exchange_calendar.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from .errors import ConfigError, validate_identifier
 from .sql_files import sql_header, sql_path
 
 SEVERITIES = ("error", "warning")
+# `-- scope: partition`: the check judges each partition on its own rows, and its count over the
+# table is the sum over the partitions (runtime/steps/judged_partitions.py); `table` (the
+# default): it reads across partitions or other tables and is run over the whole table.
+SCOPES = ("table", "partition")
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,7 @@ class Check:
     severity: str
     sql_file: str
     description: str = ""
+    scope: str = "table"
 
 
 @dataclass
@@ -42,6 +48,10 @@ class QualityResult:
     run_id: str
     checks: List[CheckResult] = field(default_factory=list)
     passed: bool = True
+    # The partitions the partition-scope checks read (None: the whole table) and those whose
+    # earlier clean judgement was reused (runtime/steps/judged_partitions.py).
+    partitions_judged: Optional[List[str]] = None
+    partitions_reused: int = 0
 
     @property
     def failed_errors(self) -> List[CheckResult]:
@@ -84,5 +94,10 @@ def all_checks() -> Tuple[Check, ...]:
                 f"check {entry.name} must start with '-- severity: error' or '-- severity: "
                 f"warning', got {severity!r}"
             )
-        out.append(Check(name, severity, f"checks/{entry.name}", _description(body)))
+        scope = fields.get("scope", "table")
+        if scope not in SCOPES:
+            raise ConfigError(
+                f"check {entry.name}: '-- scope:' must be 'partition' or 'table', got {scope!r}"
+            )
+        out.append(Check(name, severity, f"checks/{entry.name}", _description(body), scope))
     return tuple(out)

@@ -61,8 +61,9 @@ DAG: Tuple[Node, ...] = (
     Node("dedup", "job", "one row per (ticker, bar_time_ms), latest ingested wins, in the "
          "partitions transform rewrote", rebuilds="sans_dup_table",
          needs=("now", "full_refresh")),
-    Node("quality", "job", "run every data-quality check, append results to the history",
-         gates_publish=True, needs=("now",)),
+    Node("quality", "job", "run every data-quality check, append results to the history "
+         "(partition-scope checks read only the partitions changed since judged clean)",
+         gates_publish=True, needs=("now", "full_refresh")),
     Node("publish", "job", "timestamped production copy + prod_latest view, only if checks "
          "passed; older archives pruned", publishes=True, needs=("now",)),
 )

@@ -10,30 +10,36 @@ import json
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 from ..adjustments import applied_splits_list, log_applied_splits, refresh_adjusted_view
 from ..checks import Check, CheckResult, QualityResult, all_checks
 from ..engines.base import Engine
-from ..errors import EngineError, validate_identifier
+from ..errors import ConfigError, EngineError, validate_identifier
 from ..exchange_calendar import expected_session_hours, last_completed_session, session_start_utc
 from ..settings import Settings
 from ..sql_files import hour_values, render, slots, ticker_values, timestamp_literal
 from ..storage import Storage
-from ..window import default_window, parse_window_day
-from . import lineage
+from ..window import default_window, exchange_tz, parse_window_day
+from . import judged_partitions, lineage
 from .archive import Fingerprint, data_files, judged_splits
-from .common import append_rows, count_rows, new_run_id, now_utc, without_header
+from .common import append_rows, new_run_id, now_utc, without_header
+from .judged_partitions import JudgedPartitions
 from .lineage import Event
+from .partitions import in_partitions, partition_literal
 
 # The check slots filled from the exchange calendar (see _calendar_values).
-CALENDAR_SLOTS = ("fresh_since", "expected_hours")
+CALENDAR_SLOTS = ("fresh_since", "expected_hours", "recent_day")
 # A check that counts the rows meeting one condition: run with the others in one scan.
 _ROW_CHECK = re.compile(
     r"^SELECT\s+count\(\*\)\s+AS\s+failing_rows\s+FROM\s+(\w+)\s+WHERE\s+(.+)$",
     re.I | re.S,
 )
+# Past this many partitions to re-judge, one scan of the whole table costs no more than a
+# statement listing them (and stays far below Athena's 256 KB query text).
+MAX_LISTED_PARTITIONS = 1000
 log = logging.getLogger(__name__)
 
 
@@ -75,6 +81,7 @@ def _check_values(settings: Settings, engine: Engine, moment: datetime) -> Dict[
         "total_raw_rows": raw_total,
         "parquet_table": settings.parquet_table,
         "sans_dup_table": settings.sans_dup_table,
+        "partition_column": validate_identifier(settings.partition_column, "partition column"),
         "expected_tickers": ticker_values(settings.tickers),
         "adjusted_view": settings.adjusted_view,
         "splits_applied_list": applied_splits_list(settings, engine),
@@ -82,16 +89,22 @@ def _check_values(settings: Settings, engine: Engine, moment: datetime) -> Dict[
 
 
 def _calendar_values(settings: Settings, storage: Storage, now: datetime) -> Dict[str, str]:
-    """The checks' inputs computed from the XNYS calendar (the CALENDAR_SLOTS)."""
+    """The checks' inputs computed from the XNYS calendar (the CALENDAR_SLOTS). `recent_day` is
+    the exchange date of the earliest bar start the calendar checks ask about: partitions hold
+    the bars of an exchange date (or hour), so those checks read only the partitions from it
+    on, and a daily run does not scan every year of history for them."""
     fresh_since = session_start_utc(last_completed_session(now))
     window = latest_ingest_window(settings, storage)
     first = parse_window_day(window[0]) if window else None
     last = parse_window_day(window[1]) if window else None
     if first is None or last is None:
         first, last = default_window(now, settings.window_days)
+    hours = expected_session_hours(first, last, now)
+    earliest = min([fresh_since, *hours]).astimezone(exchange_tz()).date()
     return {
         "fresh_since": timestamp_literal(fresh_since),
-        "expected_hours": hour_values(expected_session_hours(first, last, now)),
+        "expected_hours": hour_values(hours),
+        "recent_day": partition_literal(earliest.isoformat())[1:-1],
     }
 
 
@@ -118,51 +131,134 @@ def _row_condition(sql: str, table: str) -> Optional[str]:
     return m.group(2)
 
 
-def _run_folded(engine: Engine, settings: Settings, checks: List[Check], values: Dict[str, str],
-                failing: Dict[str, int]) -> Tuple[Optional[int], List[str]]:
-    """Run the row-wise checks (each a count of the rows meeting its condition) as one scan:
-    `count(CASE WHEN <condition> THEN 1 END)` counts exactly the rows its WHERE would keep (a
-    NULL condition keeps none), and `count(*)` gives the table's rows too. On Athena that is one
-    billed scan instead of one per check. Returns (rows, names of the checks answered); a
-    statement that fails is left to the checks one by one, so an error names its own check."""
-    table = settings.sans_dup_table
+@dataclass
+class _Judged:
+    """What the partition-scope checks found in the partitions they read: rows per partition
+    (None when the one grouped scan failed and each check ran alone) and the partitions in
+    which every such check found 0 failing rows."""
+
+    rows: Optional[Dict[str, int]]
+    clean: Set[str]
+
+
+def _partition_checks(engine: Engine, settings: Settings, checks: List[Check],
+                      values: Dict[str, str], stale: Optional[List[str]],
+                      failing: Dict[str, int]) -> _Judged:
+    """Run the partition-scope checks over the `stale` partitions (None: the whole table).
+
+    The row-wise ones (each a count of the rows meeting one condition) run as one scan grouped
+    by partition: `count(CASE WHEN <condition> THEN 1 END)` counts exactly the rows its WHERE
+    would keep (a NULL condition keeps none). On Athena that is one billed scan instead of one
+    per check. A statement that fails leaves the checks to run one by one, so an error names
+    its own check. The others (the duplicate checks) read the same partitions as a subquery."""
+    table, column = settings.sans_dup_table, validate_identifier(
+        settings.partition_column, "partition column")
+    if stale == []:
+        for check in checks:
+            failing[check.name] = 0
+        return _Judged({}, set())
+    where = "" if stale is None else f"\nWHERE {in_partitions(column, stale)}"
     conditions = {}
     for check in checks:
         condition = _row_condition(render(check.sql_file, **values), table)
         if condition is not None:
             conditions[check.name] = condition
-    columns = [f"count(CASE WHEN ({cond}) THEN 1 END) AS {validate_identifier(name, 'check')}"
-               for name, cond in conditions.items()]
-    sql = (f"-- quality: the row-wise checks in one scan: {', '.join(conditions)}\n"
-           f"SELECT count(*) AS row_count, {', '.join(columns)}\nFROM {table}")
-    if not conditions:
-        return None, []
-    try:
-        row = engine.execute(sql).rows[0]
-    except EngineError as exc:
-        log.info("the row-wise checks in one scan failed (%s); running them one by one", exc)
-        return None, []
-    for name, value in zip(conditions, row[1:]):
-        failing[name] = int(value or 0)
-    return int(row[0]), list(conditions)
+    judged = _Judged(None, set())
+    if conditions:
+        columns = [
+            f"count(CASE WHEN ({cond}) THEN 1 END) AS {validate_identifier(name, 'check')}"
+            for name, cond in conditions.items()
+        ]
+        sql = (f"-- quality: the row-wise checks in one scan, per partition: "
+               f"{', '.join(conditions)}\n"
+               f"SELECT {column}, count(*) AS row_count, {', '.join(columns)}\n"
+               f"FROM {table}{where}\nGROUP BY {column}")
+        try:
+            found = engine.execute(sql).rows
+        except EngineError as exc:
+            log.info("the row-wise checks in one scan failed (%s); running them one by one", exc)
+            conditions = {}
+        else:
+            judged.rows = {}
+            for name in conditions:
+                failing[name] = 0
+            for partition, rows, *counts in found:
+                judged.rows[str(partition)] = int(rows)
+                for name, value in zip(conditions, counts):
+                    failing[name] += int(value or 0)
+                if partition is not None and not any(counts):
+                    judged.clean.add(str(partition))
+    subset = table if stale is None else f"(SELECT * FROM {table}{where}) AS judged"
+    for check in checks:
+        if check.name in conditions:
+            continue
+        value = int(engine.execute(
+            render(check.sql_file, **{**values, "sans_dup_table": subset})).scalar() or 0)
+        failing[check.name] = value
+        if value:
+            judged.clean = set()  # a count over all the partitions read: none is known clean
+    return judged
+
+
+def _partition_rows(engine: Engine, settings: Settings) -> Dict[Optional[str], int]:
+    """Every partition's rows as the table shows them (the files' footers answer it); a NULL
+    partition value (Hive's default partition) is the key None."""
+    column = validate_identifier(settings.partition_column, "partition column")
+    found = engine.execute(
+        f"-- quality: the rows of each partition\n"
+        f"SELECT {column}, count(*) FROM {settings.sans_dup_table} GROUP BY {column}"
+    ).rows
+    return {None if p is None else str(p): int(n) for p, n in found}
 
 
 def _uses_calendar(check: Check) -> bool:
     return not slots(check.sql_file).isdisjoint(CALENDAR_SLOTS)
 
 
+def _stale_partitions(current: Optional[Dict[str, str]], shown: Dict[Optional[str], int],
+                      record: Optional[JudgedPartitions]) -> Tuple[Optional[List[str]],
+                                                                   Dict[str, int]]:
+    """Which partitions the partition-scope checks must read: (None for the whole table, or
+    the list), and the partitions reused (value -> rows). A partition is reused only when its
+    files and the rows the table shows of it are those the record judged clean. Rows in no
+    listable partition (a NULL value) make the whole table read: no IN list selects them."""
+    if current is None or record is None or any(p is None or not _plain_value(p) for p in shown):
+        return None, {}
+    reused = {p: n for p, n in record.reusable(current).items() if shown.get(p, 0) == n}
+    stale = sorted(str(p) for p in set(shown) - set(reused))
+    if not reused or len(stale) > MAX_LISTED_PARTITIONS:
+        return None, {}
+    return stale, reused
+
+
+def _plain_value(value: str) -> bool:
+    try:
+        partition_literal(value)
+    except ConfigError:
+        return False
+    return True
+
+
 def quality(
-    settings: Settings, engine: Engine, storage: Storage, *, now: Optional[datetime] = None
+    settings: Settings, engine: Engine, storage: Storage, *, now: Optional[datetime] = None,
+    full_refresh: bool = False,
 ) -> QualityResult:
     """Run every check (all of them, even after a failure) and append the results to history.
 
     The row-count check compares what the lineage table recorded (see runtime/sql/checks/
-    raw_parquet_row_count.sql); every other check reads the whole sans-dup table."""
+    raw_parquet_row_count.sql); every other check judges the whole sans-dup table, the
+    partition-scope ones by reading only the partitions whose files changed since they were
+    judged clean (runtime/steps/judged_partitions.py; `full_refresh` reads them all)."""
     moment = now_utc(now)
     run_id = new_run_id(moment)
     checks = all_checks()
     failing: Dict[str, int] = {}
     refresh_adjusted_view(settings, engine)  # the split checks judge what publish will copy
+    location = settings.table_location(settings.sans_dup_table)
+    needs_calendar = {c.name: _uses_calendar(c) for c in checks}
+    by_partition = [c for c in checks if c.scope == "partition" and not needs_calendar[c.name]]
+    checks_id = judged_partitions.checks_digest([c.sql_file for c in by_partition],
+                                                settings.partition_column)
     # exchange_calendars and pandas take seconds to import in a new process (docs/performance.md
     # "Measurements behind code choices"), so the calendar is computed in
     # a worker thread while the checks that need no calendar run; those come first. All checks
@@ -171,16 +267,19 @@ def quality(
         max_workers=1, thread_name_prefix="xnys-calendar"
     ) as pool, engine.consistent_reads():
         calendar = pool.submit(_calendar_values, settings, storage, moment)
-        # What these checks judge, for publish to copy exactly this state (or refuse); its row
-        # count comes from the one scan that runs the row-wise checks.
-        files = data_files(storage, settings.table_location(settings.sans_dup_table))
+        # What these checks judge, for publish to copy exactly this state (or refuse).
+        files = data_files(storage, location)
         splits = judged_splits(settings, engine, storage)
         values = _check_values(settings, engine, moment)
-        needs_calendar = {c.name: _uses_calendar(c) for c in checks}
-        plain = [c for c in checks if not needs_calendar[c.name]]
-        rows, folded = _run_folded(engine, settings, plain, values, failing)
+        current = judged_partitions.files_by_partition(files, settings.partition_column)
+        record = None if full_refresh or current is None else judged_partitions.load(
+            storage, judged_partitions.record_uri(location), checks_id, moment)
+        shown = _partition_rows(engine, settings)
+        stale, reused = _stale_partitions(current, shown, record)
+        judged_now = _partition_checks(engine, settings, by_partition, values, stale, failing)
+        rows = sum(shown.values())
         for check in sorted(checks, key=lambda c: needs_calendar[c.name]):
-            if check.name in folded:
+            if check.name in failing:
                 continue
             if calendar.done() and calendar.exception() is not None:
                 raise calendar.exception()  # before more queries (on Athena, billed scans)
@@ -189,8 +288,13 @@ def quality(
             value = engine.execute(render(check.sql_file, **values)).scalar()
             failing[check.name] = int(value or 0)
         calendar.result()  # its error, even if no check needed it
-        if rows is None:
-            rows = count_rows(engine, settings.sans_dup_table)
+    log.info("quality judged %s of %d partitions (%d unchanged since judged clean)",
+             "all" if stale is None else len(stale), len(shown), len(reused))
+    if current is not None:
+        clean = {p: (current[p], shown.get(p, 0)) for p in judged_now.clean if p in current}
+        clean.update({p: (current[p], n) for p, n in reused.items()})
+        judged_partitions.save(storage, judged_partitions.record_uri(location), JudgedPartitions(
+            checks_id, judged_partitions.stamp(moment), clean))
     judged = Fingerprint(rows, files, splits)
     if failing.get("splits_applied"):
         log_applied_splits(settings, engine)
@@ -199,7 +303,7 @@ def quality(
     ]
     result = QualityResult(run_id, results, not any(
         c.severity == "error" and not c.passed for c in results
-    ))
+    ), stale, len(reused))
     dq = settings.dq_table
     exists = engine.table_exists(dq)
     if exists:

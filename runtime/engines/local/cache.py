@@ -1,5 +1,5 @@
-"""The scan cache: a Parquet table read twice with the very same files is copied into a temp
-table of the connection, and read from memory until any of its files changes.
+"""The scan cache: a Parquet table of many files read twice with the very same files is copied
+into a temp table of the connection, and read from memory until any of its files changes.
 
 The quality checks scan the sans-dup table nine times, and with thousands of small partition
 files every scan pays for opening each file again. A copy is only used while the table's files
@@ -18,6 +18,10 @@ from .dialect import q
 
 # Tables are copied up to this many bytes of Parquet (a kept write stage has no cap).
 SCAN_CACHE_MAX_BYTES = 256 * 1024 * 1024
+# ... and only from this many data files on: the copy saves opening every file again, and below
+# a thousand files a scan costs about what the copy does (docs/performance.md, "scan cache"),
+# while most reads of a daily run's quality touch a few partitions or need only row counts.
+SCAN_CACHE_MIN_FILES = 1000
 # Write stages kept as their table's cache, whatever its size: the most a step reads (quality
 # reads what transform and dedup wrote; their memory is in docs/performance.md).
 KEPT_STAGES = 2
@@ -72,9 +76,11 @@ class ScanCache:
     """Temp-table copies of Parquet tables on one connection. The catalog tells it when a table
     changes or goes (`table_changed`, `table_dropped`); callers hold the engine's lock."""
 
-    def __init__(self, connection: Any, max_bytes: Optional[int] = SCAN_CACHE_MAX_BYTES):
+    def __init__(self, connection: Any, max_bytes: Optional[int] = SCAN_CACHE_MAX_BYTES,
+                 min_files: int = SCAN_CACHE_MIN_FILES):
         self._db = connection
         self.max_bytes = max_bytes
+        self.min_files = min_files
         # table -> signature when last read, and table -> (signature, temp table) once copied.
         self._seen: Dict[str, Signature] = {}
         self._cached: Dict[str, Tuple[Signature, str]] = {}
@@ -189,6 +195,8 @@ class ScanCache:
         self._drop_copy(name)
         if self._seen.get(name) != sig:
             self._seen[name] = sig
+            return None
+        if len(sig[2]) < self.min_files:
             return None
         temp = CACHE_PREFIX + name
         con = self._db.con

@@ -151,13 +151,15 @@ def transpile(node: Any, database: str) -> str:
     return transpile_query(node, database)[0]
 
 
-def transpile_query(node: Any, database: str) -> Tuple[str, List[Any]]:
+def transpile_query(node: Any, database: str, *, in_place: bool = False) -> Tuple[str, List[Any]]:
     """transpile, and the zone of each result column that is a timestamp with time zone outside
-    UTC (trino_zones.apply_zones shows the fetched values in it, as Athena does)."""
+    UTC (trino_zones.apply_zones shows the fetched values in it, as Athena does). `in_place`
+    rewrites `node` itself, for a caller that has no further use for it (a copy of a large
+    statement's tree costs more than its translation)."""
     from sqlglot import exp
     from sqlglot.errors import ErrorLevel, UnsupportedError
 
-    tree = node.copy()
+    tree = node if in_place else node.copy()
     # Children first, so a rewritten node wraps already-rewritten arguments.
     for sub in reversed(list(tree.dfs())):
         new = _rewrite(sub, exp, database)
@@ -245,6 +247,11 @@ def _rewrite(node: Any, exp: Any, database: str) -> Any:
     ):
         if isinstance(node.this, exp.Literal) and node.this.is_string:
             return None  # a number literal may be a double ('1.5E0'), which Trino writes its way
+        if isinstance(node.this, exp.Null):
+            # NULL has no text in any type. DuckDB inlines the macro at every use, and the rows
+            # of a VALUES list (lineage, check history) each hold such casts: a 400-row INSERT
+            # took a minute to bind with the macro and takes milliseconds without it.
+            return None
         return exp.Anonymous(this="__sp_varchar", expressions=[node.this])
     return None
 

@@ -14,7 +14,7 @@ from ...errors import EngineError, StockpipeError, UnsupportedSQLError, validate
 from ...settings import DEFAULT_DATABASE, Settings
 from ..base import Engine, QueryResult
 from . import trino_zones
-from .cache import SCAN_CACHE_MAX_BYTES, CacheStats, ScanCache
+from .cache import SCAN_CACHE_MAX_BYTES, SCAN_CACHE_MIN_FILES, CacheStats, ScanCache
 from .catalog import Catalog, TableEntry
 from .connection import Connection
 from .dialect import athena_column_names, q, transpile, transpile_query
@@ -40,7 +40,8 @@ class LocalEngine(Engine):
 
     `path` is the DuckDB file (a folder means `<folder>/catalog.duckdb`, ":memory:" none);
     `default_location(table)` places a CTAS that names no external_location; tables of at most
-    `scan_cache_bytes` of Parquet are read from memory while their files stay the same; a table
+    `scan_cache_bytes` of Parquet in at least `scan_cache_min_files` files are read from memory
+    while their files stay the same; a table
     location outside `lake_roots` (folders; None: no limit) is refused, as are DuckDB's table
     functions (guard.py)."""
 
@@ -51,6 +52,7 @@ class LocalEngine(Engine):
         default_location: Optional[Callable[[str], str]] = None,
         *,
         scan_cache_bytes: Optional[int] = SCAN_CACHE_MAX_BYTES,
+        scan_cache_min_files: int = SCAN_CACHE_MIN_FILES,
         lake_roots: Optional[Sequence[str]] = None,
         read_only: bool = False,
     ):
@@ -65,7 +67,7 @@ class LocalEngine(Engine):
         self.path = str(path)
         self._lock = threading.RLock()
         self._db = Connection(self.path, self.database, read_only=read_only)
-        self._cache = ScanCache(self._db, scan_cache_bytes)
+        self._cache = ScanCache(self._db, scan_cache_bytes, scan_cache_min_files)
         self._catalog = Catalog(
             self._db,
             listener=self._cache,
@@ -262,7 +264,7 @@ class LocalEngine(Engine):
         node = self._cache.swap_tables(
             athena_column_names(self._paths.swap(node)), self._catalog.entry
         )
-        sql, zones = transpile_query(node, self.database)
+        sql, zones = transpile_query(node, self.database, in_place=True)
         cur = self._db.con.execute(sql)
         columns = [d[0] for d in (cur.description or [])]
         return QueryResult(columns=columns, rows=trino_zones.apply_zones(cur.fetchall(), zones))

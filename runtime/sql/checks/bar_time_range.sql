@@ -1,4 +1,5 @@
 -- severity: error
+-- scope: partition
 -- Bars that start before 1990 (a seconds-for-milliseconds mix-up, or a default date such as
 -- 1969-12-31) or after ${checked_at}, when quality ran (UTC): a bar exists only once trades
 -- happened in it, so a future bar is wrong data, and it would make freshness pass.

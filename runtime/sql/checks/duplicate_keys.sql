@@ -1,4 +1,5 @@
 -- severity: error
+-- scope: partition
 -- The deduplicated table holds one row per (ticker, bar_time_ms); counts the extra rows.
 SELECT coalesce(sum(copies - 1), 0) AS failing_rows
 FROM (

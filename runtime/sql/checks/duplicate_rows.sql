@@ -1,4 +1,5 @@
 -- severity: error
+-- scope: partition
 -- Identical rows (every column equal) in the deduplicated table; counts the extra copies.
 SELECT coalesce(sum(copies - 1), 0) AS failing_rows
 FROM (

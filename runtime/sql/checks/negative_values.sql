@@ -1,4 +1,5 @@
 -- severity: error
+-- scope: partition
 -- A negative price, volume or trade count is impossible in a real bar; counts such rows.
 SELECT count(*) AS failing_rows
 FROM ${sans_dup_table}

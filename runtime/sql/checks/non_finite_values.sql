@@ -1,4 +1,5 @@
 -- severity: error
+-- scope: partition
 -- NaN or +-Infinity in any price or volume column. A raw value can be finite and still become
 -- Infinity here: transform rounds to 2 places by scaling by 100, and a double near its maximum
 -- (v: 1e308) overflows. Every comparison with NaN is false in Trino, and DuckDB sorts NaN above

@@ -1,4 +1,5 @@
 -- severity: error
+-- scope: partition
 -- Rows with a null in any column (a missing optional field such as vw or n included; a null
 -- adjusted_as_of leaves the bar's split basis unknown).
 SELECT count(*) AS failing_rows

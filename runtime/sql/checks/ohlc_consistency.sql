@@ -1,4 +1,5 @@
 -- severity: error
+-- scope: partition
 -- low <= min(open, close), high >= max(open, close), and the VWAP inside [low, high] within a
 -- cent: vwap, low and high are each rounded to 2 places, so a VWAP inside the bar can be stored
 -- one cent outside it. The limit is half a cent wider than that cent because the comparison is

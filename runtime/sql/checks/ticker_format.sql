@@ -1,4 +1,5 @@
 -- severity: error
+-- scope: partition
 -- Tickers that are not an upper-case symbol (AAPL, BRK.B, an optional market prefix such as
 -- X:BTCUSD): 'aapl', '' or 'A;B' in raw data would otherwise reach production. The pattern is
 -- the one every configured ticker is validated with. Null tickers are left to null_values.

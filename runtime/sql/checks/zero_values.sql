@@ -1,4 +1,5 @@
 -- severity: error
+-- scope: partition
 -- A zero price or volume is never a real hourly bar (no trades means no bar at all).
 SELECT count(*) AS failing_rows
 FROM ${sans_dup_table}

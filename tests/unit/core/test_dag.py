@@ -19,7 +19,8 @@ def test_each_node_declares_what_it_rebuilds_gates_and_needs():
                        "dedup": s.sans_dup_table}
     assert [n.name for n in DAG if n.gates_publish] == ["quality"]
     assert [n.name for n in DAG if n.publishes] == ["publish"]
-    assert [n.name for n in DAG if "full_refresh" in n.needs] == ["transform", "dedup"]
+    assert [n.name for n in DAG if "full_refresh" in n.needs] == [
+        "transform", "dedup", "quality"]
 
 
 def test_node_run_passes_only_what_the_step_declares():

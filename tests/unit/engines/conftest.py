@@ -18,7 +18,8 @@ def home(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def engine(home: Path) -> Iterator[LocalEngine]:
-    eng = LocalEngine(home / "catalog.duckdb")
+    # Every table here has a few files: let the scan cache copy them as it copies a big table.
+    eng = LocalEngine(home / "catalog.duckdb", scan_cache_min_files=1)
     yield eng
     eng.close()
 

@@ -132,7 +132,7 @@ def test_a_pinned_kept_stage_evicted_inside_a_block_is_not_copied_on_every_read(
     # Every table is over the cache budget, so only kept stages are cached. "a" is pinned while
     # kept (no size cap), then two newer writes evict it: its reads must go back to plain scans,
     # not copy the whole table and throw the copy away each time.
-    engine = LocalEngine(home / "catalog.duckdb", scan_cache_bytes=10)
+    engine = LocalEngine(home / "catalog.duckdb", scan_cache_bytes=10, scan_cache_min_files=1)
 
     def write(table):
         write_partitioned(
@@ -162,7 +162,7 @@ def test_cte_named_like_a_cached_table_reads_the_cte(engine, lake):
 
 
 def test_table_larger_than_the_cache_budget_is_always_scanned(home, lake):
-    engine = LocalEngine(home / "catalog.duckdb", scan_cache_bytes=10)
+    engine = LocalEngine(home / "catalog.duckdb", scan_cache_bytes=10, scan_cache_min_files=1)
     try:
         _ctas(engine, lake, "(1, 'a'), (2, 'b')")
         for _ in range(3):
@@ -178,7 +178,7 @@ def test_views_stored_in_the_catalog_never_refer_to_a_temp_copy(engine, lake, ho
     engine.execute("SELECT sum(x) FROM t")
     engine.execute("CREATE VIEW v AS SELECT x FROM t")
     engine.close()
-    other = LocalEngine(home / "catalog.duckdb")
+    other = LocalEngine(home / "catalog.duckdb", scan_cache_min_files=1)
     try:
         assert other.execute("SELECT sum(x) FROM v").scalar() == 3
     finally:

@@ -40,7 +40,7 @@ def _read(cache: ScanCache, entry: TableEntry, db: Connection) -> Tuple[str, int
 
 def test_second_read_with_the_same_files_comes_from_a_copy(table):
     db, entry = table
-    cache = ScanCache(db)
+    cache = ScanCache(db, min_files=1)
 
     first, total = _read(cache, entry, db)
     assert (first, total) == ("SELECT SUM(x) FROM t", 3)
@@ -50,7 +50,7 @@ def test_second_read_with_the_same_files_comes_from_a_copy(table):
 
 def test_a_changed_file_drops_the_copy_and_the_read_scans_again(table):
     db, entry = table
-    cache = ScanCache(db)
+    cache = ScanCache(db, min_files=1)
     _read(cache, entry, db)
     _read(cache, entry, db)
 
@@ -62,7 +62,7 @@ def test_a_changed_file_drops_the_copy_and_the_read_scans_again(table):
 
 def test_a_table_over_the_byte_budget_is_never_copied(table):
     db, entry = table
-    cache = ScanCache(db, max_bytes=10)
+    cache = ScanCache(db, max_bytes=10, min_files=1)
 
     reads = [_read(cache, entry, db) for _ in range(3)]
 
@@ -70,9 +70,24 @@ def test_a_table_over_the_byte_budget_is_never_copied(table):
     assert (cache.stats.cached, cache.stats.copies) == ((), 0)
 
 
+def test_a_table_of_fewer_files_than_the_minimum_is_read_from_its_files(table):
+    db, entry = table
+    _write(db, Path(entry.location) / "b.parquet", "(4)")
+    cache = ScanCache(db, min_files=3)
+
+    reads = [_read(cache, entry, db) for _ in range(3)]
+
+    assert reads == [("SELECT SUM(x) FROM t", 7)] * 3
+    assert (cache.stats.cached, cache.stats.copies) == ((), 0)
+    _write(db, Path(entry.location) / "c.parquet", "(5)")  # the third file: now worth a copy
+    assert [_read(cache, entry, db) for _ in range(2)] == [
+        ("SELECT SUM(x) FROM t", 12), ('SELECT SUM(x) FROM __sp_cache_t AS "t"', 12)]
+    assert cache.stats.copies == 1
+
+
 def test_inside_a_block_files_are_checked_once_until_the_table_is_said_to_change(table):
     db, entry = table
-    cache = ScanCache(db)
+    cache = ScanCache(db, min_files=1)
     assert cache.begin_block() is True
     assert cache.begin_block() is False  # nested: only the outermost block ends pinning
     _read(cache, entry, db)
@@ -89,7 +104,7 @@ def test_inside_a_block_files_are_checked_once_until_the_table_is_said_to_change
 
 def test_dropped_table_loses_its_copy(table):
     db, entry = table
-    cache = ScanCache(db)
+    cache = ScanCache(db, min_files=1)
     _read(cache, entry, db)
     _read(cache, entry, db)
 

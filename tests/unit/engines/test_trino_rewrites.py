@@ -193,3 +193,21 @@ def test_zone_names_are_checked_and_spelled_as_trino_does():
     assert trino_zones.normalize_zone("Z", "test") == "UTC"
     with pytest.raises(EngineError, match="'Mars/Olympus' is not a valid time zone"):
         trino_zones.normalize_zone("Mars/Olympus", "test")
+
+
+def test_cast_of_null_to_varchar_is_a_plain_cast_and_stays_null(engine):
+    # The text macro (timestamps with milliseconds, doubles as 2.0E0) is inlined by DuckDB at
+    # each use; NULL has no text in any type, so the rows of a VALUES list (lineage, check
+    # history) do not carry it.
+    import sqlglot
+
+    from runtime.engines.local import dialect
+
+    node = sqlglot.parse_one("SELECT CAST(NULL AS varchar), CAST(1.5E0 AS varchar)",
+                             read="athena")
+    duck = dialect.transpile(node, engine.database)
+    assert duck == "SELECT CAST(NULL AS TEXT), __SP_VARCHAR(1.5E0)"
+    rows = engine.execute(
+        "SELECT a, a || 'y' FROM (VALUES (CAST(NULL AS varchar)), (CAST('x' AS varchar))) "
+        "AS t (a)").rows
+    assert rows == [(None, None), ("x", "xy")]

@@ -77,10 +77,12 @@ def quality_of(module_mini):
     `rows` become the deduplicated table (and, unless `parquet` is given, the typed table);
     the lineage record says the transform read `raw_rows` (default: the typed table's rows).
     `window` picks the latest ingest window the calendar checks see: "session" is Friday
-    2026-11-20 (7 expected hours per ticker), "weekend" is 2026-11-21..22 (none)."""
+    2026-11-20 (7 expected hours per ticker), "two_sessions" 2026-11-19..20 (14), "weekend" is
+    2026-11-21..22 (none)."""
     lake = module_mini
     windows = {}
     for name, first, last in (("session", "2026-11-20", "2026-11-20"),
+                              ("two_sessions", "2026-11-19", "2026-11-20"),
                               ("weekend", "2026-11-21", "2026-11-22")):
         windows[name] = f"{lake.settings.lake_dir.resolve()}/raw_{name}/"
         lake.storage.write(
@@ -322,6 +324,14 @@ def test_freshness_judges_a_ticker_by_its_latest_bar(quality_of):
     older = [bar(h, day=19) for h in SESSION_HOURS]
     assert quality_of(older + [bar(OFF_HOUR)], window="weekend") == {}
     assert quality_of(older, window="weekend") == {"freshness": 1}
+
+
+def test_freshness_judges_by_the_latest_bar_when_the_window_holds_older_sessions(quality_of):
+    # The window's first session (Thursday) is read too: its bars are older than the threshold.
+    both = [bar(h, day=19) for h in SESSION_HOURS] + session()
+    assert quality_of(both, window="two_sessions") == {}
+    assert quality_of(both[:7], window="two_sessions") == {
+        "freshness": 1, "missing_session_hours": 7}
 
 
 def test_freshness_counts_each_stale_or_absent_ticker(quality_of):

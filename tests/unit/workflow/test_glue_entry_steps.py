@@ -101,6 +101,16 @@ def test_jobs_hand_state_through_the_catalog_and_a_run_property_forces_a_full_re
     follow = _step(cloud_like, "dedup")
     assert (follow.mode, follow.full_refresh_reason) == (
         "full", "stock_aggregate_parquet was rebuilt by a full refresh")
+    # Quality reads the partitions that changed since it judged them clean (the record lies in
+    # the lake beside the table); under the run property it reads them all.
+    assert _step(cloud_like, "quality").partitions_judged is None
+    assert _step(cloud_like, "quality").partitions_judged == []
+    stub.add_response("get_workflow_run_properties",
+                      {"RunProperties": {"full_refresh": "true"}},
+                      {"Name": "stockpipe-daily", "RunId": "wr_2"})
+    judged = glue_entry.run_step(dict(in_workflow, step="quality"), make_engine, make_storage,
+                                 glue=glue)
+    assert judged.partitions_judged is None and judged.partitions_reused == 0
 
 
 def test_failed_quality_job_exits_3_and_publish_job_refuses(cloud_like, monkeypatch, capsys):

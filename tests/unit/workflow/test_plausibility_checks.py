@@ -50,7 +50,8 @@ def one_row(**changes: str) -> str:
 def failing(engine, check: str, **changes: str) -> int:
     sql = render(f"checks/{check}.sql", sans_dup_table=one_row(**changes),
                  checked_at=CHECKED_AT, fresh_since="2026-11-20 05:00:00.000",
-                 expected_tickers="('AAPL'), (CAST(NULL AS varchar))")
+                 expected_tickers="('AAPL'), (CAST(NULL AS varchar))",
+                 partition_column="day_hour_partition", recent_day="2026-11-20")
     return int(engine.execute(sql).scalar())
 
 

@@ -29,7 +29,8 @@ def test_slots_lists_braced_and_bare_names_but_not_escaped_dollars(monkeypatch):
 
 def test_slots_of_the_calendar_checks():
     assert sql_files.slots("checks/freshness.sql") == {
-        "fresh_since", "sans_dup_table", "expected_tickers", "checked_at"
+        "fresh_since", "sans_dup_table", "expected_tickers", "checked_at", "partition_column",
+        "recent_day",
     }
     assert "expected_hours" in sql_files.slots("checks/missing_session_hours.sql")
     assert sql_files.slots("checks/zero_values.sql") == {"sans_dup_table"}
