@@ -101,7 +101,7 @@ def _production(settings: Settings, engine: Engine, storage: Any, kept: List[str
     without a storage to look at)."""
     production = None
     if storage is not None:
-        from .production import verify_production
+        from .steps import verify_production
 
         production = verify_production(settings, engine, storage)
         status["production"] = production.to_dict()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .common import count_rows, typed_columns
 from .lineage import row_counts
-from .production import PruneResult, PublishResult, archives, prune, publish
+from .production import PruneResult, PublishResult, archives, prune, publish, verify_production
 from .quality_run import latest_ingest_window, latest_quality, quality
 from .sans_dup import dedup
 from .typed import (
@@ -44,4 +44,5 @@ __all__ = [
     "transform",
     "transform_hash",
     "typed_columns",
+    "verify_production",
 ]

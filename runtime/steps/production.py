@@ -11,7 +11,8 @@ from typing import List, Optional
 
 from ..engines.base import Engine
 from ..errors import EngineError, QualityCheckFailed
-from ..production import record_manifest, view_target
+from ..production import ProductionCheck, record_manifest, view_target
+from ..production import verify_production as _verify
 from ..settings import Settings, parse_archive_keep
 from ..storage import Storage
 from . import archive, lineage
@@ -156,3 +157,10 @@ def _recorded_current(settings: Settings, engine: Engine, storage: Storage) -> L
 
 
 __all__ = ["PruneResult", "PublishResult", "archives", "prune", "publish"]
+
+
+def verify_production(settings: Settings, engine: Engine, storage: Storage) -> ProductionCheck:
+    """runtime.production.verify_production, the published table taken from the lineage table
+    when the engine cannot show the view's SQL (Athena has no DESCRIBE of a view's query)."""
+    return _verify(settings, engine, storage,
+                   recorded=lambda: lineage.read_state(settings, engine, storage).published_table)

@@ -108,8 +108,9 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
-    from ...production import ProductionUnreadable, verify_production
+    from ...production import ProductionUnreadable
     from ...report import build_report
+    from ...steps import verify_production
 
     settings = settings_from(args)
     require_raw_data(settings, "report")

@@ -192,7 +192,7 @@ def cmd_checks(args: argparse.Namespace, console: Console) -> int:
                 f"{settings.home}; run `stockpipe workflow` first",
                 hint="run `stockpipe workflow` first",
             )
-        from ...production import verify_production
+        from ...steps import verify_production
 
         result = quality(settings, engine, storage)
         # The checks judge the next copy; readers read the current one, which may be damaged.

@@ -146,3 +146,25 @@ def test_a_file_rewritten_after_publish_is_named_with_both_sizes(s3_copy):
         "published)",
         f"the files of {TABLE} hold 45 rows, 8 when published",
     ]
+
+
+class AthenaLikeCatalog(CatalogWithPartitions):
+    """Athena shows no view's SQL (no describe_table): only the lineage names the copy."""
+
+    describe_table = None
+
+
+def test_without_the_view_sql_the_published_table_comes_from_the_lineage(s3_copy, monkeypatch):
+    from runtime import production, steps
+    from runtime.steps import lineage
+
+    settings, engine, storage, location = s3_copy
+    _publish_record(settings, storage, location)
+    athena = AthenaLikeCatalog(location, engine.partitions)
+    # runtime.production alone cannot tell which table the view reads ...
+    assert production.verify_production(settings, athena, storage).table is None
+    # ... the steps' check asks the lineage table, which records every publish.
+    monkeypatch.setattr(lineage, "read_state",
+                        lambda s, e, st: SimpleNamespace(published_table=TABLE))
+    check = steps.verify_production(settings, athena, storage)
+    assert (check.table, check.problems, check.rows) == (TABLE, [], 8)
