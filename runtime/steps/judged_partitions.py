@@ -25,10 +25,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Dict, Iterable, Optional, Sequence, Tuple
 
-from ..errors import ConfigError
 from ..sql_files import sql_text
 from ..storage import Storage
-from .partitions import partition_literal
+from .partitions import is_partition_value
 
 RECORD_NAME = "_stockpipe_judged_partitions.json"
 FORMAT = 1
@@ -51,9 +50,7 @@ def files_by_partition(files: Files, column: str) -> Optional[Dict[str, str]]:
         if not sep or not folder.startswith(prefix):
             return None
         value = folder[len(prefix):]
-        try:
-            partition_literal(value)
-        except ConfigError:  # not a plain partition value
+        if not is_partition_value(value):
             return None
         grouped.setdefault(value, []).append([path, int(size), str(tag)])
     return {

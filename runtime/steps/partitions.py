@@ -92,8 +92,13 @@ def partition_literals(values: Sequence[str]) -> str:
     return ", ".join(partition_literal(v) for v in values)
 
 
+def is_partition_value(value: object) -> bool:
+    """A value that can stand in SQL as a partition literal (and in a folder name)."""
+    return isinstance(value, str) and bool(_PARTITION_VALUE.match(value))
+
+
 def partition_literal(value: str) -> str:
-    if not isinstance(value, str) or not _PARTITION_VALUE.match(value):
+    if not is_partition_value(value):
         raise ConfigError(f"partition value {value!r} is not a plain YYYY-MM-DD[-HH] value")
     return f"'{value}'"
 

@@ -10,14 +10,13 @@ import json
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Dict, List, Optional, Set, Tuple
 
 from ..adjustments import applied_splits_list, log_applied_splits, refresh_adjusted_view
 from ..checks import Check, CheckResult, QualityResult, all_checks
 from ..engines.base import Engine
-from ..errors import ConfigError, EngineError, validate_identifier
+from ..errors import EngineError, validate_identifier
 from ..exchange_calendar import expected_session_hours, last_completed_session, session_start_utc
 from ..settings import Settings
 from ..sql_files import hour_values, render, slots, ticker_values, timestamp_literal
@@ -28,7 +27,7 @@ from .archive import Fingerprint, data_files, judged_splits
 from .common import append_rows, new_run_id, now_utc, without_header
 from .judged_partitions import JudgedPartitions
 from .lineage import Event
-from .partitions import in_partitions, partition_literal
+from .partitions import in_partitions, is_partition_value, partition_literal
 
 # The check slots filled from the exchange calendar (see _calendar_values).
 CALENDAR_SLOTS = ("fresh_since", "expected_hours", "recent_day")
@@ -131,20 +130,11 @@ def _row_condition(sql: str, table: str) -> Optional[str]:
     return m.group(2)
 
 
-@dataclass
-class _Judged:
-    """What the partition-scope checks found in the partitions they read: rows per partition
-    (None when the one grouped scan failed and each check ran alone) and the partitions in
-    which every such check found 0 failing rows."""
-
-    rows: Optional[Dict[str, int]]
-    clean: Set[str]
-
-
 def _partition_checks(engine: Engine, settings: Settings, checks: List[Check],
                       values: Dict[str, str], stale: Optional[List[str]],
-                      failing: Dict[str, int]) -> _Judged:
-    """Run the partition-scope checks over the `stale` partitions (None: the whole table).
+                      failing: Dict[str, int]) -> Set[str]:
+    """Run the partition-scope checks over the `stale` partitions (None: the whole table);
+    returns the partitions read in which every one of them found 0 failing rows.
 
     The row-wise ones (each a count of the rows meeting one condition) run as one scan grouped
     by partition: `count(CASE WHEN <condition> THEN 1 END)` counts exactly the rows its WHERE
@@ -156,14 +146,14 @@ def _partition_checks(engine: Engine, settings: Settings, checks: List[Check],
     if stale == []:
         for check in checks:
             failing[check.name] = 0
-        return _Judged({}, set())
+        return set()
     where = "" if stale is None else f"\nWHERE {in_partitions(column, stale)}"
     conditions = {}
     for check in checks:
         condition = _row_condition(render(check.sql_file, **values), table)
         if condition is not None:
             conditions[check.name] = condition
-    judged = _Judged(None, set())
+    clean: Set[str] = set()
     if conditions:
         columns = [
             f"count(CASE WHEN ({cond}) THEN 1 END) AS {validate_identifier(name, 'check')}"
@@ -179,15 +169,13 @@ def _partition_checks(engine: Engine, settings: Settings, checks: List[Check],
             log.info("the row-wise checks in one scan failed (%s); running them one by one", exc)
             conditions = {}
         else:
-            judged.rows = {}
             for name in conditions:
                 failing[name] = 0
-            for partition, rows, *counts in found:
-                judged.rows[str(partition)] = int(rows)
+            for partition, _rows, *counts in found:
                 for name, value in zip(conditions, counts):
                     failing[name] += int(value or 0)
                 if partition is not None and not any(counts):
-                    judged.clean.add(str(partition))
+                    clean.add(str(partition))
     subset = table if stale is None else f"(SELECT * FROM {table}{where}) AS judged"
     for check in checks:
         if check.name in conditions:
@@ -196,8 +184,8 @@ def _partition_checks(engine: Engine, settings: Settings, checks: List[Check],
             render(check.sql_file, **{**values, "sans_dup_table": subset})).scalar() or 0)
         failing[check.name] = value
         if value:
-            judged.clean = set()  # a count over all the partitions read: none is known clean
-    return judged
+            clean = set()  # a count over all the partitions read: none is known clean
+    return clean
 
 
 def _partition_rows(engine: Engine, settings: Settings) -> Dict[Optional[str], int]:
@@ -222,21 +210,13 @@ def _stale_partitions(current: Optional[Dict[str, str]], shown: Dict[Optional[st
     the list), and the partitions reused (value -> rows). A partition is reused only when its
     files and the rows the table shows of it are those the record judged clean. Rows in no
     listable partition (a NULL value) make the whole table read: no IN list selects them."""
-    if current is None or record is None or any(p is None or not _plain_value(p) for p in shown):
+    if current is None or record is None or not all(map(is_partition_value, shown)):
         return None, {}
     reused = {p: n for p, n in record.reusable(current).items() if shown.get(p, 0) == n}
     stale = sorted(str(p) for p in set(shown) - set(reused))
     if not reused or len(stale) > MAX_LISTED_PARTITIONS:
         return None, {}
     return stale, reused
-
-
-def _plain_value(value: str) -> bool:
-    try:
-        partition_literal(value)
-    except ConfigError:
-        return False
-    return True
 
 
 def quality(
@@ -276,7 +256,7 @@ def quality(
             storage, judged_partitions.record_uri(location), checks_id, moment)
         shown = _partition_rows(engine, settings)
         stale, reused = _stale_partitions(current, shown, record)
-        judged_now = _partition_checks(engine, settings, by_partition, values, stale, failing)
+        clean_now = _partition_checks(engine, settings, by_partition, values, stale, failing)
         rows = sum(shown.values())
         for check in sorted(checks, key=lambda c: needs_calendar[c.name]):
             if check.name in failing:
@@ -291,7 +271,7 @@ def quality(
     log.info("quality judged %s of %d partitions (%d unchanged since judged clean)",
              "all" if stale is None else len(stale), len(shown), len(reused))
     if current is not None:
-        clean = {p: (current[p], shown.get(p, 0)) for p in judged_now.clean if p in current}
+        clean = {p: (current[p], shown.get(p, 0)) for p in clean_now if p in current}
         clean.update({p: (current[p], n) for p, n in reused.items()})
         judged_partitions.save(storage, judged_partitions.record_uri(location), JudgedPartitions(
             checks_id, judged_partitions.stamp(moment), clean))
