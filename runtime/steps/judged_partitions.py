@@ -23,17 +23,16 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Dict, Iterable, Optional, Sequence, Tuple
+from typing import Dict, Iterable, Optional, Tuple
 
 from ..sql_files import sql_text
 from ..storage import Storage
+from .archive import Files
 from .partitions import is_partition_value
 
 RECORD_NAME = "_stockpipe_judged_partitions.json"
 FORMAT = 1
 log = logging.getLogger(__name__)
-
-Files = Sequence[Tuple[str, int, str]]
 
 
 def record_uri(table_location: str) -> str:
