@@ -75,7 +75,8 @@ def quality_of(module_mini):
     """`quality_of(rows, ...)` -> {check: failing rows} of every check that did not pass.
 
     `rows` become the deduplicated table (and, unless `parquet` is given, the typed table);
-    the lineage record says the transform read `raw_rows` (default: the typed table's rows).
+    the lineage record says the transform read `raw_rows` and wrote `recorded_rows` (default for
+    both: the typed table's rows).
     `window` picks the latest ingest window the calendar checks see: "session" is Friday
     2026-11-20 (7 expected hours per ticker), "two_sessions" 2026-11-19..20 (14), "weekend" is
     2026-11-21..22 (none)."""
@@ -107,6 +108,7 @@ def quality_of(module_mini):
         *,
         parquet: Optional[Sequence[Dict[str, Any]]] = None,
         raw_rows: Optional[int] = None,
+        recorded_rows: Optional[int] = None,
         tickers: Sequence[str] = ("AAPL",),
         window: str = "session",
     ) -> Dict[str, int]:
@@ -115,8 +117,9 @@ def quality_of(module_mini):
         parquet = rows if parquet is None else parquet
         create(s, s.sans_dup_table, rows)
         create(s, s.parquet_table, parquet)
-        written = len(parquet)
-        read = written if raw_rows is None else raw_rows
+        # What the lineage says the transform wrote (default: the typed table's rows).
+        written = len(parquet) if recorded_rows is None else recorded_rows
+        read = len(parquet) if raw_rows is None else raw_rows
         steps.record_commit(s, lake.engine, {"2026/11/20/16/clause-test": read}, written, now=NOW)
         result = steps.quality(s, lake.engine, lake.storage, now=NOW)
         assert [c.name for c in result.checks] == [c.name for c in all_checks()]
@@ -300,6 +303,14 @@ def test_empty_table_fails_only_when_there_is_no_row(quality_of):
 ])
 def test_raw_parquet_row_count_counts_rows_lost_or_invented(quality_of, raw_rows, expected):
     assert quality_of(session(), raw_rows=raw_rows) == expected
+
+
+def test_raw_parquet_row_count_counts_typed_rows_added_outside_a_transform_run(quality_of):
+    # The last run read 7 raw rows and wrote 7, but the typed table holds 8: a row came from
+    # elsewhere (an INSERT by hand). Only the totals see it, and an invented row counts as one.
+    typed = session() + [bar(14, ticker="MSFT")]
+    assert quality_of(session(), parquet=typed, raw_rows=7, recorded_rows=7) == {
+        "raw_parquet_row_count": 1}
 
 
 def test_raw_parquet_row_count_compares_the_typed_table_not_the_deduplicated_one(quality_of):
