@@ -1,4 +1,5 @@
-"""Fixtures shared across test folders: fake AWS credentials and a stubbable Athena connection;
+"""Fixtures shared across test folders: fake AWS credentials, a moto S3 client and a stubbable
+Athena connection;
 and the Trino conformance summary line at the end of a run."""
 
 from __future__ import annotations
@@ -17,6 +18,16 @@ def aws_env(monkeypatch):
     }.items():
         monkeypatch.setenv(k, v)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def s3_client(aws_env):
+    """An S3 client on moto's in-memory S3, with no bucket yet."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        yield boto3.client("s3", region_name="us-east-1")
 
 
 @pytest.fixture

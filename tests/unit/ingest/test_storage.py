@@ -12,20 +12,9 @@ from runtime.storage import LocalStorage, S3Storage, local_path, split_s3, stora
 
 
 @pytest.fixture
-def s3(monkeypatch):
-    import boto3
-    from moto import mock_aws
-
-    for k, v in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(k, v)
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket="lake")
-        yield client
+def s3(s3_client):
+    s3_client.create_bucket(Bucket="lake")
+    return s3_client
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -47,24 +47,16 @@ def _parquet(rows: int) -> bytes:
 
 
 @pytest.fixture
-def s3_copy(monkeypatch):
-    import boto3
-    from moto import mock_aws
-
-    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                 "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(k, v)
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket="archive")
-        storage = S3Storage(client=client)
-        location = f"s3://archive/{TABLE}/"
-        for day, rows in (("2026-11-19", 3), ("2026-11-20", 5)):
-            storage.write(f"{location}day_partition={day}/part-0", _parquet(rows))
-        settings = Settings(archive_uri_override="s3://archive/")
-        engine = CatalogWithPartitions(
-            location, ["day_partition=2026-11-19", "day_partition=2026-11-20"])
-        yield settings, engine, storage, location
+def s3_copy(s3_client):
+    s3_client.create_bucket(Bucket="archive")
+    storage = S3Storage(client=s3_client)
+    location = f"s3://archive/{TABLE}/"
+    for day, rows in (("2026-11-19", 3), ("2026-11-20", 5)):
+        storage.write(f"{location}day_partition={day}/part-0", _parquet(rows))
+    settings = Settings(archive_uri_override="s3://archive/")
+    engine = CatalogWithPartitions(
+        location, ["day_partition=2026-11-19", "day_partition=2026-11-20"])
+    return settings, engine, storage, location
 
 
 def _publish_record(settings, storage, location, rows=8):

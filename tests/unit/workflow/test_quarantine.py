@@ -26,17 +26,9 @@ KEY = "2026/11/21/12/stream-1-2026-11-21-12-00-00-abc"
 
 
 @pytest.fixture
-def s3(monkeypatch):
-    import boto3
-    from moto import mock_aws
-
-    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                 "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(k, v)
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket="raw-bucket")
-        yield client
+def s3(s3_client):
+    s3_client.create_bucket(Bucket="raw-bucket")
+    return s3_client
 
 
 @pytest.fixture(params=["local", "s3"])
