@@ -43,6 +43,14 @@ def _with_parts(text: str, negative: str, body: str) -> str:
             f"lambda v: {body})[1]")
 
 
+def _text_macro(name: str, what: str, source: str, layout: str) -> str:
+    """A float's text as `name(x)`: the special values and refusals of __sp_float_special
+    (`what` names the operation in them), else the digits of `source` laid out by `layout`."""
+    return (f"CREATE OR REPLACE MACRO main.{name}(x) AS list_transform([x], lambda y: "
+            f"main.__sp_float_special(y, '{what}', "
+            + _with_parts(source, "y < 0", layout) + "))[1]")
+
+
 MACROS = (
     # The significant digits d (no leading or trailing zeros) and decimal exponent e of DuckDB's
     # text of a finite nonzero number: '[-]int[.frac][e[+-]exp]'.
@@ -91,19 +99,15 @@ MACROS = (
     "ELSE 2.2250738585072014e-308 END THEN " + _REFUSE + "' || what || ': ' || "
     "'a subnormal value is written with digits Java chooses differently') "
     "ELSE finite END",
-    "CREATE OR REPLACE MACRO main.__sp_double_text(x) AS list_transform([x], lambda y: "
-    "main.__sp_float_special(y, 'CAST(double AS varchar)', "
-    + _with_parts("CAST(y AS VARCHAR)", "y < 0", "main.__sp_sci(v)") + "))[1]",
-    "CREATE OR REPLACE MACRO main.__sp_real_text(x) AS list_transform([x], lambda y: "
-    "main.__sp_float_special(y, 'CAST(real AS varchar)', "
-    + _with_parts("main.__sp_real_src(y)", "y < 0", "main.__sp_real_round(v)") + "))[1]",
+    _text_macro("__sp_double_text", "CAST(double AS varchar)", "CAST(y AS VARCHAR)",
+                "main.__sp_sci(v)"),
+    _text_macro("__sp_real_text", "CAST(real AS varchar)", "main.__sp_real_src(y)",
+                "main.__sp_real_round(v)"),
     # format('%s', x): Java's toString of the Double or Float, 'null' for NULL; others as text.
-    "CREATE OR REPLACE MACRO main.__sp_java_double(x) AS list_transform([x], lambda y: "
-    "main.__sp_float_special(y, 'format(''%s'', double)', "
-    + _with_parts("CAST(y AS VARCHAR)", "y < 0", "main.__sp_java_layout(v)") + "))[1]",
-    "CREATE OR REPLACE MACRO main.__sp_java_real(x) AS list_transform([x], lambda y: "
-    "main.__sp_float_special(y, 'format(''%s'', real)', "
-    + _with_parts("main.__sp_real_src(y)", "y < 0", "main.__sp_java_layout(v)") + "))[1]",
+    _text_macro("__sp_java_double", "format(''%s'', double)", "CAST(y AS VARCHAR)",
+                "main.__sp_java_layout(v)"),
+    _text_macro("__sp_java_real", "format(''%s'', real)", "main.__sp_real_src(y)",
+                "main.__sp_java_layout(v)"),
     "CREATE OR REPLACE MACRO main.__sp_java_str(x) AS coalesce(CASE "
     "WHEN typeof(x) = 'DOUBLE' THEN main.__sp_java_double(TRY_CAST(x AS DOUBLE)) "
     "WHEN typeof(x) = 'FLOAT' THEN main.__sp_java_real(TRY_CAST(x AS FLOAT)) "
